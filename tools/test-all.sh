@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: static checks, unit tests, then integration tests on a real control plane.
+# Prints one closing line "tests: N passed, N failed" summed over both Jest projects.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+status=0
+
+step() { echo; echo "==> $*"; }
+
+step "typecheck"; npx tsc -p tsconfig.json --noEmit || status=1
+step "lint"; npm run --silent lint || status=1
+step "control plane binaries"
+SCB_CONTROL_PLANE_BIN="$(bash tools/control-plane/build.sh)" || { echo "control plane build failed"; exit 1; }
+export SCB_CONTROL_PLANE_BIN
+
+jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
+step "unit tests"; jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
+step "integration tests"; jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json" || status=1
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) { failed += 1; continue; }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed`);
+' "$results/unit.json" "$results/integration.json"
+exit $status
