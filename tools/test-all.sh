@@ -10,6 +10,8 @@ status=0
 
 step() { echo; echo "==> $*"; }
 
+bash tools/ensure-deps.sh || exit 1
+
 step "typecheck"; npx tsc -p tsconfig.json --noEmit || status=1
 step "lint"; npm run --silent lint || status=1
 step "control plane binaries"
