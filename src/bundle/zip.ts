@@ -1,0 +1,165 @@
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { InvalidInputError } from '../errors.js';
+
+/**
+ * A deliberately small zip writer and reader for bundles. We write our own rather than use
+ * adm-zip because adm-zip stamps DOS times in the machine's local time zone and collapses
+ * duplicate entry names when reading: the first breaks byte-identical output across machines,
+ * the second would hide a smuggled second `config.json` from verification.
+ * Supported: stored (0) and DEFLATE (8) entries, no zip64, no encryption — bundles are far
+ * below 4 GiB and carry their own integrity (manifest + signature).
+ */
+export interface ZipEntry {
+  path: string;
+  content: Buffer;
+}
+
+const LOCAL_HEADER = 0x04034b50;
+const CENTRAL_HEADER = 0x02014b50;
+const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+const UTF8_NAMES = 0x0800;
+const DEFLATE = 8;
+const STORED = 0;
+const VERSION_NEEDED = 20;
+// "Made by" Unix (3) so readers apply the mode bits in the external attributes.
+const VERSION_MADE_BY = (3 << 8) | VERSION_NEEDED;
+const REGULAR_FILE_0644 = (0o100644 << 16) >>> 0;
+
+/**
+ * Entry names we are willing to write or extract: relative, forward slashes, no `.`/`..`
+ * segments, no drive letters, no control characters.
+ */
+export function isSafeEntryPath(path: string): boolean {
+  if (path.length === 0 || path.length > 255) return false;
+  if (path.startsWith('/') || path.includes('\\') || /^[a-zA-Z]:/.test(path)) return false;
+  if (/[\x00-\x1f]/.test(path)) return false;
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/** Same entries and time in, byte-identical zip out (for a given zlib). Entries keep the given order. */
+export function writeZip(entries: readonly ZipEntry[], modifiedAt: Date): Buffer {
+  const { dosTime, dosDate } = toDosDateTime(modifiedAt);
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.path, 'utf8');
+    const compressed = deflateRawSync(entry.content);
+    const crc = crc32(entry.content);
+
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(LOCAL_HEADER, 0);
+    local.writeUInt16LE(VERSION_NEEDED, 4);
+    local.writeUInt16LE(UTF8_NAMES, 6);
+    local.writeUInt16LE(DEFLATE, 8);
+    local.writeUInt16LE(dosTime, 10);
+    local.writeUInt16LE(dosDate, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(entry.content.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(CENTRAL_HEADER, 0);
+    central.writeUInt16LE(VERSION_MADE_BY, 4);
+    central.writeUInt16LE(VERSION_NEEDED, 6);
+    central.writeUInt16LE(UTF8_NAMES, 8);
+    central.writeUInt16LE(DEFLATE, 10);
+    central.writeUInt16LE(dosTime, 12);
+    central.writeUInt16LE(dosDate, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(entry.content.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    // extra length, comment length, disk number, internal attributes: all zero
+    central.writeUInt32LE(REGULAR_FILE_0644, 38);
+    central.writeUInt32LE(offset, 42);
+
+    locals.push(local, name, compressed);
+    centrals.push(central, name);
+    offset += local.length + name.length + compressed.length;
+  }
+  const centralDirectory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(centralDirectory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, centralDirectory, end]);
+}
+
+/**
+ * Reads every entry, in central-directory order, duplicates included. Directory entries
+ * (names ending in `/`) are skipped. Throws InvalidInputError('MalformedZip') when the bytes are
+ * not a zip we can read; `what` names the source.
+ */
+export function readZip(zip: Buffer, what: string): ZipEntry[] {
+  const malformed = (why: string): InvalidInputError =>
+    new InvalidInputError('MalformedZip', `${what}: not a readable bundle zip (${why})`, what);
+
+  const endAt = findEndOfCentralDirectory(zip);
+  if (endAt < 0) throw malformed('no end-of-central-directory record');
+  const count = zip.readUInt16LE(endAt + 10);
+  let at = zip.readUInt32LE(endAt + 16);
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_HEADER) {
+      throw malformed(`central directory entry ${i} is damaged`);
+    }
+    const flags = zip.readUInt16LE(at + 8);
+    const method = zip.readUInt16LE(at + 10);
+    const crc = zip.readUInt32LE(at + 16);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const localAt = zip.readUInt32LE(at + 42);
+    const path = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    at += 46 + nameLength + extraLength + commentLength;
+
+    if (flags & 1) throw malformed(`entry "${path}" is encrypted`);
+    if (localAt + 30 > zip.length || zip.readUInt32LE(localAt) !== LOCAL_HEADER) {
+      throw malformed(`entry "${path}" has no local header`);
+    }
+    const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
+    const data = zip.subarray(dataAt, dataAt + compressedSize);
+    if (data.length !== compressedSize) throw malformed(`entry "${path}" is truncated`);
+    if (path.endsWith('/')) continue;
+
+    let content: Buffer;
+    if (method === STORED) content = Buffer.from(data);
+    else if (method === DEFLATE) {
+      try {
+        content = inflateRawSync(data);
+      } catch {
+        throw malformed(`entry "${path}" does not inflate`);
+      }
+    } else throw malformed(`entry "${path}" uses compression method ${method}`);
+    if (content.length !== size || crc32(content) !== crc) {
+      throw malformed(`entry "${path}" fails its CRC check`);
+    }
+    entries.push({ path, content });
+  }
+  return entries;
+}
+
+function findEndOfCentralDirectory(zip: Buffer): number {
+  // The record is 22 bytes plus a comment of at most 65535 bytes at the very end.
+  const lowest = Math.max(0, zip.length - 22 - 0xffff);
+  for (let at = zip.length - 22; at >= lowest; at--) {
+    if (zip.readUInt32LE(at) === END_OF_CENTRAL_DIRECTORY) return at;
+  }
+  return -1;
+}
+
+/** MS-DOS date/time from the UTC fields, so the bytes do not depend on the machine's time zone. */
+function toDosDateTime(at: Date): { dosTime: number; dosDate: number } {
+  const year = Math.min(Math.max(at.getUTCFullYear(), 1980), 2107);
+  return {
+    dosTime: (at.getUTCHours() << 11) | (at.getUTCMinutes() << 5) | (at.getUTCSeconds() >> 1),
+    dosDate: ((year - 1980) << 9) | ((at.getUTCMonth() + 1) << 5) | at.getUTCDate(),
+  };
+}
