@@ -32,7 +32,7 @@ const REGULAR_FILE_0644 = (0o100644 << 16) >>> 0;
 export function isSafeEntryPath(path: string): boolean {
   if (path.length === 0 || path.length > 255) return false;
   if (path.startsWith('/') || path.includes('\\') || /^[a-zA-Z]:/.test(path)) return false;
-  if (/[\x00-\x1f]/.test(path)) return false;
+  if ([...path].some((char) => char.charCodeAt(0) < 0x20)) return false;
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
