@@ -1,0 +1,25 @@
+/** One `-----BEGIN label-----` block with its base64 body decoded. */
+export interface PemBlock {
+  label: string;
+  der: Buffer;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/**
+ * Every PEM block in `text`, in order. Text around the blocks (OpenSSL's "Bag Attributes",
+ * comments) is ignored, as OpenSSL does.
+ */
+export function readPemBlocks(text: string): PemBlock[] {
+  return Array.from(text.matchAll(PEM_BLOCK), ([, label = '', body = '']) => ({
+    label,
+    der: Buffer.from(body.replace(/\s+/g, ''), 'base64'),
+  }));
+}
+
+/** RFC 7468 strict form: 64-character lines, trailing newline. */
+export function encodePem(label: string, der: Uint8Array): string {
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const lines = base64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
