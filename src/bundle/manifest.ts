@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import type { GeneratorInfo } from './generator.js';
+import { compareCodeUnits, type BundleFile } from './layout.js';
+import type { PlatformId } from './platforms/platform.js';
+
+/**
+ * manifest.json: what a bundle is and the SHA-256 of every other file in it, so a signature over
+ * this one file vouches for the whole bundle. It never holds a password or a key.
+ */
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+export interface ManifestFileEntry {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface BundleManifest {
+  schemaVersion: number;
+  generator: GeneratorInfo;
+  bundle: {
+    name: string;
+    namespace?: string;
+    version: number;
+    cluster: { name: string; namespace?: string };
+    fileName: string;
+  };
+  identity: {
+    commonName: string;
+    spiffeId?: string;
+    serialNumber: string;
+    certificateSHA256: string;
+  };
+  validity: { notBefore: string; notAfter: string };
+  platforms: PlatformId[];
+  files: ManifestFileEntry[];
+  signature: { algorithm: string; keyId: string };
+}
+
+export interface ManifestInput {
+  generator: GeneratorInfo;
+  bundle: BundleManifest['bundle'];
+  identity: BundleManifest['identity'];
+  notBefore: Date;
+  notAfter: Date;
+  platforms: readonly PlatformId[];
+  files: readonly BundleFile[];
+  signature: BundleManifest['signature'];
+}
+
+export function sha256Of(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** Builds the manifest with a fixed key order (object literal order is JSON order). */
+export function createManifest(input: ManifestInput): BundleManifest {
+  const { bundle, identity } = input;
+  return {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    generator: { name: input.generator.name, version: input.generator.version },
+    bundle: {
+      name: bundle.name,
+      namespace: bundle.namespace,
+      version: bundle.version,
+      cluster: { name: bundle.cluster.name, namespace: bundle.cluster.namespace },
+      fileName: bundle.fileName,
+    },
+    identity: {
+      commonName: identity.commonName,
+      spiffeId: identity.spiffeId,
+      serialNumber: identity.serialNumber,
+      certificateSHA256: identity.certificateSHA256,
+    },
+    validity: {
+      notBefore: input.notBefore.toISOString(),
+      notAfter: input.notAfter.toISOString(),
+    },
+    platforms: [...input.platforms],
+    files: input.files
+      .map((file) => ({ path: file.path, sha256: sha256Of(file.content), size: file.content.length }))
+      .sort((a, b) => compareCodeUnits(a.path, b.path)),
+    signature: { algorithm: input.signature.algorithm, keyId: input.signature.keyId },
+  };
+}
+
+/** The exact bytes that get signed: 2-space JSON and a trailing newline; absent optionals are left out. */
+export function serializeManifest(manifest: BundleManifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+}
+
+/**
+ * Reads manifest.json from a bundle someone handed us. Returns the reason it is unusable instead
+ * of throwing, because verification reports a bad manifest as a failed check.
+ */
+export function parseManifest(bytes: Buffer): { manifest: BundleManifest } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return { problem: 'manifest.json is not valid JSON' };
+  }
+  if (!isRecord(value)) return { problem: 'manifest.json is not a JSON object' };
+  if (value.schemaVersion !== MANIFEST_SCHEMA_VERSION) {
+    return {
+      problem: `manifest.json schemaVersion ${String(value.schemaVersion)} is not ${MANIFEST_SCHEMA_VERSION}`,
+    };
+  }
+  const files = value.files;
+  const filesValid =
+    Array.isArray(files) &&
+    files.every(
+      (f: unknown) =>
+        isRecord(f) &&
+        typeof f.path === 'string' &&
+        typeof f.sha256 === 'string' &&
+        typeof f.size === 'number',
+    );
+  if (!filesValid) return { problem: 'manifest.json "files" is not a list of {path, sha256, size}' };
+  for (const section of ['generator', 'bundle', 'identity', 'validity', 'signature'] as const) {
+    if (!isRecord(value[section])) return { problem: `manifest.json has no "${section}" object` };
+  }
+  if (!Array.isArray(value.platforms)) return { problem: 'manifest.json "platforms" is not a list' };
+  return { manifest: value as unknown as BundleManifest };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
