@@ -1,0 +1,314 @@
+import {
+  ListWatch,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type Watch,
+} from '@kubernetes/client-node';
+import type { Clock } from '../time/clock.js';
+import { InvalidInputError } from '../errors.js';
+import { validateBackoffPolicy, type BackoffPolicy } from './backoff.js';
+import { classifyError } from './errors.js';
+import { objectKey } from './object-key.js';
+import type { TimerHandle, Timers } from './timers.js';
+import {
+  INITIAL_WATCH_HEALTH,
+  lastEventAgeMs,
+  nextWatchHealth,
+  restartDelayMs,
+  watchdogRemainingMs,
+  type WatchHealth,
+  type WatchSignal,
+} from './watch-health.js';
+
+/** The streaming half of client-node's `Watch`; `new Watch(kubeConfig)` in production. */
+export type WatchTransport = Pick<Watch, 'watch'>;
+
+/** Typed health events, for logs (the snapshot from `health()` feeds readiness and metrics). */
+export type WatchHealthEvent =
+  | { type: 'Synced'; resource: string }
+  | { type: 'Gone'; resource: string }
+  | { type: 'Failed'; resource: string; reason: string }
+  | { type: 'Stalled'; resource: string; silentForMs: number }
+  | { type: 'RestartScheduled'; resource: string; delayMs: number; restarts: number };
+
+export interface WatchHealthSnapshot {
+  synced: boolean;
+  watching: boolean;
+  restarts: number;
+  consecutiveFailures: number;
+  lastEventAgeMs?: number;
+  lastError?: string;
+}
+
+export interface ResilientInformerOptions<T extends KubernetesObject> {
+  /** Short name for logs and metric labels, e.g. `secrets`. */
+  resource: string;
+  /** Collection path to watch, e.g. `/api/v1/namespaces/db/secrets`. */
+  path: string;
+  /** Lists the same collection; must apply the selector it is given. */
+  list: (labelSelector: string | undefined) => Promise<KubernetesListObject<T>>;
+  /** Watch only objects we own, e.g. `app.kubernetes.io/managed-by=scb-operator`. */
+  labelSelector?: string;
+  transport: WatchTransport;
+  /** The only thing a change does: put keys on a work queue. */
+  enqueue: (key: string) => void;
+  /** Keys to enqueue for a changed object (e.g. its owner's); default its own `namespace/name`. */
+  keysFor?: (object: T) => readonly string[];
+  clock: Clock;
+  timers: Timers;
+  random?: () => number;
+  restartBackoff?: BackoffPolicy;
+  /** Restart when nothing (event, bookmark, reconnect) has been seen for this long. */
+  watchdogTimeoutMs?: number;
+  /** Asks the server to end each watch after this long, so a healthy quiet watch still reconnects. */
+  serverTimeoutSeconds?: number;
+  onHealth?: (event: WatchHealthEvent) => void;
+}
+
+export const DEFAULT_WATCH_RESTART_BACKOFF: BackoffPolicy = {
+  initialMs: 1000,
+  maxMs: 60_000,
+  factor: 2,
+  jitter: 0.5,
+};
+export const DEFAULT_WATCHDOG_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_SERVER_TIMEOUT_SECONDS = 5 * 60;
+
+interface Attempt<T extends KubernetesObject> {
+  listWatch: ListWatch<T>;
+  watches: AbortController[];
+  connected: boolean;
+  dead: boolean;
+}
+
+/**
+ * A watch that stays alive. client-node's ListWatch handles 410 Gone by relisting, but stops for
+ * good on any other error and never notices a connection that silently stops delivering. Here
+ * each attempt is a fresh ListWatch; an error or a stall abandons it and starts another after a
+ * jittered backoff, while reads keep using the last synced cache until the new one has listed.
+ */
+export class ResilientInformer<T extends KubernetesObject> {
+  private state: WatchHealth = INITIAL_WATCH_HEALTH;
+  private current: Attempt<T> | undefined;
+  private cache: ListWatch<T> | undefined;
+  private watchdog: TimerHandle | undefined;
+  private restartTimer: TimerHandle | undefined;
+  private stopped = true;
+  private readonly backoff: BackoffPolicy;
+  private readonly watchdogTimeoutMs: number;
+  private readonly serverTimeoutSeconds: number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: ResilientInformerOptions<T>) {
+    this.backoff = validateBackoffPolicy(
+      options.restartBackoff ?? DEFAULT_WATCH_RESTART_BACKOFF,
+      'restartBackoff',
+    );
+    this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? DEFAULT_WATCHDOG_TIMEOUT_MS;
+    this.serverTimeoutSeconds = options.serverTimeoutSeconds ?? DEFAULT_SERVER_TIMEOUT_SECONDS;
+    this.random = options.random ?? Math.random;
+    if (!(this.serverTimeoutSeconds >= 1) || this.watchdogTimeoutMs <= this.serverTimeoutSeconds * 1000) {
+      throw new InvalidInputError(
+        'InvalidWatchdogTimeout',
+        `watchdogTimeoutMs (${this.watchdogTimeoutMs}) must exceed serverTimeoutSeconds (${this.serverTimeoutSeconds}) ` +
+          'in milliseconds, or quiet but healthy watches would be restarted',
+        'watchdogTimeoutMs',
+      );
+    }
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.startAttempt();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimers();
+    const attempt = this.current;
+    this.current = undefined;
+    this.state = { ...this.state, watching: false };
+    if (attempt) await this.abandon(attempt);
+  }
+
+  health(): WatchHealthSnapshot {
+    const ageMs = lastEventAgeMs(this.state, this.options.clock.now());
+    return {
+      synced: this.state.synced,
+      watching: this.state.watching,
+      restarts: this.state.restarts,
+      consecutiveFailures: this.state.consecutiveFailures,
+      ...(ageMs !== undefined ? { lastEventAgeMs: ageMs } : {}),
+      ...(this.state.lastError !== undefined ? { lastError: this.state.lastError } : {}),
+    };
+  }
+
+  /** Reads from the last complete list plus the events since; empty until the first sync. */
+  get(name: string, namespace?: string): T | undefined {
+    return this.cache?.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.cache?.list(namespace) ?? [];
+  }
+
+  private startAttempt(): void {
+    const { options } = this;
+    const live = () => this.current === attempt && !attempt.dead;
+    const transport: WatchTransport = {
+      watch: async (path, queryParams, callback, done) => {
+        if (live()) this.onConnected(attempt);
+        const controller = await options.transport.watch(
+          path,
+          { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.serverTimeoutSeconds },
+          (phase, object, raw) => {
+            if (live()) this.onWatchEvent(attempt, phase, object);
+            callback(phase, object, raw);
+          },
+          (error) => {
+            if (live() && isGone(error)) this.emit({ type: 'Gone', resource: options.resource });
+            done(error);
+          },
+        );
+        // A watch that opens after its attempt was abandoned is closed at once.
+        if (attempt.dead) controller.abort();
+        else attempt.watches.push(controller);
+        return controller;
+      },
+    };
+    const attempt: Attempt<T> = {
+      // ListWatch only calls `watch` on its transport; the rest of the Watch class is unused.
+      listWatch: new ListWatch<T>(
+        options.path,
+        transport as Watch,
+        () => options.list(options.labelSelector),
+        false,
+        options.labelSelector,
+      ),
+      watches: [],
+      connected: false,
+      dead: false,
+    };
+    const onChange = (object: T) => {
+      if (live()) this.enqueueFor(object);
+    };
+    attempt.listWatch.on('add', onChange);
+    attempt.listWatch.on('update', onChange);
+    attempt.listWatch.on('delete', onChange);
+    attempt.listWatch.on('error', (error: unknown) => {
+      if (live()) this.fail(attempt, classifyError(error).message);
+    });
+
+    this.current = attempt;
+    this.signal({ type: 'AttemptStarted' });
+    this.armWatchdog(this.watchdogTimeoutMs);
+    attempt.listWatch.start().catch((error: unknown) => {
+      if (live()) this.fail(attempt, classifyError(error).message);
+    });
+  }
+
+  /** Each (re)connect follows a complete list or a resumed watch; the first one makes this cache current. */
+  private onConnected(attempt: Attempt<T>): void {
+    this.signal({ type: 'Connected' });
+    if (attempt.connected) return;
+    attempt.connected = true;
+    const previous = this.cache;
+    this.cache = attempt.listWatch;
+    // Objects deleted while no watch was open never produce a delete event; enqueue them here.
+    for (const object of previous?.list() ?? []) {
+      const { name = '', namespace } = object.metadata ?? {};
+      if (!attempt.listWatch.get(name, namespace)) this.enqueueFor(object);
+    }
+    this.emit({ type: 'Synced', resource: this.options.resource });
+  }
+
+  private onWatchEvent(attempt: Attempt<T>, phase: string, object: unknown): void {
+    this.signal({ type: 'Event' });
+    if (phase !== 'ERROR') return;
+    const code = (object as { code?: unknown } | undefined)?.code;
+    if (code === 410) {
+      // ListWatch relists by itself once the server closes this watch.
+      this.emit({ type: 'Gone', resource: this.options.resource });
+      return;
+    }
+    // ListWatch would silently re-watch from the same resourceVersion, possibly in a tight loop.
+    const message = (object as { message?: unknown } | undefined)?.message;
+    this.fail(
+      attempt,
+      `watch error event ${String(code)}: ${typeof message === 'string' ? message : 'no message'}`,
+    );
+  }
+
+  private fail(attempt: Attempt<T>, reason: string): void {
+    this.signal({ type: 'Failed', reason });
+    this.emit({ type: 'Failed', resource: this.options.resource, reason });
+    this.scheduleRestart(attempt);
+  }
+
+  private scheduleRestart(attempt: Attempt<T>): void {
+    this.current = undefined;
+    this.clearTimers();
+    void this.abandon(attempt);
+    const delayMs = restartDelayMs(this.state, this.backoff, this.random);
+    this.emit({
+      type: 'RestartScheduled',
+      resource: this.options.resource,
+      delayMs,
+      restarts: this.state.restarts,
+    });
+    this.restartTimer = this.options.timers.setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) this.startAttempt();
+    }, delayMs);
+  }
+
+  private armWatchdog(delayMs: number): void {
+    this.watchdog = this.options.timers.setTimeout(() => {
+      this.watchdog = undefined;
+      const attempt = this.current;
+      if (!attempt || this.stopped) return;
+      const now = this.options.clock.now();
+      const remainingMs = watchdogRemainingMs(this.state, now, this.watchdogTimeoutMs);
+      if (remainingMs > 0) {
+        this.armWatchdog(remainingMs);
+        return;
+      }
+      const silentForMs = lastEventAgeMs(this.state, now) ?? this.watchdogTimeoutMs;
+      this.signal({ type: 'Failed', reason: `no event for ${silentForMs} ms` });
+      this.emit({ type: 'Stalled', resource: this.options.resource, silentForMs });
+      this.scheduleRestart(attempt);
+    }, delayMs);
+  }
+
+  private async abandon(attempt: Attempt<T>): Promise<void> {
+    attempt.dead = true;
+    for (const controller of attempt.watches) controller.abort();
+    await attempt.listWatch.stop();
+  }
+
+  private clearTimers(): void {
+    if (this.watchdog) this.options.timers.clearTimeout(this.watchdog);
+    if (this.restartTimer) this.options.timers.clearTimeout(this.restartTimer);
+    this.watchdog = undefined;
+    this.restartTimer = undefined;
+  }
+
+  private enqueueFor(object: T): void {
+    const keys = this.options.keysFor ? this.options.keysFor(object) : [objectKey(object)];
+    for (const key of keys) this.options.enqueue(key);
+  }
+
+  private signal(signal: WatchSignal): void {
+    this.state = nextWatchHealth(this.state, signal, this.options.clock.now());
+  }
+
+  private emit(event: WatchHealthEvent): void {
+    this.options.onHealth?.(event);
+  }
+}
+
+function isGone(error: unknown): boolean {
+  const record = error as { statusCode?: unknown; code?: unknown } | null;
+  return record?.statusCode === 410 || record?.code === 410;
+}
