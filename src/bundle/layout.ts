@@ -21,14 +21,16 @@ export const README_FILE = 'README.md';
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
 
-/** Files whose bytes are secret: unpacked with mode 0600. */
-export const SECRET_FILES: ReadonlySet<string> = new Set([
-  'key',
-  'cert.pfx',
-  'identity.jks',
-  'trustStore.jks',
-  'config.json',
-  'cqlshrc',
+/**
+ * Files that hold nothing secret. Everything else is unpacked with mode 0600: besides the key
+ * and keystores, config.json, cqlshrc and platform configs carry keystore passwords.
+ */
+export const PUBLIC_FILES: ReadonlySet<string> = new Set([
+  'ca.crt',
+  'cert',
+  README_FILE,
+  MANIFEST_FILE,
+  SIGNATURE_FILE,
 ]);
 
 export interface BundleFile {
