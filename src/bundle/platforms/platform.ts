@@ -85,6 +85,10 @@ export interface PlatformFile {
   content: string;
 }
 
+/**
+ * One module per platform: `src/bundle/platforms/<id>.ts` exports `platform: Platform` with that
+ * id; `./index.ts` registers them in PLATFORM_IDS order.
+ */
 export interface Platform {
   id: PlatformId;
   /** Human title, e.g. "Java driver 4.x". */
