@@ -114,16 +114,20 @@ function supportedKind(key: KeyObject): { algorithm: KeyAlgorithm; size: number 
  * key itself never appears in one.
  */
 export function readPrivateKeyPem(pem: string, what: string): KeyMaterial {
+  // Checked on the text: OpenSSL's failure for an encrypted key without a passphrase varies.
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4, *ENCRYPTED/.test(pem)) {
+    throw new InvalidInputError(
+      'MalformedPem',
+      `${what} is encrypted: store it unencrypted (openssl pkey -in key.pem -out key-plain.pem)`,
+    );
+  }
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
-  } catch (error) {
-    const encrypted = (error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
+  } catch {
     throw new InvalidInputError(
       'MalformedPem',
-      encrypted
-        ? `${what} is encrypted: store it unencrypted (openssl pkey -in key.pem -out key-plain.pem)`
-        : `${what} is not a readable PEM private key: provide PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY)`,
+      `${what} is not a readable PEM private key: provide PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY)`,
     );
   }
   const supported = supportedKind(key);
