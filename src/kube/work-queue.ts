@@ -176,11 +176,15 @@ export class WorkQueue {
     const durationMs = this.options.clock.now().getTime() - startedAtMs;
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) this.ready.push(key);
-    this.options.onReconciled?.({ ...report, durationMs });
-    if (this.shuttingDown && this.processing.size === 0) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    try {
+      this.options.onReconciled?.({ ...report, durationMs });
+    } finally {
+      // A throwing report hook must not stall the queue or a draining shutdown.
+      if (this.shuttingDown && this.processing.size === 0) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+      this.pump();
     }
-    this.pump();
   }
 
   private afterSuccess(key: string, result: ReconcileResult): Omit<ReconcileReport, 'durationMs'> {
