@@ -1,6 +1,6 @@
 import { createManagedCaHierarchy } from '../../../src/pki/certificate-authority.js';
 import { issueClientCertificate, type IssuedClientCertificate } from '../../../src/pki/client-certificate.js';
-import { buildPkcs12, type KeystoreProfile } from '../../../src/keystore/pkcs12.js';
+import { buildPkcs12, type KeystoreProfile, type Pkcs12Input } from '../../../src/keystore/pkcs12.js';
 import { fixedClock } from '../../../src/time/clock.js';
 import { makeScratchDir, runTool, runToolOk, type ScratchDir } from '../pki/external-tools.js';
 
@@ -219,13 +219,13 @@ it('writes the requested iteration count for both the key and the MAC', () => {
 
 it('encrypts afresh each time: two builds of the same input differ', () => {
   const certificate = certificates.get('ECDSA')!;
-  const input = {
+  const input: Pkcs12Input = {
     privateKeyPkcs8Der: certificate.privateKeyPkcs8Der,
     certificateDer: certificate.certificateDer,
     chainDer: [],
     friendlyName: 'x',
     password: PASSWORD,
     profile: 'Modern',
-  } as const;
+  };
   expect(buildPkcs12(input).equals(buildPkcs12(input))).toBe(false);
 });
