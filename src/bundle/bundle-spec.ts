@@ -108,7 +108,6 @@ export function readBundleSpec(doc: unknown): BundleSpec {
         optional(key.algorithm, (v) => string(v, 'spec.privateKey.algorithm')),
         optional(key.size, (v) => integer(v, 'spec.privateKey.size', 1, 65536)),
         optional(key.encoding, (v) => string(v, 'spec.privateKey.encoding')),
-        'spec.privateKey',
       ),
     durationSeconds: optional(spec.duration, (v) =>
       certificateDuration(string(v, 'spec.duration'), 'spec.duration'),
@@ -139,17 +138,32 @@ export function certificateDuration(text: string, field: string): number {
   return seconds;
 }
 
-/** Algorithm and size with per-algorithm defaults (ECDSA 256, RSA 2048), checked against what we issue. */
+export interface KeyFieldNames {
+  algorithm: string;
+  size: string;
+  encoding: string;
+}
+
+const SPEC_KEY_FIELDS: KeyFieldNames = {
+  algorithm: 'spec.privateKey.algorithm',
+  size: 'spec.privateKey.size',
+  encoding: 'spec.privateKey.encoding',
+};
+
+/**
+ * Algorithm and size with per-algorithm defaults (ECDSA 256, RSA 2048), checked against what we
+ * issue. `fields` says what to call each value in errors (spec paths, or CLI flags).
+ */
 export function privateKeySpec(
   algorithm: string | undefined,
   size: number | undefined,
   encoding: string | undefined,
-  field: string,
+  fields: KeyFieldNames = SPEC_KEY_FIELDS,
 ): PrivateKeySpec {
   const algo = algorithm ?? 'ECDSA';
   if (algo !== 'ECDSA' && algo !== 'RSA') {
     throw invalid(
-      `${field}.algorithm`,
+      fields.algorithm,
       `"${algo}" is not supported: use ECDSA or RSA`,
       'UnsupportedKeyAlgorithm',
     );
@@ -163,12 +177,10 @@ export function privateKeySpec(
     validatePrivateKeySpec(spec);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    // validatePrivateKeySpec names fields relative to privateKey; say where they sit here.
-    throw new InvalidInputError(
-      error.reason,
-      error.message.replace(/^privateKey/, field),
-      error.field?.replace(/^privateKey/, field),
-    );
+    // validatePrivateKeySpec names fields "privateKey.<x>"; say what they are called here.
+    const own = (error.field?.replace(/^privateKey\./, '') ?? 'algorithm') as keyof KeyFieldNames;
+    const field = fields[own] ?? fields.algorithm;
+    throw new InvalidInputError(error.reason, error.message.replace(/^privateKey\.\w+/, field), field);
   }
   return spec;
 }

@@ -146,16 +146,24 @@ describe('defaults and single values', () => {
   });
 
   it('keys default to ECDSA P-256 and RSA 2048', () => {
-    expect(privateKeySpec(undefined, undefined, undefined, 'k')).toEqual({
+    expect(privateKeySpec(undefined, undefined, undefined)).toEqual({
       algorithm: 'ECDSA',
       size: 256,
       encoding: 'PKCS8',
     });
-    expect(privateKeySpec('RSA', undefined, 'PKCS1', 'k')).toEqual({
+    expect(privateKeySpec('RSA', undefined, 'PKCS1')).toEqual({
       algorithm: 'RSA',
       size: 2048,
       encoding: 'PKCS1',
     });
+  });
+
+  it('names CLI flags when asked to', () => {
+    const fields = { algorithm: '--key-algorithm', size: '--key-size', encoding: '--key-encoding' };
+    expect(errorOf(() => privateKeySpec('RSA', 1024, undefined, fields)).message).toMatch(
+      /^--key-size 1024 is not supported for RSA/,
+    );
+    expect(errorOf(() => privateKeySpec('RSA', 2048, 'DER', fields)).field).toBe('--key-encoding');
   });
 
   it('certificate durations are whole seconds and at least an hour', () => {
