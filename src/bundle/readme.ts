@@ -51,14 +51,10 @@ export function bundleReadme(ctx: PlatformContext, platforms: readonly Platform[
     'provide; use the per-platform configurations below, which connect with ordinary TLS settings.',
     '',
     '## Platforms',
+    '',
+    ...platforms.map((platform) => `- ${platform.title}: \`platforms/${platform.id}/\``),
   ];
-  for (const platform of platforms) {
-    sections.push(
-      '',
-      `### ${platform.title} (\`platforms/${platform.id}/\`)`,
-      '',
-      platform.readme(ctx).trimEnd(),
-    );
-  }
+  // Each platform's section brings its own heading.
+  for (const platform of platforms) sections.push('', platform.readme(ctx).trimEnd());
   return `${sections.join('\n')}\n`;
 }

@@ -50,7 +50,8 @@ describe('buildBundle', () => {
     ]);
     expect(bundle.manifest.platforms).toEqual(['python', 'nodejs']);
     const readme = (files(bundle.zip).get('README.md') as Buffer).toString();
-    expect(readme).toContain('### Python driver (`platforms/python/`)');
+    expect(readme).toContain('- Python driver: `platforms/python/`\n- Node.js driver: `platforms/nodejs/`\n');
+    expect(readme).toContain('### Python driver\n\nRun `python connect.py`.');
     expect(readme).toContain('Run `node connect.mjs`.');
   });
 

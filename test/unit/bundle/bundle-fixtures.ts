@@ -90,13 +90,13 @@ export const testPlatforms: Platform[] = [
       { path: 'connect.py', content: `# connects to ${ctx.cluster.localDatacenter}\n` },
       { path: 'requirements.txt', content: 'cassandra-driver\n' },
     ],
-    readme: () => 'Run `python connect.py`.\n',
+    readme: () => '### Python driver\n\nRun `python connect.py`.\n',
   },
   {
     id: 'nodejs',
     title: 'Node.js driver',
     files: () => [{ path: 'connect.mjs', content: 'console.log("hi");\n' }],
-    readme: () => 'Run `node connect.mjs`.\n',
+    readme: () => '### Node.js driver\n\nRun `node connect.mjs`.\n',
   },
 ];
 
