@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repositoryRoot } from '../support/control-plane-binaries.js';
@@ -7,6 +8,10 @@ import {
   kubeconfigForUser,
   kubectl,
 } from '../support/kube.js';
+
+// jest.config.js sets testTimeout per project, where Jest ignores it; a real apiserver on a busy
+// machine needs more than the 5 s default.
+jest.setTimeout(120_000);
 
 const pinnedKubernetesVersion = /^KUBERNETES_VERSION=(\S+)$/m.exec(
   readFileSync(path.join(repositoryRoot, 'tools/control-plane/versions.env'), 'utf8'),

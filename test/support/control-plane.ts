@@ -48,6 +48,8 @@ export interface ControlPlane {
   server: string;
   /** Wall time from the call until the apiserver was ready and the CRDs were served. */
   startupMs: number;
+  /** etcd and kube-apiserver, each the leader of its own process group. */
+  processes: { name: string; pid: number }[];
   adminKubeConfig(): KubeConfig;
   kubeconfigFor(user: string, groups: readonly string[]): Promise<string>;
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
@@ -79,9 +81,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-/** Stops the control plane however this process ends (Ctrl-C, `kill`, an uncaught error). */
-export function killOnExit(controlPlane: ControlPlane): void {
-  process.once('exit', () => controlPlane.kill());
+/**
+ * Ctrl-C, `kill` and a closed terminal end this process without its `exit` event unless someone
+ * handles them; detached children would outlive it. Every control plane already dies with a normal
+ * exit; this makes those signals exit normally too.
+ */
+export function killOnSignals(controlPlane: ControlPlane): void {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
@@ -114,10 +119,13 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const kill = (): void => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('exit', kill);
     for (const component of components) killProcessGroup(component.pid, 'SIGKILL');
     rmSync(workDir, { recursive: true, force: true });
     registration.remove();
   };
+  // However this process ends normally (or throws), the control plane goes with it.
+  process.once('exit', kill);
   const stop = async (): Promise<void> => {
     if (stopped) return;
     // The apiserver first, so it does not spend its last seconds reconnecting to a dead etcd.
@@ -167,15 +175,6 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       // Durability is worthless for a throwaway store; fsync dominates its latency otherwise.
       '--unsafe-no-fsync',
     ]);
-    const deadline = startedAt + (options.readyTimeoutMs ?? 90_000);
-    await waitUntil(
-      'etcd /health',
-      components,
-      deadline,
-      async () => (await apiRequest(`${etcdClientUrl}/health`))?.statusCode === 200,
-    );
-    log(`etcd ready on ${etcdClientUrl} (pid ${etcd.pid})`);
-
     const apiserver = launch(registration, components, workDir, binDir, 'kube-apiserver', [
       `--etcd-servers=${etcdClientUrl}`,
       '--bind-address=127.0.0.1',
@@ -194,6 +193,15 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
     ]);
+    // Started together: the apiserver retries etcd while it boots, which overlaps the two start-ups.
+    const deadline = startedAt + (options.readyTimeoutMs ?? 90_000);
+    await waitUntil(
+      'etcd /health',
+      components,
+      deadline,
+      async () => (await apiRequest(`${etcdClientUrl}/health`))?.statusCode === 200,
+    );
+    log(`etcd ready on ${etcdClientUrl} (pid ${etcd.pid})`);
     const tls = { ca: ca.certificatePem, cert: admin.certificatePem, key: admin.privateKeyPem };
     await waitUntil(
       'kube-apiserver /readyz',
@@ -237,6 +245,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       kubeconfigPath,
       server,
       startupMs: Date.now() - startedAt,
+      processes: components.map(({ name, pid }) => ({ name, pid })),
       adminKubeConfig: () => adminKubeConfig(connection),
       kubeconfigFor: (user, groups) => kubeconfigFor(connection, user, groups),
       serviceAccountKubeconfig: (namespace, name) => serviceAccountKubeconfig(connection, namespace, name),

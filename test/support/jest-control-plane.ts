@@ -4,7 +4,7 @@
  * connection file's path and the bin folder reach every test through it.
  */
 import { controlPlaneBinDir } from './control-plane-binaries.js';
-import { killOnExit, startControlPlane, type ControlPlane } from './control-plane.js';
+import { killOnSignals, startControlPlane, type ControlPlane } from './control-plane.js';
 import { controlPlaneConnectionEnv } from './kube.js';
 
 /** Global setup and teardown share the parent's globalThis, which is how the handle travels. */
@@ -19,7 +19,7 @@ export async function startRunControlPlane(): Promise<void> {
     binDir,
     log: (message) => console.log(`[control-plane] ${message}`),
   });
-  killOnExit(controlPlane);
+  killOnSignals(controlPlane);
   (globalThis as GlobalWithControlPlane).scbControlPlane = controlPlane;
   process.env[controlPlaneConnectionEnv] = controlPlane.connectionPath;
   console.log(

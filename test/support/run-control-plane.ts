@@ -4,20 +4,21 @@
  * Prints the connection file and kubeconfig paths; `--exit-when-ready` stops right after start
  * (a smoke check, and how start-up time is measured).
  */
-import { killOnExit, startControlPlane } from './control-plane.js';
+import { killOnSignals, startControlPlane } from './control-plane.js';
 
 const args = new Set(process.argv.slice(2));
 const controlPlane = await startControlPlane({
   ...(args.has('--no-crds') ? { crdDir: null } : {}),
   log: (message) => console.error(`[control-plane] ${message}`),
 });
-killOnExit(controlPlane);
+killOnSignals(controlPlane);
 console.log(
   JSON.stringify({
     connectionPath: controlPlane.connectionPath,
     kubeconfigPath: controlPlane.kubeconfigPath,
     server: controlPlane.server,
     startupMs: controlPlane.startupMs,
+    processes: controlPlane.processes,
   }),
 );
 if (args.has('--exit-when-ready')) {

@@ -1,0 +1,84 @@
+/**
+ * The harness cleans up after itself: a stopped control plane leaves no process, port or folder,
+ * and one whose owner died without teardown (SIGKILL) is reaped by the next start.
+ */
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { controlPlaneCacheDir, repositoryRoot } from '../support/control-plane-binaries.js';
+import { reapStrayRuns } from '../support/control-plane-strays.js';
+import { startControlPlane } from '../support/control-plane.js';
+
+// jest.config.js sets testTimeout per project, where Jest ignores it; a real apiserver on a busy
+// machine needs more than the 5 s default.
+jest.setTimeout(120_000);
+
+/** Alive and not a zombie waiting for its parent to reap it. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('control plane lifecycle', () => {
+  it('stop() ends etcd and kube-apiserver, frees the port and removes the temp folder', async () => {
+    const controlPlane = await startControlPlane({ crdDir: null });
+    const port = Number(new URL(controlPlane.server).port);
+    const { workDir } = controlPlane.connection;
+    expect(controlPlane.processes.map((p) => p.name)).toEqual(['etcd', 'kube-apiserver']);
+    expect(controlPlane.processes.every((p) => isRunning(p.pid))).toBe(true);
+    expect(await accepts(port)).toBe(true);
+
+    await controlPlane.stop();
+
+    expect(controlPlane.processes.filter((p) => isRunning(p.pid))).toEqual([]);
+    expect(await accepts(port)).toBe(false);
+    expect(existsSync(workDir)).toBe(false);
+  });
+
+  it('reaps the processes of a run whose owner was killed before its teardown', async () => {
+    const owner = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(repositoryRoot, 'test/support/run-control-plane.ts'), '--no-crds'],
+      { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const started = await new Promise<{ connectionPath: string; processes: { pid: number }[] }>(
+      (resolve, reject) => {
+        let stdout = '';
+        owner.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0] ?? '') as never);
+        });
+        owner.once('exit', (code) => reject(new Error(`run-control-plane.ts exited early (${code})`)));
+      },
+    );
+    const pids = started.processes.map((p) => p.pid);
+    const workDir = path.dirname(started.connectionPath);
+
+    owner.kill('SIGKILL');
+    await new Promise((resolve) => owner.once('exit', resolve));
+    // Its children lead their own process groups, so they outlive it: the strays to reap.
+    expect(pids.filter(isRunning)).toEqual(pids);
+
+    reapStrayRuns(path.join(controlPlaneCacheDir(), 'runs'));
+
+    expect(pids.filter(isRunning)).toEqual([]);
+    expect(existsSync(workDir)).toBe(false);
+  });
+});
