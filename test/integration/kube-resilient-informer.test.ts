@@ -85,11 +85,21 @@ describe('ResilientInformer on the real apiserver', () => {
     const namespace = await createTestNamespace('informer-drop');
     await createSecret(namespace, 'first');
     const real = new Watch(kubeConfig());
-    const connections: AbortController[] = [];
+    const drops: Array<() => void> = [];
+    // Ends the real connection the way a reset socket does: the watch reports an error, once.
     const droppable: WatchTransport = {
-      watch: async (...args) => {
-        const connection = await real.watch(...args);
-        connections.push(connection);
+      watch: async (path, query, callback, done) => {
+        let finished = false;
+        const finish = (error: unknown) => {
+          if (finished) return;
+          finished = true;
+          done(error);
+        };
+        const connection = await real.watch(path, query, callback, finish);
+        drops.push(() => {
+          finish(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+          connection.abort();
+        });
         return connection;
       },
     };
@@ -97,8 +107,8 @@ describe('ResilientInformer on the real apiserver', () => {
     informer.start();
     await eventually(() => informer.health().watching, 'the watch to open');
 
-    // client-node's ListWatch alone would stop here for good (the abort reaches it as an error).
-    connections.at(-1)?.abort();
+    // client-node's ListWatch alone stops for good after this error.
+    drops.at(-1)?.();
     await createSecret(namespace, 'during-gap');
     await eventually(() => enqueued.includes(`${namespace}/during-gap`), 'the Secret created during the gap');
     expect(informer.health().restarts).toBeGreaterThanOrEqual(1);
