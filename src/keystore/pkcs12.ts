@@ -1,20 +1,9 @@
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { EncryptedContent, EncryptedContentInfo, id_data, id_encryptedData } from '@peculiar/asn1-cms';
 import {
-  ContentInfo,
-  EncryptedContent,
-  EncryptedContentInfo,
-  id_data,
-  id_encryptedData,
-} from '@peculiar/asn1-cms';
-import {
-  AuthenticatedSafe,
-  CertBag,
   MacData,
-  PFX,
   PKCS12Attribute,
   PKCS8ShroudedKeyBag,
-  SafeBag,
-  SafeContents,
   id_certBag,
   id_pkcs8ShroudedKeyBag,
   id_x509Certificate,
@@ -23,6 +12,15 @@ import { EncryptedData } from '@peculiar/asn1-pkcs8';
 import { DigestInfo } from '@peculiar/asn1-rsa';
 import { AsnBmpStringConverter, AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import {
+  derExplicit0,
+  derInteger,
+  derObjectIdentifier,
+  derOctetString,
+  derSequence,
+  derSetOf,
+  type DerPart,
+} from './der-container.js';
 import { Pkcs12KeyPurpose, pkcs12Kdf } from './pkcs12-kdf.js';
 import { CmsEncryptedData, OID, Pbes2Params, Pbkdf2Params, Pkcs12PbeParams } from './pkcs12-schema.js';
 
@@ -60,51 +58,36 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
   const legacy = input.profile === 'Legacy';
   const encrypt = legacy ? encryptTripleDes : encryptPbes2;
   // localKeyId pairs the key with its certificate; OpenSSL uses the certificate's SHA-1 too.
-  const attributes = [
+  const attributes = derSetOf(
     attribute(OID.friendlyName, AsnConvert.serialize(AsnBmpStringConverter.toASN(input.friendlyName))),
     attribute(OID.localKeyId, der(new OctetString(createHash('sha1').update(input.certificateDer).digest()))),
-  ];
+  );
 
-  const certificates = new Uint8Array(
-    der(
-      new SafeContents([
-        certificateBag(input.certificateDer, attributes),
-        ...input.chainDer.map((chainDer) => certificateBag(chainDer, [])),
-      ]),
-    ),
+  // SafeContents: the certificate (with the alias attributes), then its chain.
+  const certificates = derSequence(
+    certificateBag(input.certificateDer, attributes),
+    ...input.chainDer.map((chainDer) => certificateBag(chainDer)),
   );
   const shroudedKey = encrypt(input.password, input.privateKeyPkcs8Der, iterations);
-  const keys = der(
-    new SafeContents([
-      new SafeBag({
-        bagId: id_pkcs8ShroudedKeyBag,
-        bagValue: der(
-          new PKCS8ShroudedKeyBag({
-            encryptionAlgorithm: shroudedKey.algorithm,
-            encryptedData: new EncryptedData(shroudedKey.ciphertext),
-          }),
-        ),
-        bagAttributes: attributes,
-      }),
-    ]),
-  );
-
-  const authenticatedSafe = new Uint8Array(
-    der(
-      new AuthenticatedSafe([
-        legacy
-          ? encryptedContent(encrypt(input.password, certificates, iterations))
-          : dataContent(certificates),
-        dataContent(keys),
-      ]),
+  const keys = derSequence(
+    safeBag(
+      id_pkcs8ShroudedKeyBag,
+      der(
+        new PKCS8ShroudedKeyBag({
+          encryptionAlgorithm: shroudedKey.algorithm,
+          encryptedData: new EncryptedData(shroudedKey.ciphertext),
+        }),
+      ),
+      attributes,
     ),
   );
-  const pfx = new PFX({
-    version: 3,
-    authSafe: dataContent(authenticatedSafe),
-    macData: macData(legacy ? 'sha1' : 'sha256', input.password, authenticatedSafe, iterations),
-  });
-  return Buffer.from(der(pfx));
+
+  const authenticatedSafe = derSequence(
+    legacy ? encryptedContent(encrypt(input.password, certificates, iterations)) : dataContent(certificates),
+    dataContent(keys),
+  );
+  const mac = macData(legacy ? 'sha1' : 'sha256', input.password, authenticatedSafe, iterations);
+  return derSequence(derInteger(3), dataContent(authenticatedSafe), der(mac));
 }
 
 interface Encrypted {
@@ -181,28 +164,31 @@ function macData(
   });
 }
 
-function certificateBag(certificateDer: Buffer, bagAttributes: PKCS12Attribute[]): SafeBag {
-  const bagValue = der(
-    new CertBag({ certId: id_x509Certificate, certValue: der(new OctetString(certificateDer)) }),
+function certificateBag(certificateDer: Buffer, attributes?: Buffer): Buffer {
+  const bag = derSequence(
+    derObjectIdentifier(id_x509Certificate),
+    derExplicit0(derOctetString(certificateDer)),
   );
-  return bagAttributes.length > 0
-    ? new SafeBag({ bagId: id_certBag, bagValue, bagAttributes })
-    : new SafeBag({ bagId: id_certBag, bagValue });
+  return safeBag(id_certBag, bag, attributes);
 }
 
-function attribute(attrId: string, value: ArrayBuffer): PKCS12Attribute {
+function safeBag(bagId: string, value: DerPart, attributes?: Buffer): Buffer {
+  return derSequence(derObjectIdentifier(bagId), derExplicit0(value), ...(attributes ? [attributes] : []));
+}
+
+function attribute(attrId: string, value: ArrayBuffer): ArrayBuffer {
   // PKCS12Attribute's constructor ignores its argument (asn1-pfx 2.11.1), so assign the fields.
   const result = new PKCS12Attribute();
   result.attrId = attrId;
   result.attrValues = [value];
-  return result;
+  return der(result);
 }
 
-function dataContent(content: ArrayBuffer | Uint8Array): ContentInfo {
-  return new ContentInfo({ contentType: id_data, content: der(new OctetString(content)) });
+function dataContent(content: Buffer): Buffer {
+  return derSequence(derObjectIdentifier(id_data), derExplicit0(derOctetString(content)));
 }
 
-function encryptedContent({ algorithm, ciphertext }: Encrypted): ContentInfo {
+function encryptedContent({ algorithm, ciphertext }: Encrypted): Buffer {
   const encryptedData = new CmsEncryptedData({
     encryptedContentInfo: new EncryptedContentInfo({
       contentType: id_data,
@@ -210,7 +196,7 @@ function encryptedContent({ algorithm, ciphertext }: Encrypted): ContentInfo {
       encryptedContent: new EncryptedContent({ value: new OctetString(ciphertext) }),
     }),
   });
-  return new ContentInfo({ contentType: id_encryptedData, content: der(encryptedData) });
+  return derSequence(derObjectIdentifier(id_encryptedData), derExplicit0(der(encryptedData)));
 }
 
 function der(value: unknown): ArrayBuffer {

@@ -103,7 +103,9 @@ describe.each(PROFILES)('a $profile PKCS#12', ({ profile, info }) => {
       const certificate = certificates.get(key)!;
       expect(pems[0]).toBe(certificate.certificatePem);
       expect(pems.slice(1)).toEqual(certificate.chain.map((member) => `${member.toString('pem')}\n`));
-      expect(out).toMatch(/friendlyName: Ledger-Client\n\s*localKeyID: [0-9A-F ]+\nsubject=CN = ledger/);
+      const leafAttributes = /Bag Attributes\n((?: +.*\n)+)subject=CN = ledger\n/.exec(out)?.[1];
+      expect(leafAttributes).toMatch(/friendlyName: Ledger-Client\n/);
+      expect(leafAttributes).toMatch(/localKeyID: [0-9A-F ]+\n/);
     });
 
     it('holds the private key that matches the certificate', () => {
