@@ -1,0 +1,94 @@
+import { bundleDirPreamble, javaDriverTree, underBundleDir } from './java-driver-config.js';
+import type { Platform, PlatformContext, PlatformFile } from './platform.js';
+import { codeBlock, readmeSection, serverNameNote } from './platform-readme.js';
+
+const DRIVER = 'org.apache.cassandra:java-driver-core:4.19.4';
+
+function applicationConf(ctx: PlatformContext): string {
+  const tree = javaDriverTree(ctx, {
+    bundlePath: underBundleDir,
+    connection: true,
+    credentials: true,
+    keystoreReloadInterval: '5 minutes',
+  });
+  return [...bundleDirPreamble, '', ...tree, ''].join('\n');
+}
+
+const EXAMPLE = `import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import java.io.File;
+import java.nio.file.Paths;
+
+/** Connects with the bundle's application.conf and prints the server's release_version. */
+public class ScbExample {
+  public static void main(String[] args) {
+    String bundleDir = System.getenv().getOrDefault("SCB_BUNDLE_DIR", ".");
+    File conf = Paths.get(bundleDir, "platforms", "java-driver-4", "application.conf").toFile();
+    try (CqlSession session =
+        CqlSession.builder().withConfigLoader(DriverConfigLoader.fromFile(conf)).build()) {
+      System.out.println(
+          session.execute("SELECT release_version FROM system.local").one().getString("release_version"));
+    }
+  }
+}
+`;
+
+const [groupId, artifactId, version] = DRIVER.split(':') as [string, string, string];
+
+const POM = `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>scb.example</groupId>
+  <artifactId>java-driver-4-example</artifactId>
+  <version>1</version>
+  <properties>
+    <maven.compiler.release>11</maven.compiler.release>
+    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>${groupId}</groupId>
+      <artifactId>${artifactId}</artifactId>
+      <version>${version}</version>
+    </dependency>
+  </dependencies>
+  <build>
+    <sourceDirectory>.</sourceDirectory>
+    <plugins>
+      <plugin>
+        <groupId>org.codehaus.mojo</groupId>
+        <artifactId>exec-maven-plugin</artifactId>
+        <version>3.5.0</version>
+        <configuration>
+          <mainClass>ScbExample</mainClass>
+        </configuration>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+`;
+
+export const platform: Platform = {
+  id: 'java-driver-4',
+  title: 'Java driver 4.x',
+  files(ctx: PlatformContext): PlatformFile[] {
+    return [
+      { path: 'application.conf', content: applicationConf(ctx) },
+      { path: 'ScbExample.java', content: EXAMPLE },
+      { path: 'pom.xml', content: POM },
+    ];
+  },
+  readme(ctx: PlatformContext): string {
+    return readmeSection(
+      'Java driver 4.x',
+      `\`platforms/java-driver-4/application.conf\` configures \`${DRIVER}\`: contact points, local datacenter ` +
+        `\`${ctx.cluster.localDatacenter}\`, and mutual TLS with \`${ctx.files.identityKeyStore}\` and ` +
+        `\`${ctx.files.trustStore}\` (\`DefaultSslEngineFactory\`; the identity is re-read every 5 minutes, so a ` +
+        'renewed bundle mounted in place is picked up). Paths are relative to the bundle root; set `SCB_BUNDLE_DIR` ' +
+        'when running elsewhere. Load it with `DriverConfigLoader.fromFile(...)`, or put it on the classpath as ' +
+        '`application.conf`. `ScbExample.java` connects with it and prints `release_version`:',
+      codeBlock('sh', ['cd platforms/java-driver-4 && SCB_BUNDLE_DIR=../.. mvn -q compile exec:java']),
+      serverNameNote('The Java driver', ctx.cluster.tlsServerName, ctx.cluster.hostnameVerification),
+    );
+  },
+};

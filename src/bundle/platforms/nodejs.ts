@@ -1,0 +1,77 @@
+import type { Platform, PlatformContext, PlatformFile } from './platform.js';
+import { codeBlock, readmeSection } from './platform-readme.js';
+
+const DRIVER_VERSION = '4.10.0';
+
+// sslOptions are Node's tls.connect options. The driver defaults rejectUnauthorized to false, so
+// it is set explicitly; checkServerIdentity is replaced only when hostname verification is off.
+const EXAMPLE = `'use strict';
+// Connects with the bundle's client certificate and prints the server's release_version.
+const fs = require('node:fs');
+const path = require('node:path');
+const cassandra = require('cassandra-driver');
+
+const bundleDir = process.env.SCB_BUNDLE_DIR || '.';
+const read = (name) => fs.readFileSync(path.join(bundleDir, name));
+const config = JSON.parse(read('config.json').toString('utf8'));
+
+const sslOptions = { ca: [read('ca.crt')], cert: read('cert'), key: read('key'), rejectUnauthorized: true };
+if (config.tlsServerName) sslOptions.servername = config.tlsServerName;
+if (!config.hostnameVerification) sslOptions.checkServerIdentity = () => undefined;
+
+const client = new cassandra.Client({
+  contactPoints: config.contactPoints,
+  localDataCenter: config.localDC,
+  keyspace: config.keyspace,
+  protocolOptions: { port: config.cql_port },
+  sslOptions,
+  authProvider:
+    config.username === undefined
+      ? undefined
+      : new cassandra.auth.PlainTextAuthProvider(config.username, config.password),
+});
+
+client
+  .execute('SELECT release_version FROM system.local')
+  .then((result) => console.log(result.first().release_version))
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => client.shutdown());
+`;
+
+const PACKAGE_JSON = `${JSON.stringify(
+  {
+    name: 'scb-nodejs-example',
+    private: true,
+    main: 'example.js',
+    dependencies: { 'cassandra-driver': DRIVER_VERSION },
+  },
+  null,
+  2,
+)}\n`;
+
+export const platform: Platform = {
+  id: 'nodejs',
+  title: 'Node.js (cassandra-driver)',
+  files(): PlatformFile[] {
+    return [
+      { path: 'example.js', content: EXAMPLE },
+      { path: 'package.json', content: PACKAGE_JSON },
+    ];
+  },
+  readme(ctx: PlatformContext): string {
+    return readmeSection(
+      'Node.js (cassandra-driver)',
+      `\`platforms/nodejs/example.js\` reads \`${ctx.files.config}\` and passes \`${ctx.files.caCert}\`, ` +
+        `\`${ctx.files.cert}\` and \`${ctx.files.key}\` as \`sslOptions\` (Node's \`tls.connect\` options: ` +
+        '`servername` is `tlsServerName` when set; the host name check is skipped only when ' +
+        '`hostnameVerification` is false). It prints `release_version`:',
+      codeBlock('sh', [
+        `(cd platforms/nodejs && npm install)`,
+        'SCB_BUNDLE_DIR=. node platforms/nodejs/example.js',
+      ]),
+    );
+  },
+};
