@@ -20,6 +20,7 @@ export function readPemBlocks(text: string): PemBlock[] {
 /** RFC 7468 strict form: 64-character lines, trailing newline. */
 export function encodePem(label: string, der: Uint8Array): string {
   const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines = base64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  let body = '';
+  for (let start = 0; start < base64.length; start += 64) body += `${base64.slice(start, start + 64)}\n`;
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
