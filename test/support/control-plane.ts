@@ -82,20 +82,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 }
 
 /**
- * Ctrl-C, `kill` and a closed terminal end this process without its `exit` event unless someone
- * handles them; detached children would outlive it. Every control plane already dies with a normal
- * exit; this makes those signals exit normally too.
+ * Ctrl-C, `kill` and a closed terminal end a Node process without its `exit` event, and the
+ * detached etcd and apiserver would outlive it. This turns them into a normal exit, on which every
+ * control plane of this process is killed. Call it before starting, so an interrupted start-up
+ * cleans up too.
  */
-export function killOnSignals(controlPlane: ControlPlane): void {
+export function exitOnSignals(): void {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ] as const) {
-    process.once(signal, () => {
-      controlPlane.kill();
-      process.exit(code);
-    });
+    process.once(signal, () => process.exit(code));
   }
 }
 

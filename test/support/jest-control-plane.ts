@@ -4,7 +4,7 @@
  * connection file's path and the bin folder reach every test through it.
  */
 import { controlPlaneBinDir } from './control-plane-binaries.js';
-import { killOnSignals, startControlPlane, type ControlPlane } from './control-plane.js';
+import { exitOnSignals, startControlPlane, type ControlPlane } from './control-plane.js';
 import { controlPlaneConnectionEnv } from './kube.js';
 
 /** Global setup and teardown share the parent's globalThis, which is how the handle travels. */
@@ -15,11 +15,11 @@ export interface GlobalWithControlPlane {
 export async function startRunControlPlane(): Promise<void> {
   const binDir = controlPlaneBinDir();
   process.env['SCB_CONTROL_PLANE_BIN'] = binDir;
+  exitOnSignals();
   const controlPlane = await startControlPlane({
     binDir,
     log: (message) => console.log(`[control-plane] ${message}`),
   });
-  killOnSignals(controlPlane);
   (globalThis as GlobalWithControlPlane).scbControlPlane = controlPlane;
   process.env[controlPlaneConnectionEnv] = controlPlane.connectionPath;
   console.log(

@@ -4,14 +4,14 @@
  * Prints the connection file and kubeconfig paths; `--exit-when-ready` stops right after start
  * (a smoke check, and how start-up time is measured).
  */
-import { killOnSignals, startControlPlane } from './control-plane.js';
+import { exitOnSignals, startControlPlane } from './control-plane.js';
 
 const args = new Set(process.argv.slice(2));
+exitOnSignals();
 const controlPlane = await startControlPlane({
   ...(args.has('--no-crds') ? { crdDir: null } : {}),
   log: (message) => console.error(`[control-plane] ${message}`),
 });
-killOnSignals(controlPlane);
 console.log(
   JSON.stringify({
     connectionPath: controlPlane.connectionPath,

@@ -68,6 +68,10 @@ build_etcd() {
 }
 
 mkdir -p "$bin_dir"
+# Two test runs on a fresh machine would otherwise both spend ten minutes building; the second
+# waits here, then finds the binaries.
+exec 9>"$bin_dir/.build.lock"
+flock 9
 if [[ ! -x "$bin_dir/kube-apiserver" || ! -x "$bin_dir/kubectl" ]]; then
   log "building kube-apiserver and kubectl $KUBERNETES_VERSION (slow the first time)"
   start=$SECONDS; build_kubernetes; log "kubernetes built in $((SECONDS - start))s"
