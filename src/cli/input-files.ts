@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { InvalidInputError } from '../errors.js';
+
+/** Reads a file named by a flag; a missing or unreadable file is an input error naming both. */
+export function readInputFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
+    throw new InvalidInputError('FileNotReadable', `${flag} ${path}: ${why}`, flag);
+  }
+}
+
+export function readInputText(path: string, flag: string): string {
+  return readInputFile(path, flag).toString('utf8');
+}
+
+/** One YAML (or JSON) document, e.g. a CassandraClusterRef manifest. */
+export function readYamlFile(path: string, flag: string): unknown {
+  const text = readInputText(path, flag);
+  try {
+    return yaml.load(text, { filename: path });
+  } catch (error) {
+    const mark = (error as { mark?: { line: number; column: number } }).mark;
+    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+    const reason = (error as { reason?: string }).reason ?? 'syntax error';
+    throw new InvalidInputError('MalformedYaml', `${flag} ${path}: not valid YAML${where} (${reason})`, flag);
+  }
+}
+
+/** Runs `read`, prefixing any input error with the flag and file it came from. */
+export function inFile<T>(flag: string, path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new InvalidInputError(error.reason, `${flag} ${path}: ${error.message}`, error.field ?? flag);
+    }
+    throw error;
+  }
+}
+
+export async function inFileAsync<T>(flag: string, path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new InvalidInputError(error.reason, `${flag} ${path}: ${error.message}`, error.field ?? flag);
+    }
+    throw error;
+  }
+}
