@@ -52,7 +52,7 @@ def unescape(value):
         if escaped == "u":
             out.append(chr(int("".join(next(chars) for _ in range(4)), 16)))
         else:
-            out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(escaped, escaped))
+            out.append({"t": "\\t", "n": "\\n", "r": "\\r", "f": "\\f"}.get(escaped, escaped))
     return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16")
 
 
