@@ -76,7 +76,8 @@ export const DEFAULT_SERVER_TIMEOUT_SECONDS = 5 * 60;
 
 interface Attempt<T extends KubernetesObject> {
   listWatch: ListWatch<T>;
-  watches: AbortController[];
+  /** The open watch connection (earlier ones of this attempt have ended: ListWatch re-watches after a close). */
+  watch?: AbortController;
   connected: boolean;
   dead: boolean;
 }
@@ -158,7 +159,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     const live = () => this.current === attempt && !attempt.dead;
     const transport: WatchTransport = {
       watch: async (path, queryParams, callback, done) => {
-        if (live()) this.onConnected(attempt);
         const controller = await options.transport.watch(
           path,
           { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.serverTimeoutSeconds },
@@ -172,8 +172,13 @@ export class ResilientInformer<T extends KubernetesObject> {
           },
         );
         // A watch that opens after its attempt was abandoned is closed at once.
-        if (attempt.dead) controller.abort();
-        else attempt.watches.push(controller);
+        if (attempt.dead) {
+          controller.abort();
+        } else if (live()) {
+          attempt.watch = controller;
+          // The list is complete and the server accepted the watch (a refused one has already failed).
+          this.onConnected(attempt);
+        }
         return controller;
       },
     };
@@ -186,7 +191,6 @@ export class ResilientInformer<T extends KubernetesObject> {
         false,
         options.labelSelector,
       ),
-      watches: [],
       connected: false,
       dead: false,
     };
@@ -208,7 +212,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     });
   }
 
-  /** Each (re)connect follows a complete list or a resumed watch; the first one makes this cache current. */
+  /** Each accepted watch follows a complete list or resumes one; the first makes this cache current. */
   private onConnected(attempt: Attempt<T>): void {
     this.signal({ type: 'Connected' });
     if (attempt.connected) return;
@@ -283,7 +287,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   private async abandon(attempt: Attempt<T>): Promise<void> {
     attempt.dead = true;
-    for (const controller of attempt.watches) controller.abort();
+    attempt.watch?.abort();
     await attempt.listWatch.stop();
   }
 

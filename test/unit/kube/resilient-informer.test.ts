@@ -28,6 +28,8 @@ class FakeCollection {
   readonly watches: OpenWatch[] = [];
   readonly listFailures: unknown[] = [];
   hangingLists = 0;
+  /** Refuse watches as the API server does when RBAC allows list but not watch. */
+  watchRefusal: unknown;
 
   put(name: string): V1ConfigMap {
     const object = { metadata: { name, namespace: 'db', resourceVersion: String(++this.resourceVersion) } };
@@ -55,6 +57,10 @@ class FakeCollection {
   readonly transport: WatchTransport = {
     watch: async (_path, query, callback, done) => {
       const controller = new AbortController();
+      if (this.watchRefusal) {
+        done(this.watchRefusal);
+        return controller;
+      }
       const watch: OpenWatch = { query, callback, done, controller, closed: false };
       controller.signal.addEventListener('abort', () =>
         this.close(watch, Object.assign(new Error('aborted'), { name: 'AbortError' })),
@@ -179,6 +185,17 @@ describe('ResilientInformer', () => {
 
     collection.emit('ADDED', collection.put('x'));
     expect(informer.health().consecutiveFailures).toBe(0);
+  });
+
+  it('a watch the server refuses keeps backing off and never counts as watching', async () => {
+    const { collection, events, informer, time } = setup();
+    collection.watchRefusal = Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    informer.start();
+    await time.advance(1000 + 2000 + 4000);
+    const delays = events.filter((event) => event.type === 'RestartScheduled').map((event) => event.delayMs);
+    expect(delays).toEqual([1000, 2000, 4000, 8000]);
+    expect(collection.listSelectors).toHaveLength(4);
+    expect(informer.health()).toMatchObject({ synced: false, watching: false, lastError: 'HTTP 403' });
   });
 
   it('the watchdog restarts a watch that stays silent, and aborts the stuck connection', async () => {
