@@ -4,10 +4,12 @@
  */
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { controlPlaneCacheDir, repositoryRoot } from '../support/control-plane-binaries.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { controlPlaneBinDir, repositoryRoot } from '../support/control-plane-binaries.js';
 import { reapStrayRuns } from '../support/control-plane-strays.js';
 import { startControlPlane } from '../support/control-plane.js';
 
@@ -23,6 +25,11 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await sleep(50);
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -53,32 +60,49 @@ describe('control plane lifecycle', () => {
   });
 
   it('reaps the processes of a run whose owner was killed before its teardown', async () => {
+    // A private cache folder, so no other run started meanwhile (another checkout's tests) reaps
+    // these strays before this test does.
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'scb-reap-test-'));
+    const runsDir = path.join(cacheDir, 'control-plane', 'runs');
     const owner = spawn(
       process.execPath,
       ['--import', 'tsx', path.join(repositoryRoot, 'test/support/run-control-plane.ts'), '--no-crds'],
-      { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const started = await new Promise<{ connectionPath: string; processes: { pid: number }[] }>(
-      (resolve, reject) => {
-        let stdout = '';
-        owner.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0] ?? '') as never);
-        });
-        owner.once('exit', (code) => reject(new Error(`run-control-plane.ts exited early (${code})`)));
+      {
+        cwd: repositoryRoot,
+        env: { ...process.env, SCB_CACHE_DIR: cacheDir, SCB_CONTROL_PLANE_BIN: controlPlaneBinDir() },
+        stdio: ['ignore', 'pipe', 'ignore'],
       },
     );
-    const pids = started.processes.map((p) => p.pid);
-    const workDir = path.dirname(started.connectionPath);
+    try {
+      const started = await new Promise<{ connectionPath: string; processes: { pid: number }[] }>(
+        (resolve, reject) => {
+          let stdout = '';
+          owner.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0] ?? '') as never);
+          });
+          owner.once('exit', (code) => reject(new Error(`run-control-plane.ts exited early (${code})`)));
+        },
+      );
+      const pids = started.processes.map((p) => p.pid);
+      const workDir = path.dirname(started.connectionPath);
 
-    owner.kill('SIGKILL');
-    await new Promise((resolve) => owner.once('exit', resolve));
-    // Its children lead their own process groups, so they outlive it: the strays to reap.
-    expect(pids.filter(isRunning)).toEqual(pids);
+      owner.kill('SIGKILL');
+      await new Promise((resolve) => owner.once('exit', resolve));
+      // Its children lead their own process groups, so they outlive it: the strays to reap.
+      expect(pids.filter(isRunning)).toEqual(pids);
 
-    reapStrayRuns(path.join(controlPlaneCacheDir(), 'runs'));
+      expect(reapStrayRuns(runsDir)).toBe(pids.length);
 
-    expect(pids.filter(isRunning)).toEqual([]);
-    expect(existsSync(workDir)).toBe(false);
+      // SIGKILL is delivered asynchronously: give the kernel a moment to finish them off.
+      await until(() => pids.filter(isRunning).length === 0, 5000);
+      expect(pids.filter(isRunning)).toEqual([]);
+      expect(existsSync(workDir)).toBe(false);
+    } finally {
+      // Whatever failed above, leave nothing running.
+      owner.kill('SIGTERM');
+      reapStrayRuns(runsDir);
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 });
