@@ -66,7 +66,6 @@ try {
   const clientCaChain = file('client-ca-chain.crt', hierarchy.intermediatePem.chainPem ?? '');
   const clientCaRoot = file('client-ca-root.crt', hierarchy.rootPem.certificatePem);
   const serverCa = file('server-ca.crt', serverCaFromExample());
-  const clientCluster = file('cluster.yaml', yaml.dump(clusterRefFromExample()));
   const signingKey = path.join(pkiDir, 'signing.key');
   const scbctl = (...scbctlArgs: string[]): string => run('node', ['dist/cli/scbctl.js', ...scbctlArgs]);
   scbctl('signing-key', 'generate', '--out', signingKey);
@@ -79,7 +78,7 @@ try {
     scbctl(
       'generate',
       '--cluster',
-      clientCluster,
+      clusterManifest,
       '--bundle',
       bundleManifest,
       '--namespace',
@@ -123,10 +122,4 @@ function serverCaFromExample(): string {
     data: { 'ca.crt': string };
   };
   return configMap.data['ca.crt'];
-}
-
-function clusterRefFromExample(): Record<string, unknown> {
-  const ref = exampleDocuments().find((doc) => doc.kind === 'CassandraClusterRef');
-  if (!ref) throw new Error(`${clusterManifest} holds no CassandraClusterRef`);
-  return ref;
 }

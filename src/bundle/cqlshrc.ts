@@ -2,8 +2,8 @@ import type { PlatformContext } from './platforms/platform.js';
 
 /**
  * The root `cqlshrc`, in the layout of Astra's bundles. `validate = true` makes cqlsh check the
- * server certificate against `ca.crt` (and the host name against it); we never turn that off,
- * even when the cluster disables host name verification: connect by a name the certificate holds.
+ * server certificate against `ca.crt`; we never turn that off. cqlsh (6.x) does not check the
+ * host name against the certificate, whatever `hostnameVerification` says.
  */
 export function cqlshrc(ctx: PlatformContext): string {
   const { cluster, files } = ctx;

@@ -20,7 +20,7 @@ import { readGeneratorInfo } from '../bundle/generator.js';
 import { bundleZipFileName } from '../bundle/layout.js';
 import { PLATFORMS } from '../bundle/platforms/index.js';
 import { loadSigningKey } from '../bundle/signing.js';
-import { inFile, inFileAsync, readInputText, readYamlFile } from './input-files.js';
+import { inFile, inFileAsync, readInputText, readManifestFile } from './input-files.js';
 
 export interface GenerateOptions {
   cluster: string;
@@ -47,11 +47,11 @@ export interface GenerateOptions {
 /** Flags win over the --bundle manifest, which wins over the API defaults. */
 export async function generate(options: GenerateOptions): Promise<{ bundle: BuiltBundle; path: string }> {
   const cluster = inFile('--cluster', options.cluster, () =>
-    readClusterRefSpec(readYamlFile(options.cluster, '--cluster')),
+    readClusterRefSpec(readManifestFile(options.cluster, '--cluster', 'CassandraClusterRef')),
   );
   const spec: BundleSpec = options.bundle
     ? inFile('--bundle', options.bundle, () =>
-        readBundleSpec(readYamlFile(options.bundle as string, '--bundle')),
+        readBundleSpec(readManifestFile(options.bundle as string, '--bundle', 'SecureConnectionBundle')),
       )
     : { identity: {} };
 

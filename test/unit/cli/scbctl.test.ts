@@ -290,6 +290,33 @@ describe('scbctl input errors exit 2 and name the flag, file or field', () => {
     expect(result.stderr).toContain('--cluster no-dc.yaml: spec.connection.localDatacenter is required');
   }, 30000);
 
+  it('takes the CassandraClusterRef out of a multi-document file, as kubectl apply -f accepts', async () => {
+    const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: server-ca\ndata: {}\n';
+    writeFileSync(join(dir, 'with-configmap.yaml'), `${configMap}---\n${CLUSTER_YAML}`);
+    const args = generateArgs(['--name', 'multi']).map((a) =>
+      a === 'cluster.yaml' ? 'with-configmap.yaml' : a,
+    );
+    const result = await scbctl(args, dir);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const view = JSON.parse(
+      (await scbctl(['inspect', 'secure-connect-multi.zip', '--json'], dir)).stdout,
+    ) as {
+      cluster: { contactPoints: string[] };
+    };
+    expect(view.cluster.contactPoints).toEqual(['cassandra-0.example', 'cassandra-1.example']);
+  }, 30000);
+
+  it('a multi-document file without exactly one CassandraClusterRef names the file and the fix', async () => {
+    writeFileSync(join(dir, 'two-clusters.yaml'), `${CLUSTER_YAML}---\n${CLUSTER_YAML}`);
+    const args = generateArgs(['--name', 'x']).map((a) => (a === 'cluster.yaml' ? 'two-clusters.yaml' : a));
+    const result = await scbctl(args, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--cluster two-clusters.yaml: holds 2 documents and 2 of kind CassandraClusterRef; give a file with exactly one CassandraClusterRef',
+    );
+  }, 30000);
+
   it('a missing --signing-key is a usage error naming the flag', async () => {
     const args = generateArgs(['--name', 'x']);
     args.splice(args.indexOf('--signing-key'), 2);
