@@ -20,7 +20,7 @@ export SCB_CONTROL_PLANE_BIN
 
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
 step "unit tests"; jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
-step "integration tests"; jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json" || status=1
+step "integration tests"; jest --selectProjects integration --runInBand --testTimeout=120000 --json --outputFile="$results/integration.json" || status=1
 
 node -e '
   const fs = require("fs");
