@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/api/v1alpha1/generated.ts'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'out/', 'src/api/v1alpha1/generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
