@@ -13,14 +13,14 @@ import { DigestInfo } from '@peculiar/asn1-rsa';
 import { AsnBmpStringConverter, AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import {
-  derExplicit0,
+  derExplicit,
   derInteger,
   derObjectIdentifier,
   derOctetString,
   derSequence,
   derSetOf,
   type DerPart,
-} from './der-container.js';
+} from '../asn1/der.js';
 import { Pkcs12KeyPurpose, pkcs12Kdf } from './pkcs12-kdf.js';
 import { CmsEncryptedData, OID, Pbes2Params, Pbkdf2Params, Pkcs12PbeParams } from './pkcs12-schema.js';
 
@@ -167,13 +167,13 @@ function macData(
 function certificateBag(certificateDer: Buffer, attributes?: Buffer): Buffer {
   const bag = derSequence(
     derObjectIdentifier(id_x509Certificate),
-    derExplicit0(derOctetString(certificateDer)),
+    derExplicit(0, derOctetString(certificateDer)),
   );
   return safeBag(id_certBag, bag, attributes);
 }
 
 function safeBag(bagId: string, value: DerPart, attributes?: Buffer): Buffer {
-  return derSequence(derObjectIdentifier(bagId), derExplicit0(value), ...(attributes ? [attributes] : []));
+  return derSequence(derObjectIdentifier(bagId), derExplicit(0, value), ...(attributes ? [attributes] : []));
 }
 
 function attribute(attrId: string, value: ArrayBuffer): ArrayBuffer {
@@ -185,7 +185,7 @@ function attribute(attrId: string, value: ArrayBuffer): ArrayBuffer {
 }
 
 function dataContent(content: Buffer): Buffer {
-  return derSequence(derObjectIdentifier(id_data), derExplicit0(derOctetString(content)));
+  return derSequence(derObjectIdentifier(id_data), derExplicit(0, derOctetString(content)));
 }
 
 function encryptedContent({ algorithm, ciphertext }: Encrypted): Buffer {
@@ -196,7 +196,7 @@ function encryptedContent({ algorithm, ciphertext }: Encrypted): Buffer {
       encryptedContent: new EncryptedContent({ value: new OctetString(ciphertext) }),
     }),
   });
-  return derSequence(derObjectIdentifier(id_encryptedData), derExplicit0(der(encryptedData)));
+  return derSequence(derObjectIdentifier(id_encryptedData), derExplicit(0, der(encryptedData)));
 }
 
 function der(value: unknown): ArrayBuffer {
