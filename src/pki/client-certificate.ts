@@ -1,21 +1,21 @@
-import { webcrypto } from 'node:crypto';
 import type { Clock } from '../time/clock.js';
+import { derUnsignedInteger, readDerElement } from '../asn1/der.js';
 import { InvalidInputError } from '../errors.js';
-import { authorityKeyIdentifierFor, type CertificateAuthority } from './certificate-authority.js';
+import type { CertificateAuthority } from './certificate-authority.js';
+import { certificateIssuer, signClientCertificate } from './client-certificate-der.js';
 import { sha256Hex } from './fingerprint.js';
 import { encodePem } from './pem.js';
 import {
   encodePrivateKeyPem,
   generateKeyMaterial,
   readPrivateKeyPem,
-  signatureAlgorithmFor,
   validatePrivateKeySpec,
   type KeyMaterial,
   type PrivateKeySpec,
 } from './private-key.js';
 import { randomSerialNumber } from './serial-number.js';
 import { planValidity } from './validity-window.js';
-import * as x509 from './x509.js';
+import type * as x509 from './x509.js';
 
 export { MINIMUM_CERTIFICATE_SECONDS } from './validity-window.js';
 
@@ -32,7 +32,6 @@ export interface ClientCertificateRequest {
 }
 
 export interface IssuedClientCertificate {
-  certificate: x509.X509Certificate;
   certificatePem: string;
   certificateDer: Buffer;
   /** In the requested encoding. */
@@ -61,8 +60,11 @@ export async function issueClientCertificate(
   clock: Clock,
 ): Promise<IssuedClientCertificate> {
   validatePrivateKeySpec(req.privateKey);
-  const subject = subjectName(req.commonName, req.organizations ?? []);
-  const alternativeNames = subjectAlternativeNames(req.spiffeId, req.dnsNames ?? []);
+  const organizations = req.organizations ?? [];
+  validateSubjectName(req.commonName, organizations);
+  validateSpiffeId(req.spiffeId);
+  const dnsNames = req.dnsNames ?? [];
+  validateDnsNames(dnsNames);
   const chain = [ca.certificate, ...ca.chain];
   const window = planValidity(clock.now(), req.durationSeconds, chain);
   const key =
@@ -70,43 +72,26 @@ export async function issueClientCertificate(
       ? await generateKeyMaterial(req.privateKey)
       : reusedKey(req.reusePrivateKeyPem, req.privateKey);
 
-  const usages =
-    key.algorithm === 'RSA'
-      ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-      : x509.KeyUsageFlags.digitalSignature;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(usages, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    await x509.SubjectKeyIdentifierExtension.create(key.spkiDer, false, webcrypto),
-    await authorityKeyIdentifierFor(ca.certificate),
-  ];
-  if (alternativeNames.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(alternativeNames));
-  }
-  const certificate = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: randomSerialNumber(),
-      subject,
-      issuer: ca.certificate.subjectName,
-      notBefore: window.notBefore,
-      notAfter: window.notAfter,
-      publicKey: key.spkiDer,
-      signingKey: ca.privateKey,
-      signingAlgorithm: signatureAlgorithmFor(ca.privateKey),
-      extensions,
-    },
-    webcrypto,
-  );
-  const certificateDer = Buffer.from(certificate.rawData);
+  const serialNumber = Buffer.from(randomSerialNumber(), 'hex');
+  const certificateDer = signClientCertificate(certificateIssuer(ca), {
+    serialNumber,
+    notBefore: window.notBefore,
+    notAfter: window.notAfter,
+    commonName: req.commonName,
+    organizations,
+    spkiDer: key.spkiDer,
+    keyEncipherment: key.algorithm === 'RSA',
+    uris: req.spiffeId === undefined ? [] : [req.spiffeId],
+    dnsNames,
+  });
   return {
-    certificate,
     certificatePem: encodePem('CERTIFICATE', certificateDer),
     certificateDer,
     privateKeyPem: encodePrivateKeyPem(key, req.privateKey.encoding),
     privateKeyPkcs8Der: key.pkcs8Der,
     chain,
-    serialNumber: certificate.serialNumber.toLowerCase(),
+    // As `openssl x509 -serial` prints it: the INTEGER's content octets.
+    serialNumber: readDerElement(derUnsignedInteger(serialNumber)).content.toString('hex'),
     sha256Fingerprint: sha256Hex(certificateDer),
     notBefore: window.notBefore,
     notAfter: window.notAfter,
@@ -130,7 +115,7 @@ function reusedKey(pem: string, spec: PrivateKeySpec): KeyMaterial {
 /** ub-common-name and ub-organization-name in RFC 5280. */
 const MAX_NAME_LENGTH = 64;
 
-function subjectName(commonName: string, organizations: string[]): x509.JsonName {
+function validateSubjectName(commonName: string, organizations: readonly string[]): void {
   if (commonName.trim() === '' || commonName.length > MAX_NAME_LENGTH) {
     throw new InvalidInputError(
       'InvalidCommonName',
@@ -147,8 +132,6 @@ function subjectName(commonName: string, organizations: string[]): x509.JsonName
       );
     }
   }
-  // Most significant first, as `openssl x509 -subject` prints it: O = ..., CN = ...
-  return [...organizations.map((organization) => ({ O: [organization] })), { CN: [commonName] }];
 }
 
 // SPIFFE ID (spiffe.io standard, section 2): lower-case trust domain, optional path of
@@ -156,18 +139,18 @@ function subjectName(commonName: string, organizations: string[]): x509.JsonName
 const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-function subjectAlternativeNames(spiffeId: string | undefined, dnsNames: string[]): x509.JsonGeneralName[] {
-  const names: x509.JsonGeneralName[] = [];
-  if (spiffeId !== undefined) {
-    if (!SPIFFE_ID.test(spiffeId) || spiffeId.split('/').some((part) => part === '.' || part === '..')) {
-      throw new InvalidInputError(
-        'InvalidSpiffeId',
-        `spiffeId "${spiffeId}" is not a SPIFFE ID: use spiffe://<trust-domain>/<path> with a lower-case trust domain and segments of letters, digits, ".", "-", "_"`,
-        'spiffeId',
-      );
-    }
-    names.push({ type: 'url', value: spiffeId });
+function validateSpiffeId(spiffeId: string | undefined): void {
+  if (spiffeId === undefined) return;
+  if (!SPIFFE_ID.test(spiffeId) || spiffeId.split('/').some((part) => part === '.' || part === '..')) {
+    throw new InvalidInputError(
+      'InvalidSpiffeId',
+      `spiffeId "${spiffeId}" is not a SPIFFE ID: use spiffe://<trust-domain>/<path> with a lower-case trust domain and segments of letters, digits, ".", "-", "_"`,
+      'spiffeId',
+    );
   }
+}
+
+function validateDnsNames(dnsNames: readonly string[]): void {
   for (const dnsName of dnsNames) {
     const labels = (dnsName.startsWith('*.') ? dnsName.slice(2) : dnsName).split('.');
     if (dnsName.length > 253 || !labels.every((label) => DNS_LABEL.test(label))) {
@@ -177,7 +160,5 @@ function subjectAlternativeNames(spiffeId: string | undefined, dnsNames: string[
         'dnsNames',
       );
     }
-    names.push({ type: 'dns', value: dnsName });
   }
-  return names;
 }

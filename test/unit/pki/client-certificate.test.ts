@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../../src/errors.js';
 import {
@@ -11,6 +12,7 @@ import {
   type IssuedClientCertificate,
 } from '../../../src/pki/client-certificate.js';
 import type { PrivateKeySpec } from '../../../src/pki/private-key.js';
+import * as x509 from '../../../src/pki/x509.js';
 import { fixedClock } from '../../../src/time/clock.js';
 import {
   expectNoKeyMaterial,
@@ -219,9 +221,9 @@ describe('keeping the private key (rotationPolicy Never)', () => {
       request({ reusePrivateKeyPem: previous.privateKeyPem }),
       clock,
     );
-    expect(Buffer.from(renewed.certificate.publicKey.rawData)).toEqual(
-      Buffer.from(previous.certificate.publicKey.rawData),
-    );
+    const publicKeyOf = (issued: IssuedClientCertificate): Buffer =>
+      new X509Certificate(issued.certificateDer).publicKey.export({ type: 'spki', format: 'der' });
+    expect(publicKeyOf(renewed)).toEqual(publicKeyOf(previous));
     expect(renewed.privateKeyPkcs8Der).toEqual(previous.privateKeyPkcs8Der);
     expect(renewed.serialNumber).not.toBe(previous.serialNumber);
   });
@@ -354,6 +356,11 @@ describe('with a CA made by openssl (bring your own)', () => {
       keyArgs: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
       extra: ['-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
     },
+    {
+      name: 'ECDSA P-256 CA without subjectKeyIdentifier',
+      keyArgs: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      extra: ['-addext', 'subjectKeyIdentifier=none', '-addext', 'authorityKeyIdentifier=none'],
+    },
   ])('issues certificates openssl verifies: $name', async ({ name, keyArgs, extra }) => {
     const base = name.replace(/\W+/g, '-');
     const keyFile = `${scratch.path}/${base}.key`;
@@ -383,6 +390,64 @@ describe('with a CA made by openssl (bring your own)', () => {
     const leafFile = scratch.write(`${base}-leaf.crt`, certificate.certificatePem);
     const result = runTool('openssl', ['verify', '-purpose', 'sslclient', '-CAfile', certFile, leafFile]);
     expect(result.stdout).toBe(`${leafFile}: OK\n`);
+    // The authority key id is the CA's own SKI, or (without one) the SHA-1 of its public key.
+    const caKeyId = Buffer.from(
+      await new x509.X509Certificate(ca.certificate.rawData).publicKey.getKeyIdentifier(),
+    );
+    const leafText = runToolOk('openssl', [
+      'x509',
+      '-in',
+      leafFile,
+      '-noout',
+      '-ext',
+      'authorityKeyIdentifier',
+    ]);
+    expect(leafText.replace(/[^0-9A-F]/g, '').endsWith(caKeyId.toString('hex').toUpperCase())).toBe(true);
+  });
+});
+
+describe('dates from 2050 on', () => {
+  it('writes notAfter as GeneralizedTime and notBefore as UTCTime, which openssl verifies', async () => {
+    const in2049 = fixedClock(new Date('2049-07-01T00:00:00Z'));
+    const late = await createManagedCaHierarchy(
+      {
+        commonName: 'Late',
+        rootDurationSeconds: 3650 * DAY,
+        intermediateDurationSeconds: 1000 * DAY,
+      },
+      in2049,
+    );
+    const certificate = await issueClientCertificate(
+      late.intermediate,
+      request({ durationSeconds: 365 * DAY, organizations: ['Acme', 'Zürich Ops'] }),
+      in2049,
+    );
+    const leafFile = scratch.write('late-leaf.crt', certificate.certificatePem);
+    const parsed = runToolOk('openssl', ['asn1parse', '-in', leafFile]);
+    expect(parsed).toContain('UTCTIME           :490701000000Z');
+    expect(parsed).toContain('GENERALIZEDTIME   :20500701000000Z');
+    expect(parsed).toContain('UTF8STRING        :Zürich Ops');
+    const text = runToolOk('openssl', ['x509', '-in', leafFile, '-noout', '-text', '-nameopt', 'utf8']);
+    expect(text).toContain('Not After : Jul  1 00:00:00 2050 GMT');
+    expect(text).toContain('Subject: O=Acme, O=Zürich Ops, CN=ledger');
+    expect(text).toContain('DNS:ledger.payments.svc, DNS:*.ledger.example.com');
+    const root = scratch.write('late-root.crt', late.rootPem.certificatePem);
+    const intermediate = scratch.write('late-intermediate.crt', late.intermediatePem.certificatePem);
+    const at = String(Date.parse('2050-01-01T00:00:00Z') / 1000);
+    expect(
+      runToolOk('openssl', [
+        'verify',
+        '-attime',
+        at,
+        '-purpose',
+        'sslclient',
+        '-CAfile',
+        root,
+        '-untrusted',
+        intermediate,
+        leafFile,
+      ]),
+    ).toBe(`${leafFile}: OK\n`);
   });
 });
 
