@@ -25,7 +25,7 @@ export function bmpPassword(password: string): Buffer {
  * RFC 7292 Appendix B.2 key derivation, as used by PKCS#12 MACs and pbeWithSHAAnd* ciphers.
  *
  * Nearly all its cost is `iterations` chained hashes of one digest each; `crypto.hash` is the
- * cheapest per-call digest in Node (no Hash object per round). Asking it for a latin1 string and
+ * cheapest per-call digest in Node (no Hash object per round). Asking it for a 'binary' (latin1) string and
  * writing that back into one reused buffer halves a round against a fresh Buffer per digest:
  * allocating the Buffer cost more than the hash.
  */
@@ -44,7 +44,7 @@ export function pkcs12Kdf(
   for (let offset = 0; offset < length; offset += u) {
     const digest = hash(algorithm, Buffer.concat([diversifier, input]), 'buffer');
     for (let round = 1; round < iterations; round++)
-      digest.write(hash(algorithm, digest, 'latin1'), 'latin1');
+      digest.write(hash(algorithm, digest, 'binary'), 'binary');
     digest.copy(output, offset, 0, Math.min(u, length - offset));
     if (offset + u < length) addToEachBlock(input, fillBlocks(digest, v));
   }

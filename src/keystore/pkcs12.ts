@@ -1,28 +1,19 @@
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { EncryptedContent, EncryptedContentInfo, id_data, id_encryptedData } from '@peculiar/asn1-cms';
 import {
-  MacData,
-  PKCS12Attribute,
-  PKCS8ShroudedKeyBag,
-  id_certBag,
-  id_pkcs8ShroudedKeyBag,
-  id_x509Certificate,
-} from '@peculiar/asn1-pfx';
-import { EncryptedData } from '@peculiar/asn1-pkcs8';
-import { DigestInfo } from '@peculiar/asn1-rsa';
-import { AsnBmpStringConverter, AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import {
+  DER_NULL,
+  derBmpString,
   derExplicit,
+  derImplicitPrimitive,
   derInteger,
   derObjectIdentifier,
   derOctetString,
   derSequence,
   derSetOf,
-  type DerPart,
 } from '../asn1/der.js';
 import { Pkcs12KeyPurpose, pkcs12Kdf } from './pkcs12-kdf.js';
-import { CmsEncryptedData, OID, Pbes2Params, Pbkdf2Params, Pkcs12PbeParams } from './pkcs12-schema.js';
+
+// Written with the plain DER writer: asn1-schema's object trees cost about 1 ms per keystore,
+// as much as the PBKDF2 rounds, and their ANY fields re-parsed every certificate inside.
 
 /**
  * Modern: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) key, certificates unencrypted, HMAC-SHA256 MAC;
@@ -48,7 +39,23 @@ export interface Pkcs12Input {
 export const DEFAULT_PKCS12_ITERATIONS = 2048;
 
 const SALT_BYTES = 16;
-const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  encryptedData: '1.2.840.113549.1.7.6',
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  localKeyId: '1.2.840.113549.1.9.21',
+  pbes2: '1.2.840.113549.1.5.13',
+  pbkdf2: '1.2.840.113549.1.5.12',
+  hmacWithSha256: '1.2.840.113549.2.9',
+  aes256Cbc: '2.16.840.1.101.3.4.1.42',
+  pbeWithShaAnd3KeyTripleDesCbc: '1.2.840.113549.1.12.1.3',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+} as const;
 
 export function buildPkcs12(input: Pkcs12Input): Buffer {
   const iterations = input.iterations ?? DEFAULT_PKCS12_ITERATIONS;
@@ -59,8 +66,8 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
   const encrypt = legacy ? encryptTripleDes : encryptPbes2;
   // localKeyId pairs the key with its certificate; OpenSSL uses the certificate's SHA-1 too.
   const attributes = derSetOf(
-    attribute(OID.friendlyName, AsnConvert.serialize(AsnBmpStringConverter.toASN(input.friendlyName))),
-    attribute(OID.localKeyId, der(new OctetString(createHash('sha1').update(input.certificateDer).digest()))),
+    attribute(OID.friendlyName, derBmpString(input.friendlyName)),
+    attribute(OID.localKeyId, derOctetString(createHash('sha1').update(input.certificateDer).digest())),
   );
 
   // SafeContents: the certificate (with the alias attributes), then its chain.
@@ -69,15 +76,11 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
     ...input.chainDer.map((chainDer) => certificateBag(chainDer)),
   );
   const shroudedKey = encrypt(input.password, input.privateKeyPkcs8Der, iterations);
+  // PKCS8ShroudedKeyBag is an EncryptedPrivateKeyInfo.
   const keys = derSequence(
     safeBag(
-      id_pkcs8ShroudedKeyBag,
-      der(
-        new PKCS8ShroudedKeyBag({
-          encryptionAlgorithm: shroudedKey.algorithm,
-          encryptedData: new EncryptedData(shroudedKey.ciphertext),
-        }),
-      ),
+      OID.pkcs8ShroudedKeyBag,
+      derSequence(shroudedKey.algorithm, derOctetString(shroudedKey.ciphertext)),
       attributes,
     ),
   );
@@ -87,11 +90,12 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
     dataContent(keys),
   );
   const mac = macData(legacy ? 'sha1' : 'sha256', input.password, authenticatedSafe, iterations);
-  return derSequence(derInteger(3), dataContent(authenticatedSafe), der(mac));
+  return derSequence(derInteger(3), dataContent(authenticatedSafe), mac);
 }
 
 interface Encrypted {
-  algorithm: AlgorithmIdentifier;
+  /** AlgorithmIdentifier DER. */
+  algorithm: Buffer;
   ciphertext: Buffer;
 }
 
@@ -100,24 +104,18 @@ function encryptPbes2(password: string, plaintext: Uint8Array, iterations: numbe
   const iv = randomBytes(16);
   // PBES2 takes the password as plain bytes (UTF-8), unlike the BMPString of the PKCS#12 KDF.
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
-  const parameters = new Pbes2Params({
-    keyDerivationFunc: new AlgorithmIdentifier({
-      algorithm: OID.pbkdf2,
-      parameters: der(
-        new Pbkdf2Params({
-          salt: new OctetString(salt),
-          iterationCount: iterations,
-          prf: new AlgorithmIdentifier({ algorithm: OID.hmacWithSha256, parameters: DER_NULL }),
-        }),
-      ),
-    }),
-    encryptionScheme: new AlgorithmIdentifier({
-      algorithm: OID.aes256Cbc,
-      parameters: der(new OctetString(iv)),
-    }),
-  });
+  // RFC 8018 A.2 PBKDF2-params and A.4 PBES2-params; the salt is always the `specified` OCTET STRING.
+  const pbkdf2Params = derSequence(
+    derOctetString(salt),
+    derInteger(iterations),
+    derSequence(derObjectIdentifier(OID.hmacWithSha256), DER_NULL),
+  );
+  const pbes2Params = derSequence(
+    derSequence(derObjectIdentifier(OID.pbkdf2), pbkdf2Params),
+    derSequence(derObjectIdentifier(OID.aes256Cbc), derOctetString(iv)),
+  );
   return {
-    algorithm: new AlgorithmIdentifier({ algorithm: OID.pbes2, parameters: der(parameters) }),
+    algorithm: derSequence(derObjectIdentifier(OID.pbes2), pbes2Params),
     ciphertext: encryptCbc('aes-256-cbc', key, iv, plaintext),
   };
 }
@@ -127,10 +125,11 @@ function encryptTripleDes(password: string, plaintext: Uint8Array, iterations: n
   const key = pkcs12Kdf('sha1', password, salt, iterations, Pkcs12KeyPurpose.encryptionKey, 24);
   const iv = pkcs12Kdf('sha1', password, salt, iterations, Pkcs12KeyPurpose.iv, 8);
   return {
-    algorithm: new AlgorithmIdentifier({
-      algorithm: OID.pbeWithShaAnd3KeyTripleDesCbc,
-      parameters: der(new Pkcs12PbeParams({ salt: new OctetString(salt), iterations })),
-    }),
+    // RFC 7292 C pkcs-12PbeParams.
+    algorithm: derSequence(
+      derObjectIdentifier(OID.pbeWithShaAnd3KeyTripleDesCbc),
+      derSequence(derOctetString(salt), derInteger(iterations)),
+    ),
     ciphertext: encryptCbc('des-ede3-cbc', key, iv, plaintext),
   };
 }
@@ -146,59 +145,48 @@ function macData(
   password: string,
   content: Uint8Array,
   iterations: number,
-): MacData {
+): Buffer {
   const salt = randomBytes(SALT_BYTES);
   const keyLength = algorithm === 'sha1' ? 20 : 32;
   const key = pkcs12Kdf(algorithm, password, salt, iterations, Pkcs12KeyPurpose.macKey, keyLength);
-  return new MacData({
-    mac: new DigestInfo({
-      // RFC 5754: SHA-2 parameters absent; SHA-1 with NULL as the old writers did.
-      digestAlgorithm:
-        algorithm === 'sha1'
-          ? new AlgorithmIdentifier({ algorithm: OID.sha1, parameters: DER_NULL })
-          : new AlgorithmIdentifier({ algorithm: OID.sha256 }),
-      digest: new OctetString(createHmac(algorithm, key).update(content).digest()),
-    }),
-    macSalt: new OctetString(salt),
-    iterations,
-  });
+  // RFC 5754: SHA-2 parameters absent; SHA-1 with NULL as the old writers did.
+  const digestAlgorithm =
+    algorithm === 'sha1'
+      ? derSequence(derObjectIdentifier(OID.sha1), DER_NULL)
+      : derSequence(derObjectIdentifier(OID.sha256));
+  const digestInfo = derSequence(
+    digestAlgorithm,
+    derOctetString(createHmac(algorithm, key).update(content).digest()),
+  );
+  // iterations is DEFAULT 1, which DER leaves out.
+  return derSequence(digestInfo, derOctetString(salt), ...(iterations === 1 ? [] : [derInteger(iterations)]));
 }
 
 function certificateBag(certificateDer: Buffer, attributes?: Buffer): Buffer {
   const bag = derSequence(
-    derObjectIdentifier(id_x509Certificate),
+    derObjectIdentifier(OID.x509Certificate),
     derExplicit(0, derOctetString(certificateDer)),
   );
-  return safeBag(id_certBag, bag, attributes);
+  return safeBag(OID.certBag, bag, attributes);
 }
 
-function safeBag(bagId: string, value: DerPart, attributes?: Buffer): Buffer {
+function safeBag(bagId: string, value: Buffer, attributes?: Buffer): Buffer {
   return derSequence(derObjectIdentifier(bagId), derExplicit(0, value), ...(attributes ? [attributes] : []));
 }
 
-function attribute(attrId: string, value: ArrayBuffer): ArrayBuffer {
-  // PKCS12Attribute's constructor ignores its argument (asn1-pfx 2.11.1), so assign the fields.
-  const result = new PKCS12Attribute();
-  result.attrId = attrId;
-  result.attrValues = [value];
-  return der(result);
+function attribute(attrId: string, value: Buffer): Buffer {
+  return derSequence(derObjectIdentifier(attrId), derSetOf(value));
 }
 
 function dataContent(content: Buffer): Buffer {
-  return derSequence(derObjectIdentifier(id_data), derExplicit(0, derOctetString(content)));
+  return derSequence(derObjectIdentifier(OID.data), derExplicit(0, derOctetString(content)));
 }
 
+/** RFC 5652 6.1 EncryptedData, version 0, the ciphertext as EncryptedContent [0] IMPLICIT. */
 function encryptedContent({ algorithm, ciphertext }: Encrypted): Buffer {
-  const encryptedData = new CmsEncryptedData({
-    encryptedContentInfo: new EncryptedContentInfo({
-      contentType: id_data,
-      contentEncryptionAlgorithm: algorithm,
-      encryptedContent: new EncryptedContent({ value: new OctetString(ciphertext) }),
-    }),
-  });
-  return derSequence(derObjectIdentifier(id_encryptedData), derExplicit(0, der(encryptedData)));
-}
-
-function der(value: unknown): ArrayBuffer {
-  return AsnConvert.serialize(value);
+  const encryptedData = derSequence(
+    derInteger(0),
+    derSequence(derObjectIdentifier(OID.data), algorithm, derImplicitPrimitive(0, ciphertext)),
+  );
+  return derSequence(derObjectIdentifier(OID.encryptedData), derExplicit(0, encryptedData));
 }
