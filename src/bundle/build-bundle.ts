@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../time/clock.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
-import { parseCertificatesPem } from '../pki/certificate-authority.js';
+import { readCertificatesDer } from '../pki/certificate-authority.js';
 import { issueClientCertificate } from '../pki/client-certificate.js';
 import { encodePem } from '../pki/pem.js';
 import type { PrivateKeySpec } from '../pki/private-key.js';
@@ -102,7 +102,7 @@ const KEY_ENTRY_NAME = 'client';
 
 export async function buildBundle(request: BuildBundleRequest, deps: BuildBundleDeps): Promise<BuiltBundle> {
   const selected = selectPlatforms(deps.platforms, request.platforms);
-  const serverCas = parseCertificatesPem(request.serverCaPem, 'server CA');
+  const serverCas = readCertificatesDer(request.serverCaPem, 'server CA');
 
   const issued = await issueClientCertificate(
     request.clientCa,
@@ -142,10 +142,7 @@ export async function buildBundle(request: BuildBundleRequest, deps: BuildBundle
   const identityKeyStore = passwords.keyStore === passwords.pfxCert ? pfx : pkcs12(passwords.keyStore);
 
   const trustStore = buildJksTrustStore({
-    certificates: serverCas.map((cert, index) => ({
-      alias: index === 0 ? 'ca' : `ca-${index + 1}`,
-      der: Buffer.from(cert.rawData),
-    })),
+    certificates: serverCas.map((der, index) => ({ alias: index === 0 ? 'ca' : `ca-${index + 1}`, der })),
     password: passwords.trustStore,
     createdAt: issued.notBefore,
   });
@@ -167,10 +164,7 @@ export async function buildBundle(request: BuildBundleRequest, deps: BuildBundle
   });
   const files: BundleFile[] = [
     text(BUNDLE_FILES.config, astraConfigJson(ctx)),
-    text(
-      BUNDLE_FILES.caCert,
-      serverCas.map((cert) => encodePem('CERTIFICATE', new Uint8Array(cert.rawData))).join(''),
-    ),
+    text(BUNDLE_FILES.caCert, serverCas.map((der) => encodePem('CERTIFICATE', der)).join('')),
     text(
       BUNDLE_FILES.cert,
       issued.certificatePem +

@@ -115,6 +115,25 @@ describe('buildBundle', () => {
     expect(readFileSync(join(out, 'ca.crt'), 'utf8').trim()).toBe(material.server.caPem.trim());
   });
 
+  it.each([
+    {
+      name: 'a key instead of a certificate',
+      pem: () => material.clientCa.rootPem.privateKeyPem,
+      says: '"PRIVATE KEY" PEM block',
+    },
+    {
+      name: 'a damaged certificate',
+      pem: () => material.server.caPem.replace(/\n[A-Za-z0-9+/]{64}\n/, '\nAAAA\n'),
+      says: 'server CA certificate #1 is not a valid DER X.509 certificate',
+    },
+    { name: 'no PEM at all', pem: () => 'not a certificate', says: 'server CA contains no PEM certificate' },
+  ])('refuses a server CA that is $name, naming it', async ({ pem, says }) => {
+    await expect(build(material, { serverCaPem: pem() })).rejects.toMatchObject({
+      reason: 'MalformedPem',
+      message: expect.stringContaining(says),
+    });
+  });
+
   it('stores one PKCS#12 under both names when the passwords agree, and two otherwise', async () => {
     const generated = await build(material);
     expect(files(generated.zip).get('identity.jks')).toEqual(files(generated.zip).get('cert.pfx'));

@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../../src/errors.js';
 import {
   createManagedCaHierarchy,
   issueIntermediateCa,
   loadCertificateAuthority,
+  parseCertificatesPem,
+  readCertificatesDer,
   type CaPem,
   type ManagedCaHierarchy,
 } from '../../../src/pki/certificate-authority.js';
@@ -311,6 +315,46 @@ describe('bad CA input', () => {
     );
   });
 });
+
+describe('reading certificates only to pass them on', () => {
+  it('gives the DER openssl writes, in order, for certificates of any key type', () => {
+    const pem = ecdsa.rootPem.certificatePem + rsa.intermediatePem.certificatePem;
+    const file = scratch.write('two.pem', pem);
+    const firstDer = execFileSync('openssl', ['x509', '-in', file, '-outform', 'DER']);
+    const ders = readCertificatesDer(`comment line\n${pem}`, 'server CA');
+    expect(ders).toHaveLength(2);
+    expect(ders[0]).toEqual(firstDer);
+    expect(ders.map((der) => new X509Certificate(der).subject)).toEqual([
+      'O=Acme\nCN=Test Cluster Root CA',
+      'O=Acme\nCN=Test Cluster Intermediate CA',
+    ]);
+  });
+
+  it.each([
+    { name: 'broken DER', body: 'MIIBAAAA' },
+    { name: 'a key', body: () => ecdsa.rootPem.privateKeyPem.split('\n').slice(1, -2).join('\n') },
+    { name: 'trailing bytes', body: () => certificateBody(Buffer.from([0x05, 0x00])) },
+    {
+      name: 'a SEQUENCE of three INTEGERs',
+      body: Buffer.from('3009020101020101020101', 'hex').toString('base64'),
+    },
+  ])('refuses a CERTIFICATE block holding $name, as a full parse does', ({ body }) => {
+    const pem = `-----BEGIN CERTIFICATE-----\n${typeof body === 'function' ? body() : body}\n-----END CERTIFICATE-----\n`;
+    for (const read of [readCertificatesDer, parseCertificatesPem]) {
+      expect(() => read(pem, 'server CA')).toThrow(
+        expect.objectContaining({
+          reason: 'MalformedPem',
+          message: expect.stringContaining('server CA certificate #1 is not a valid DER X.509 certificate'),
+        }),
+      );
+    }
+  });
+});
+
+function certificateBody(trailer: Buffer): string {
+  const der = Buffer.from(ecdsa.rootPem.certificatePem.split('\n').slice(1, -2).join(''), 'base64');
+  return Buffer.concat([der, trailer]).toString('base64');
+}
 
 async function captureRejection(promise: Promise<unknown>): Promise<InvalidInputError> {
   try {
