@@ -74,6 +74,15 @@ export function derObjectIdentifier(oid: string): Buffer {
   return derTlv(0x06, Uint8Array.from(bytes));
 }
 
+/** A table of dotted OIDs encoded once, for modules that write the same OIDs on every call. */
+export function derObjectIdentifiers<Name extends string>(
+  oids: Readonly<Record<Name, string>>,
+): Readonly<Record<Name, Buffer>> {
+  return Object.fromEntries(
+    Object.entries<string>(oids).map(([name, oid]) => [name, derObjectIdentifier(oid)]),
+  ) as Record<Name, Buffer>;
+}
+
 /** A non-negative INTEGER from its big-endian magnitude (e.g. a serial number). */
 export function derUnsignedInteger(magnitude: Uint8Array): Buffer {
   let start = 0;

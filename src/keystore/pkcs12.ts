@@ -5,7 +5,7 @@ import {
   derExplicit,
   derImplicitPrimitive,
   derInteger,
-  derObjectIdentifier,
+  derObjectIdentifiers,
   derOctetString,
   derSequence,
   derSetOf,
@@ -40,7 +40,7 @@ export const DEFAULT_PKCS12_ITERATIONS = 2048;
 
 const SALT_BYTES = 16;
 
-const OID = {
+const OID = derObjectIdentifiers({
   data: '1.2.840.113549.1.7.1',
   encryptedData: '1.2.840.113549.1.7.6',
   pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
@@ -55,7 +55,7 @@ const OID = {
   pbeWithShaAnd3KeyTripleDesCbc: '1.2.840.113549.1.12.1.3',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
-} as const;
+});
 
 export function buildPkcs12(input: Pkcs12Input): Buffer {
   const iterations = input.iterations ?? DEFAULT_PKCS12_ITERATIONS;
@@ -108,14 +108,14 @@ function encryptPbes2(password: string, plaintext: Uint8Array, iterations: numbe
   const pbkdf2Params = derSequence(
     derOctetString(salt),
     derInteger(iterations),
-    derSequence(derObjectIdentifier(OID.hmacWithSha256), DER_NULL),
+    derSequence(OID.hmacWithSha256, DER_NULL),
   );
   const pbes2Params = derSequence(
-    derSequence(derObjectIdentifier(OID.pbkdf2), pbkdf2Params),
-    derSequence(derObjectIdentifier(OID.aes256Cbc), derOctetString(iv)),
+    derSequence(OID.pbkdf2, pbkdf2Params),
+    derSequence(OID.aes256Cbc, derOctetString(iv)),
   );
   return {
-    algorithm: derSequence(derObjectIdentifier(OID.pbes2), pbes2Params),
+    algorithm: derSequence(OID.pbes2, pbes2Params),
     ciphertext: encryptCbc('aes-256-cbc', key, iv, plaintext),
   };
 }
@@ -127,7 +127,7 @@ function encryptTripleDes(password: string, plaintext: Uint8Array, iterations: n
   return {
     // RFC 7292 C pkcs-12PbeParams.
     algorithm: derSequence(
-      derObjectIdentifier(OID.pbeWithShaAnd3KeyTripleDesCbc),
+      OID.pbeWithShaAnd3KeyTripleDesCbc,
       derSequence(derOctetString(salt), derInteger(iterations)),
     ),
     ciphertext: encryptCbc('des-ede3-cbc', key, iv, plaintext),
@@ -150,10 +150,7 @@ function macData(
   const keyLength = algorithm === 'sha1' ? 20 : 32;
   const key = pkcs12Kdf(algorithm, password, salt, iterations, Pkcs12KeyPurpose.macKey, keyLength);
   // RFC 5754: SHA-2 parameters absent; SHA-1 with NULL as the old writers did.
-  const digestAlgorithm =
-    algorithm === 'sha1'
-      ? derSequence(derObjectIdentifier(OID.sha1), DER_NULL)
-      : derSequence(derObjectIdentifier(OID.sha256));
+  const digestAlgorithm = algorithm === 'sha1' ? derSequence(OID.sha1, DER_NULL) : derSequence(OID.sha256);
   const digestInfo = derSequence(
     digestAlgorithm,
     derOctetString(createHmac(algorithm, key).update(content).digest()),
@@ -163,30 +160,27 @@ function macData(
 }
 
 function certificateBag(certificateDer: Buffer, attributes?: Buffer): Buffer {
-  const bag = derSequence(
-    derObjectIdentifier(OID.x509Certificate),
-    derExplicit(0, derOctetString(certificateDer)),
-  );
+  const bag = derSequence(OID.x509Certificate, derExplicit(0, derOctetString(certificateDer)));
   return safeBag(OID.certBag, bag, attributes);
 }
 
-function safeBag(bagId: string, value: Buffer, attributes?: Buffer): Buffer {
-  return derSequence(derObjectIdentifier(bagId), derExplicit(0, value), ...(attributes ? [attributes] : []));
+function safeBag(bagId: Buffer, value: Buffer, attributes?: Buffer): Buffer {
+  return derSequence(bagId, derExplicit(0, value), ...(attributes ? [attributes] : []));
 }
 
-function attribute(attrId: string, value: Buffer): Buffer {
-  return derSequence(derObjectIdentifier(attrId), derSetOf(value));
+function attribute(attrId: Buffer, value: Buffer): Buffer {
+  return derSequence(attrId, derSetOf(value));
 }
 
 function dataContent(content: Buffer): Buffer {
-  return derSequence(derObjectIdentifier(OID.data), derExplicit(0, derOctetString(content)));
+  return derSequence(OID.data, derExplicit(0, derOctetString(content)));
 }
 
 /** RFC 5652 6.1 EncryptedData, version 0, the ciphertext as EncryptedContent [0] IMPLICIT. */
 function encryptedContent({ algorithm, ciphertext }: Encrypted): Buffer {
   const encryptedData = derSequence(
     derInteger(0),
-    derSequence(derObjectIdentifier(OID.data), algorithm, derImplicitPrimitive(0, ciphertext)),
+    derSequence(OID.data, algorithm, derImplicitPrimitive(0, ciphertext)),
   );
-  return derSequence(derObjectIdentifier(OID.encryptedData), derExplicit(0, encryptedData));
+  return derSequence(OID.encryptedData, derExplicit(0, encryptedData));
 }

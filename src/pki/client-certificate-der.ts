@@ -6,7 +6,7 @@ import {
   derExplicit,
   derImplicitPrimitive,
   derInteger,
-  derObjectIdentifier,
+  derObjectIdentifiers,
   derOctetString,
   derSequence,
   derSetOf,
@@ -50,7 +50,7 @@ export interface ClientCertificateFields {
   dnsNames: readonly string[];
 }
 
-const OID = {
+const OID = derObjectIdentifiers({
   commonName: '2.5.4.3',
   organizationName: '2.5.4.10',
   subjectKeyIdentifier: '2.5.29.14',
@@ -64,10 +64,10 @@ const OID = {
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
   ecdsaWithSha512: '1.2.840.10045.4.3.4',
   sha256WithRsaEncryption: '1.2.840.113549.1.1.11',
-} as const;
+});
 
 /** ECDSA hashes match the curve strength, as signatureAlgorithmFor does for CA certificates. */
-const ECDSA_SIGNATURES: Readonly<Record<string, { oid: string; hash: string }>> = {
+const ECDSA_SIGNATURES: Readonly<Record<string, { oid: Buffer; hash: string }>> = {
   prime256v1: { oid: OID.ecdsaWithSha256, hash: 'sha256' },
   secp384r1: { oid: OID.ecdsaWithSha384, hash: 'sha384' },
   secp521r1: { oid: OID.ecdsaWithSha512, hash: 'sha512' },
@@ -93,7 +93,7 @@ export function signClientCertificate(issuer: CertificateIssuer, fields: ClientC
   const extensions = [
     extension(OID.basicConstraints, true, derSequence()),
     extension(OID.keyUsage, true, keyUsage),
-    extension(OID.extKeyUsage, false, derSequence(derObjectIdentifier(OID.clientAuth))),
+    extension(OID.extKeyUsage, false, derSequence(OID.clientAuth)),
     extension(
       OID.subjectKeyIdentifier,
       false,
@@ -126,22 +126,18 @@ export function signClientCertificate(issuer: CertificateIssuer, fields: ClientC
   return derSequence(tbsCertificate, issuer.signatureAlgorithm, derBitString(signature));
 }
 
-function relativeName(oid: string, value: string): Buffer {
-  return derSetOf(derSequence(derObjectIdentifier(oid), derUtf8String(value)));
+function relativeName(oid: Buffer, value: string): Buffer {
+  return derSetOf(derSequence(oid, derUtf8String(value)));
 }
 
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return derSequence(
-    derObjectIdentifier(oid),
-    ...(critical ? [derBoolean(true)] : []),
-    derOctetString(value),
-  );
+function extension(oid: Buffer, critical: boolean, value: Buffer): Buffer {
+  return derSequence(oid, ...(critical ? [derBoolean(true)] : []), derOctetString(value));
 }
 
 function signatureOf(key: KeyObject): { signatureAlgorithm: Buffer; hash: string } {
   if (key.asymmetricKeyType === 'rsa') {
     return {
-      signatureAlgorithm: derSequence(derObjectIdentifier(OID.sha256WithRsaEncryption), DER_NULL),
+      signatureAlgorithm: derSequence(OID.sha256WithRsaEncryption, DER_NULL),
       hash: 'sha256',
     };
   }
@@ -150,7 +146,7 @@ function signatureOf(key: KeyObject): { signatureAlgorithm: Buffer; hash: string
   if (key.asymmetricKeyType !== 'ec' || !ecdsa) {
     throw new Error(`cannot sign certificates with a ${key.asymmetricKeyType ?? 'unknown'} CA key`);
   }
-  return { signatureAlgorithm: derSequence(derObjectIdentifier(ecdsa.oid)), hash: ecdsa.hash };
+  return { signatureAlgorithm: derSequence(ecdsa.oid), hash: ecdsa.hash };
 }
 
 interface TbsFields {
@@ -178,11 +174,10 @@ function tbsFields(certificateDer: Buffer): TbsFields {
  * RFC 5280 method-1 hash of its public key.
  */
 function keyIdentifierOf(tbs: TbsFields): Buffer {
-  const skiOid = derObjectIdentifier(OID.subjectKeyIdentifier);
   for (const entry of tbs.extensions) {
     const [oid, ...rest] = readDerChildren(entry);
     const value = rest[rest.length - 1];
-    if (oid?.raw.equals(skiOid) && value) return readDerElement(value.content).content;
+    if (oid?.raw.equals(OID.subjectKeyIdentifier) && value) return readDerElement(value.content).content;
   }
   return subjectKeyIdentifier(tbs.subjectPublicKeyInfo);
 }

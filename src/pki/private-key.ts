@@ -76,11 +76,13 @@ function webCryptoAlgorithm(algorithm: KeyAlgorithm, size: number) {
     : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 }
 
-const CURVES: Readonly<Record<number, { name: string; oid: string }>> = {
-  256: { name: 'P-256', oid: '1.2.840.10045.3.1.7' },
-  384: { name: 'P-384', oid: '1.3.132.0.34' },
+/** The AlgorithmIdentifier (id-ecPublicKey with the named curve) of PKCS#8 and SPKI, per curve. */
+const ecAlgorithm = (curveOid: string): Buffer =>
+  derSequence(derObjectIdentifier('1.2.840.10045.2.1'), derObjectIdentifier(curveOid));
+const CURVES: Readonly<Record<number, { name: string; algorithm: Buffer }>> = {
+  256: { name: 'P-256', algorithm: ecAlgorithm('1.2.840.10045.3.1.7') },
+  384: { name: 'P-384', algorithm: ecAlgorithm('1.3.132.0.34') },
 };
-const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 
 /**
  * Native key generation (OpenSSL). RSA runs on the libuv threadpool because it takes 0.1 to
@@ -121,7 +123,6 @@ function generateEcKeyMaterial(size: number): KeyMaterial {
   const coordinate = (value: string | undefined): Buffer =>
     fixedLength(Buffer.from(value ?? '', 'base64url'), size / 8);
   const point = Buffer.concat([Buffer.from([0x04]), coordinate(jwk.x), coordinate(jwk.y)]);
-  const algorithm = derSequence(derObjectIdentifier(EC_PUBLIC_KEY_OID), derObjectIdentifier(curve.oid));
   const ecPrivateKey = derSequence(
     derInteger(1),
     derOctetString(coordinate(jwk.d)),
@@ -130,8 +131,8 @@ function generateEcKeyMaterial(size: number): KeyMaterial {
   return {
     algorithm: 'ECDSA',
     size,
-    pkcs8Der: derSequence(derInteger(0), algorithm, derOctetString(ecPrivateKey)),
-    spkiDer: derSequence(algorithm, derBitString(point)),
+    pkcs8Der: derSequence(derInteger(0), curve.algorithm, derOctetString(ecPrivateKey)),
+    spkiDer: derSequence(curve.algorithm, derBitString(point)),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   derInteger,
   DER_NULL,
   derObjectIdentifier,
+  derObjectIdentifiers,
   derOctetString,
   derSequence,
   derSetOf,
@@ -106,6 +107,12 @@ describe('DER writer, read back by openssl asn1parse', () => {
     expect(derObjectIdentifier(oid)).toEqual(
       Buffer.from(AsnConvert.serialize(AsnObjectIdentifierConverter.toASN(oid))),
     );
+  });
+
+  it('encodes a table of OIDs by name', () => {
+    const table = derObjectIdentifiers({ aki: '2.5.29.35', clientAuth: '1.3.6.1.5.5.7.3.2' });
+    expect(table.aki).toEqual(derObjectIdentifier('2.5.29.35'));
+    expect(table.clientAuth).toEqual(derObjectIdentifier('1.3.6.1.5.5.7.3.2'));
   });
 
   it.each(['1.40.1', '3.1', '1.2.x', '', '1', '1..2'])('refuses the malformed OID "%s"', (oid) => {
