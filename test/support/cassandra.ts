@@ -1,0 +1,221 @@
+/**
+ * A real single-node Apache Cassandra (the pinned cassandra-all jar, see tools/cassandra/) on
+ * loopback ports, in a temp folder, that accepts clients only over mutual TLS: the server
+ * presents the given certificate and requires a client certificate chaining to the given CA.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cassandraLibDir, cassandraToolsDir, cassandraVersion, scbCacheRoot } from './cassandra-install.js';
+import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
+
+export interface CassandraOptions {
+  /** PEM server certificate, optionally followed by its intermediates. */
+  serverCertPem: string;
+  /** PEM unencrypted PKCS#8 private key of that certificate. */
+  serverKeyPem: string;
+  /** PEM CA certificate(s) a client certificate must chain to. */
+  clientCaTrustPem: string;
+  /** Datacenter name the node reports (GossipingPropertyFileSnitch); default `e2e-dc1`. */
+  datacenter?: string;
+  /** Folder of cassandra-all and its dependencies; default: `SCB_CASSANDRA_LIB` or build.sh's. */
+  libDir?: string;
+  /** How long the node may take to listen for CQL clients (default 180 s: the CPU is shared). */
+  readyTimeoutMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface Cassandra {
+  host: string;
+  /** The native transport (CQL) port; TLS only. */
+  port: number;
+  datacenter: string;
+  /** The release_version the node reports. */
+  version: string;
+  /** Wall time from the call until the node listened for CQL clients. */
+  startupMs: number;
+  logPath: string;
+  /** Kills the node and removes its temp folder. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const host = '127.0.0.1';
+const readyLine = 'Starting listening for CQL clients';
+
+export async function startCassandra(options: CassandraOptions): Promise<Cassandra> {
+  // Another process may take a port between our probe and Cassandra binding it: retry once.
+  try {
+    return await startOnce(options);
+  } catch (error) {
+    if (!/Address already in use|BindException/.test(String(error))) throw error;
+    options.log?.('a port was taken while starting; retrying on new ports');
+    return startOnce(options);
+  }
+}
+
+async function startOnce(options: CassandraOptions): Promise<Cassandra> {
+  const startedAt = Date.now();
+  const log = options.log ?? (() => {});
+  const libDir = options.libDir ?? cassandraLibDir();
+  const datacenter = options.datacenter ?? 'e2e-dc1';
+  const runsDir = path.join(scbCacheRoot(), 'cassandra-runs');
+  const reaped = reapStrayRuns(runsDir);
+  if (reaped > 0) log(`killed ${reaped} Cassandra process(es) left by an interrupted run`);
+
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'scb-cassandra-'));
+  const registration = registerRun(runsDir, workDir);
+  let pid: number | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let stopped = false;
+  // The data is throwaway, so there is nothing to drain: SIGKILL, at once, for the whole group.
+  const kill = (): void => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', kill);
+    if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+    rmSync(workDir, { recursive: true, force: true });
+    registration.remove();
+  };
+  process.once('exit', kill);
+  const stop = async (): Promise<void> => {
+    if (pid !== undefined && !stopped) killProcessGroup(pid, 'SIGKILL');
+    await exited;
+    kill();
+  };
+
+  const logPath = path.join(workDir, 'cassandra.log');
+  try {
+    const confDir = path.join(workDir, 'conf');
+    mkdirSync(confDir, { mode: 0o700 });
+    const conf = (name: string, content: string): string => {
+      const file = path.join(confDir, name);
+      writeFileSync(file, content, { mode: 0o600 });
+      return file;
+    };
+    const [storagePort, sslStoragePort, nativePort] = (await freeLoopbackPorts(3)) as [
+      number,
+      number,
+      number,
+    ];
+    const values: Record<string, string> = {
+      workDir,
+      storagePort: String(storagePort),
+      sslStoragePort: String(sslStoragePort),
+      nativePort: String(nativePort),
+    };
+    const yamlPath = conf(
+      'cassandra.yaml',
+      readFileSync(path.join(cassandraToolsDir, 'cassandra.yaml'), 'utf8').replaceAll(
+        /\$\{(\w+)\}/g,
+        (placeholder, key: string) => {
+          const value = values[key];
+          if (value === undefined) throw new Error(`tools/cassandra/cassandra.yaml: unknown ${placeholder}`);
+          return value;
+        },
+      ),
+    );
+    // PEMBasedSslContextFactory reads the key and its chain from one file.
+    conf('server-keystore.pem', `${options.serverKeyPem.trim()}\n${options.serverCertPem.trim()}\n`);
+    conf('client-ca-trust.pem', `${options.clientCaTrustPem.trim()}\n`);
+    // GossipingPropertyFileSnitch finds this on the classpath, which starts with confDir.
+    conf('cassandra-rackdc.properties', `dc=${datacenter}\nrack=rack1\n`);
+
+    const java = process.env['JAVA_HOME'] ? path.join(process.env['JAVA_HOME'], 'bin/java') : 'java';
+    const args = [
+      ...jvmOptions(),
+      `-Dcassandra.config=file://${yamlPath}`,
+      `-Dlogback.configurationFile=${path.join(cassandraToolsDir, 'logback.xml')}`,
+      '-cp',
+      `${confDir}:${libDir}/*`,
+      'org.apache.cassandra.service.CassandraDaemon',
+    ];
+    const logFd = openSync(logPath, 'a');
+    // detached: its own process group, so teardown kills the JVM and anything it forks at once.
+    const child = spawn(java, args, { cwd: workDir, detached: true, stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    if (child.pid === undefined) throw new Error(`could not start ${java}`);
+    // A caller that never reaches stop() must not keep the test runner alive: its exit kills us.
+    child.unref();
+    pid = child.pid;
+    registration.addProcess(pid);
+    let exitStatus: string | undefined;
+    exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        exitStatus = signal ? `signal ${signal}` : `code ${code}`;
+        resolve();
+      }),
+    );
+    child.once('error', (error) => {
+      exitStatus = error.message;
+    });
+    log(`Cassandra ${cassandraVersion} starting (pid ${pid}), log: ${logPath}`);
+
+    const deadline = startedAt + (options.readyTimeoutMs ?? 180_000);
+    for (;;) {
+      if (exitStatus !== undefined) throw new Error(`Cassandra exited (${exitStatus}) before it was ready`);
+      if (readFileSync(logPath, 'utf8').includes(readyLine) && (await acceptsTcp(nativePort))) break;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for "${readyLine}"`);
+      await sleep(250);
+    }
+    const startupMs = Date.now() - startedAt;
+    log(`Cassandra ready on ${host}:${nativePort} in ${(startupMs / 1000).toFixed(1)} s`);
+    return { host, port: nativePort, datacenter, version: cassandraVersion, startupMs, logPath, stop };
+  } catch (error) {
+    const logTail = tail(logPath, 40);
+    kill();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Cassandra failed to start: ${message}\n--- last lines of cassandra.log ---\n${logTail}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** tools/cassandra/jvm.options without comments and blank lines. */
+function jvmOptions(): string[] {
+  return readFileSync(path.join(cassandraToolsDir, 'jvm.options'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+async function acceptsTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function freeLoopbackPorts(count: number): Promise<number[]> {
+  // All listeners stay open until every port is known, so the ports differ from each other.
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, host, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
