@@ -20,6 +20,8 @@ const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 const UTF8_NAMES = 0x0800;
 const DEFLATE = 8;
 const STORED = 0;
+/** Far above any bundle file (the whole bundle is tens of KB), far below memory trouble. */
+const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 const VERSION_NEEDED = 20;
 // "Made by" Unix (3) so readers apply the mode bits in the external attributes.
 const VERSION_MADE_BY = (3 << 8) | VERSION_NEEDED;
@@ -138,9 +140,13 @@ export function readZip(zip: Buffer, what: string): ZipEntry[] {
     if (method === STORED) content = Buffer.from(data);
     else if (method === DEFLATE) {
       try {
-        content = inflateRawSync(data);
-      } catch {
-        throw malformed(`entry "${path}" does not inflate`);
+        // Never inflate past the size the directory declares: a crafted entry could otherwise
+        // expand a few KB into gigabytes (a zip bomb) before any check runs.
+        if (size > MAX_ENTRY_BYTES) throw malformed(`entry "${path}" declares ${size} bytes, over the limit`);
+        content = inflateRawSync(data, { maxOutputLength: Math.max(size, 1) });
+      } catch (error) {
+        if (error instanceof InvalidInputError) throw error;
+        throw malformed(`entry "${path}" does not inflate to its declared size`);
       }
     } else throw malformed(`entry "${path}" uses compression method ${method}`);
     if (content.length !== size || crc32(content) !== crc) {

@@ -57,6 +57,18 @@ describe('writeZip / readZip', () => {
     damaged[32] = (damaged[32] ?? 0) ^ 0xff; // inside the compressed data of the only entry
     expect(() => readZip(damaged, 'b.zip')).toThrow(InvalidInputError);
   });
+  it('refuses an entry that inflates past its declared size (a zip bomb) without inflating it all', () => {
+    const zip = writeZip([{ path: 'bomb', content: Buffer.alloc(4 * 1024 * 1024) }], at);
+    // Lie about the size in the central directory (offset 24 of the only central header).
+    const lying = Buffer.from(zip);
+    const central = lying.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    lying.writeUInt32LE(100, central + 24);
+    expect(() => readZip(lying, 'bomb.zip')).toThrow(
+      'bomb.zip: not a readable bundle zip (entry "bomb" does not inflate to its declared size)',
+    );
+    lying.writeUInt32LE(64 * 1024 * 1024, central + 24);
+    expect(() => readZip(lying, 'bomb.zip')).toThrow(/declares 67108864 bytes, over the limit/);
+  });
 });
 
 describe('isSafeEntryPath', () => {
