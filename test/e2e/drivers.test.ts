@@ -12,6 +12,8 @@ import { createManagedCaHierarchy } from '../../src/pki/certificate-authority.js
 import { systemClock } from '../../src/time/clock.js';
 import { startCassandra, type Cassandra } from '../support/cassandra.js';
 import {
+  cqlshBinDir,
+  cqlshVersion,
   nodeDriverModules,
   nodeDriverVersion,
   pythonDriverInterpreter,
@@ -27,8 +29,10 @@ let cassandra: Cassandra | undefined;
 let workDir: string;
 let bundleDir: string;
 let foreignBundleDir: string;
+let wrongServerCaBundleDir: string;
 let nodeModules: string;
 let python: string;
+let cqlshBin: string;
 
 interface Run {
   status: number | null;
@@ -116,6 +120,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(path.join(os.tmpdir(), 'scb-e2e-'));
   nodeModules = nodeDriverModules();
   python = pythonDriverInterpreter();
+  cqlshBin = cqlshBinDir();
 
   const serverCa = await createCertificateAuthority('scb-operator e2e Cassandra server CA');
   const serving = await serverCa.issueServingCertificate(['127.0.0.1'], ['localhost']);
@@ -151,12 +156,24 @@ beforeAll(async () => {
   const serverCaPath = file('server-ca.crt', serverCa.certificatePem);
   bundleDir = issueBundle('e2e-app', clientCa, clusterManifest, serverCaPath);
   foreignBundleDir = issueBundle('foreign-app', foreignClientCa, clusterManifest, serverCaPath);
+  // A trusted client identity, but a ca.crt that did not sign the node: the client must refuse.
+  const otherServerCa = await createCertificateAuthority('unrelated server CA');
+  wrongServerCaBundleDir = issueBundle(
+    'wrong-server-ca',
+    clientCa,
+    clusterManifest,
+    file('other-server-ca.crt', otherServerCa.certificatePem),
+  );
 }, setupTimeoutMs);
 
 afterAll(async () => {
   await cassandra?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
+
+function pythonExample(dir: string): Run {
+  return run(python, [path.join(dir, 'platforms/python/example.py')], { SCB_BUNDLE_DIR: dir }, dir);
+}
 
 function nodeExample(dir: string): Run {
   return run(
@@ -181,14 +198,23 @@ describe('real drivers with only the bundle', () => {
   it(
     `Python cassandra-driver ${pythonDriverVersion}: the bundle's example.py prints the server's release_version`,
     () => {
-      const result = run(
-        python,
-        [path.join(bundleDir, 'platforms/python/example.py')],
-        { SCB_BUNDLE_DIR: bundleDir },
-        bundleDir,
-      );
+      const result = pythonExample(bundleDir);
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
       expect(result.stdout.trim()).toBe(cassandra?.version);
+    },
+    clientTimeoutMs,
+  );
+
+  it(
+    `cqlsh ${cqlshVersion}: the bundle's release-version.sh, with the bundle's cqlshrc, prints the server's release_version`,
+    () => {
+      const result = run('sh', [path.join(bundleDir, 'platforms/cqlsh/release-version.sh')], {
+        SCB_BUNDLE_DIR: bundleDir,
+        PATH: `${cqlshBin}:${process.env['PATH'] ?? ''}`,
+      });
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+      // cqlsh prints a table: the column name, a rule, the value, the row count.
+      expect(result.stdout.split('\n').map((line) => line.trim())).toContain(cassandra?.version);
     },
     clientTimeoutMs,
   );
@@ -202,6 +228,21 @@ describe('real drivers with only the bundle', () => {
       expect(result.stderr).toMatch(/NoHostAvailableError/);
       // The node ends the handshake with a TLS alert once it has checked the client certificate.
       expect(result.stderr).toMatch(/ERR_SSL_TLSV1_ALERT|SSL alert number|ECONNRESET/);
+    },
+    clientTimeoutMs,
+  );
+
+  it(
+    'a bundle whose ca.crt did not sign the node is refused by the Node.js and Python clients',
+    () => {
+      const node = nodeExample(wrongServerCaBundleDir);
+      expect(node.status).not.toBe(0);
+      expect(node.stdout).toBe('');
+      expect(node.stderr).toMatch(/unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+      const python = pythonExample(wrongServerCaBundleDir);
+      expect(python.status).not.toBe(0);
+      expect(python.stdout).toBe('');
+      expect(python.stderr).toMatch(/CERTIFICATE_VERIFY_FAILED/);
     },
     clientTimeoutMs,
   );

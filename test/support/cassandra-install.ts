@@ -16,6 +16,7 @@ export const cassandraVersion = pinnedVersion();
 
 export const nodeDriverVersion = '4.10.0';
 export const pythonDriverVersion = '3.30.1';
+export const cqlshVersion = '6.2.2';
 
 export function scbCacheRoot(): string {
   return (
@@ -60,6 +61,17 @@ export function pythonDriverInterpreter(): string {
     );
   });
   return path.join(venv, 'bin/python');
+}
+
+/** The bin folder of a virtualenv holding PyPI cqlsh, for PATH. */
+export function cqlshBinDir(): string {
+  const venv = installOnce(`cqlsh-${cqlshVersion}`, (target) => {
+    execFileSync('python3', ['-m', 'venv', target], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(path.join(target, 'bin/pip'), ['install', '--quiet', `cqlsh==${cqlshVersion}`], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  });
+  return path.join(venv, 'bin');
 }
 
 /**
