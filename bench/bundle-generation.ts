@@ -74,6 +74,8 @@ try {
     systemClock,
   );
   const signingKey = generateSigningKey();
+  // Read once, as the CLI and the operator do: it is a file read, not part of building a bundle.
+  const generator = readGeneratorInfo();
   const request = (
     privateKey: PrivateKeySpec,
     platforms?: BuildBundleRequest['platforms'],
@@ -97,7 +99,7 @@ try {
     durationSeconds: 2160 * 3600,
     ...(platforms ? { platforms } : {}),
     signingKey,
-    generator: readGeneratorInfo(),
+    generator,
   });
   const deps = { clock: systemClock, platforms: PLATFORMS };
   const generate = (spec: PrivateKeySpec, platforms?: BuildBundleRequest['platforms']) => () =>
