@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: static checks, unit tests, then integration tests on a real control plane.
-# Prints one closing line "tests: N passed, N failed" summed over both Jest projects.
+# Runs every test: static checks, unit tests, integration tests on a real control plane, then
+# end-to-end tests with a real Cassandra and real drivers.
+# Prints one closing line "tests: N passed, N failed" summed over the Jest projects.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,10 +18,14 @@ step "lint"; npm run --silent lint || status=1
 step "control plane binaries"
 SCB_CONTROL_PLANE_BIN="$(bash tools/control-plane/build.sh)" || { echo "control plane build failed"; exit 1; }
 export SCB_CONTROL_PLANE_BIN
+step "cassandra jars"
+SCB_CASSANDRA_LIB="$(bash tools/cassandra/build.sh)" || { echo "cassandra fetch failed"; exit 1; }
+export SCB_CASSANDRA_LIB
 
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
 step "unit tests"; jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
 step "integration tests"; jest --selectProjects integration --runInBand --testTimeout=120000 --json --outputFile="$results/integration.json" || status=1
+step "end-to-end tests (real Cassandra, real drivers)"; jest --selectProjects e2e --runInBand --testTimeout=300000 --json --outputFile="$results/e2e.json" || status=1
 
 node -e '
   const fs = require("fs");
@@ -31,5 +36,5 @@ node -e '
     passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
   }
   console.log(`\ntests: ${passed} passed, ${failed} failed`);
-' "$results/unit.json" "$results/integration.json"
+' "$results/unit.json" "$results/integration.json" "$results/e2e.json"
 exit $status
