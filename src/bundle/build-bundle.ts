@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../pki/fingerprint.js';
 import type { Clock } from '../time/clock.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
 import { readCertificatesDer } from '../pki/certificate-authority.js';
@@ -211,7 +211,7 @@ export async function buildBundle(request: BuildBundleRequest, deps: BuildBundle
   return {
     zip,
     fileName: ctx.zipFileName,
-    sha256: createHash('sha256').update(zip).digest('hex'),
+    sha256: sha256Hex(zip),
     size: zip.length,
     manifest,
     files,

@@ -1,6 +1,7 @@
 import { certificateFacts, pemCertificates, type CertificateFacts } from './certificate-facts.js';
 import { MANIFEST_FILE, SIGNATURE_FILE } from './layout.js';
-import { parseManifest, sha256Of } from './manifest.js';
+import { sha256Hex } from '../pki/fingerprint.js';
+import { parseManifest } from './manifest.js';
 import { BUNDLE_FILES } from './platforms/platform.js';
 import { readZip } from './zip.js';
 
@@ -97,7 +98,7 @@ export function inspectBundle(zip: Buffer, what = 'bundle'): BundleInspection {
     platforms,
     files: entries
       .filter((entry) => entry.path !== MANIFEST_FILE && entry.path !== SIGNATURE_FILE)
-      .map((entry) => ({ path: entry.path, size: entry.content.length, sha256: sha256Of(entry.content) })),
+      .map((entry) => ({ path: entry.path, size: entry.content.length, sha256: sha256Hex(entry.content) })),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../pki/fingerprint.js';
 import type { GeneratorInfo } from './generator.js';
 import { compareCodeUnits, type BundleFile } from './layout.js';
 import type { PlatformId } from './platforms/platform.js';
@@ -48,10 +48,6 @@ export interface ManifestInput {
   signature: BundleManifest['signature'];
 }
 
-export function sha256Of(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
-}
-
 /** Builds the manifest with a fixed key order (object literal order is JSON order). */
 export function createManifest(input: ManifestInput): BundleManifest {
   const { bundle, identity } = input;
@@ -77,7 +73,7 @@ export function createManifest(input: ManifestInput): BundleManifest {
     },
     platforms: [...input.platforms],
     files: input.files
-      .map((file) => ({ path: file.path, sha256: sha256Of(file.content), size: file.content.length }))
+      .map((file) => ({ path: file.path, sha256: sha256Hex(file.content), size: file.content.length }))
       .sort((a, b) => compareCodeUnits(a.path, b.path)),
     signature: { algorithm: input.signature.algorithm, keyId: input.signature.keyId },
   };

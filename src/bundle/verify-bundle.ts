@@ -4,7 +4,8 @@ import type { Clock } from '../time/clock.js';
 import { certificateFacts, pemCertificates, validityDate } from './certificate-facts.js';
 import { checkKeystorePassword } from './keystore-check.js';
 import { MANIFEST_FILE, SIGNATURE_FILE } from './layout.js';
-import { parseManifest, sha256Of, type BundleManifest } from './manifest.js';
+import { sha256Hex } from '../pki/fingerprint.js';
+import { parseManifest, type BundleManifest } from './manifest.js';
 import { BUNDLE_FILES } from './platforms/platform.js';
 import { signingKeyId, verifyManifestSignature } from './signing.js';
 import { readZip } from './zip.js';
@@ -103,7 +104,7 @@ export function verifyBundle(zip: Buffer, options: VerifyBundleOptions, what = '
       const expected = listed.get(path);
       const content = files.get(path) as Buffer;
       return (
-        expected !== undefined && (expected.size !== content.length || expected.sha256 !== sha256Of(content))
+        expected !== undefined && (expected.size !== content.length || expected.sha256 !== sha256Hex(content))
       );
     });
     if (missing.length > 0)
