@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPorts, logTail } from './local-processes.js';
 import { cassandraLibDir, cassandraToolsDir, cassandraVersion, scbCacheRoot } from './cassandra-install.js';
 import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
 
@@ -96,7 +97,7 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
       writeFileSync(file, content, { mode: 0o600 });
       return file;
     };
-    const [storagePort, sslStoragePort, nativePort] = (await freeLoopbackPorts(3)) as [
+    const [storagePort, sslStoragePort, nativePort] = (await freeLoopbackPorts(3, host)) as [
       number,
       number,
       number,
@@ -165,11 +166,11 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     log(`Cassandra ready on ${host}:${nativePort} in ${(startupMs / 1000).toFixed(1)} s`);
     return { host, port: nativePort, datacenter, version: cassandraVersion, startupMs, logPath, stop };
   } catch (error) {
-    const logTail = tail(logPath, 40);
+    const lastLines = logTail(logPath, 40);
     kill();
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `Cassandra failed to start: ${message}\n--- last lines of cassandra.log ---\n${logTail}`,
+      `Cassandra failed to start: ${message}\n--- last lines of cassandra.log ---\n${lastLines}`,
       {
         cause: error,
       },
@@ -193,30 +194,4 @@ async function acceptsTcp(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function freeLoopbackPorts(count: number): Promise<number[]> {
-  // All listeners stay open until every port is known, so the ports differ from each other.
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, host, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }

@@ -4,11 +4,11 @@
  * no kube-controller-manager (so no garbage collection and no namespace deletion).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPorts, logTail } from './local-processes.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apiRequest, type ApiTls } from './control-plane-api.js';
 import { controlPlaneBinDir, controlPlaneCacheDir, repositoryRoot } from './control-plane-binaries.js';
@@ -252,7 +252,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     };
   } catch (error) {
     const tails = components
-      .map((c) => `--- last lines of ${c.name}.log ---\n${tail(c.logPath, 30)}`)
+      .map((c) => `--- last lines of ${c.name}.log ---\n${logTail(c.logPath, 30)}`)
       .join('\n');
     kill();
     const message = error instanceof Error ? error.message : String(error);
@@ -312,30 +312,4 @@ async function serverVersion(server: string, tls: ApiTls): Promise<string> {
   const response = await apiRequest(`${server}/version`, tls);
   if (response?.statusCode !== 200) throw new Error(`GET ${server}/version answered ${response?.statusCode}`);
   return (JSON.parse(response.body) as { gitVersion: string }).gitVersion;
-}
-
-async function freeLoopbackPorts(count: number): Promise<number[]> {
-  // All listeners stay open until every port is known, so the ports differ from each other.
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
