@@ -169,7 +169,7 @@ function supportedKind(key: KeyObject): { algorithm: KeyAlgorithm; size: number 
  */
 export function readPrivateKeyPem(pem: string, what: string): KeyMaterial {
   // Checked on the text: OpenSSL's failure for an encrypted key without a passphrase varies.
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4, *ENCRYPTED/.test(pem)) {
+  if (/BEGIN ENCRYPTED PRIVATE KEY|Proc-Type: *4, *ENCRYPTED/.test(pem)) {
     throw new InvalidInputError(
       'MalformedPem',
       `${what} is encrypted: store it unencrypted (openssl pkey -in key.pem -out key-plain.pem)`,
