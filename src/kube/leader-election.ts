@@ -10,7 +10,7 @@ import {
   releasedLease,
   type ObservedLease,
 } from './lease-decisions.js';
-import type { TimerHandle, Timers } from './timers.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 
 export interface LeaderElectionOptions {
   api: LeaseApi;

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../errors.js';
 import { validateBackoffPolicy, type BackoffPolicy } from './backoff.js';
 import { classifyError } from './errors.js';
 import { objectKey } from './object-key.js';
-import type { TimerHandle, Timers } from './timers.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 import {
   INITIAL_WATCH_HEALTH,
   lastEventAgeMs,

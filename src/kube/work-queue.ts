@@ -2,7 +2,7 @@ import type { Clock } from '../time/clock.js';
 import { InvalidInputError } from '../errors.js';
 import { backoffDelayMs, validateBackoffPolicy, type BackoffPolicy } from './backoff.js';
 import { classifyError, type ClassifiedError, type KubeErrorKind } from './errors.js';
-import type { TimerHandle, Timers } from './timers.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 
 /** What a reconcile asks for: nothing (done until the next event) or a look again after a delay. */
 export type ReconcileResult = { requeueAfterMs?: number } | void;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { LeaderElector } from '../../src/kube/leader-election.js';
 import { coordinationLeaseApi } from '../../src/kube/lease-api.js';
-import { systemTimers } from '../../src/kube/timers.js';
+import { systemTimers } from '../../src/time/timers.js';
 import { systemClock } from '../../src/time/clock.js';
 import { createTestNamespace, kubeConfig } from '../support/kube.js';
 

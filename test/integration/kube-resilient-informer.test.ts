@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, Watch, type V1Secret } from '@kubernetes/client-node';
 import { ResilientInformer, type WatchTransport } from '../../src/kube/resilient-informer.js';
-import { systemTimers } from '../../src/kube/timers.js';
+import { systemTimers } from '../../src/time/timers.js';
 import { systemClock } from '../../src/time/clock.js';
 import { createTestNamespace, kubeConfig } from '../support/kube.js';
 

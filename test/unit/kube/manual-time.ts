@@ -1,5 +1,5 @@
 import type { Clock } from '../../../src/time/clock.js';
-import type { TimerHandle, Timers } from '../../../src/kube/timers.js';
+import type { TimerHandle, Timers } from '../../../src/time/timers.js';
 
 interface PendingTimer {
   handle: TimerHandle;

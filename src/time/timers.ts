@@ -1,5 +1,5 @@
 /**
- * The only way kube plumbing schedules work, so tests can drive time by hand instead of sleeping.
+ * The only way code here schedules work, so tests can drive time by hand instead of sleeping.
  * Handles are opaque: callers only pass them back to `clearTimeout`.
  */
 export interface Timers {
