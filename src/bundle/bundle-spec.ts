@@ -11,7 +11,7 @@ import { isPlatformId, PLATFORM_IDS, type ClusterConnection, type PlatformId } f
  */
 export const DEFAULT_CQL_TLS_PORT = 9142;
 export const DEFAULT_DURATION = '2160h';
-export const MINIMUM_DURATION_SECONDS = 3600;
+export const MINIMUM_DURATION_SECONDS = 60;
 
 export interface ClusterRefSpec {
   name: string;
@@ -122,7 +122,7 @@ export function defaultSpiffeId(trustDomain: string, namespace: string, name: st
   return `spiffe://${trustDomain}/ns/${namespace}/scb/${name}`;
 }
 
-/** A certificate lifetime: a Go duration of whole seconds, at least one hour. */
+/** A certificate lifetime: a Go duration of whole seconds, at least one minute. */
 export function certificateDuration(text: string, field: string): number {
   const seconds = parseDuration(text, field);
   if (!Number.isInteger(seconds)) {
@@ -133,7 +133,7 @@ export function certificateDuration(text: string, field: string): number {
     );
   }
   if (seconds < MINIMUM_DURATION_SECONDS) {
-    throw invalid(field, `"${text}" is shorter than the 1h minimum: use e.g. "2160h"`, 'InvalidDuration');
+    throw invalid(field, `"${text}" is shorter than the 1m minimum: use e.g. "2160h"`, 'InvalidDuration');
   }
   return seconds;
 }

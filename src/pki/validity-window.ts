@@ -1,7 +1,14 @@
 import { InvalidInputError } from '../errors.js';
 
 /** Shorter certificates are refused: they would be due for renewal almost as soon as issued. */
-export const MINIMUM_CERTIFICATE_SECONDS = 3600;
+export const MINIMUM_CERTIFICATE_SECONDS = 60;
+
+/**
+ * How much of the issuing chain's life a cut certificate must keep, unless less was asked for:
+ * a CA that expires within the hour has to be renewed, not used for a string of ever shorter
+ * certificates.
+ */
+export const MINIMUM_CA_REMAINING_SECONDS = 3600;
 
 export interface ValidityWindow {
   notBefore: Date;
@@ -26,8 +33,8 @@ export interface IssuerValidity {
  * - A certificate never outlives its issuers: a TLS peer rejects the chain once any issuer has
  *   expired, so validity beyond that would only mislead renewal scheduling. notAfter is cut to
  *   the earliest issuer expiry and the cut is reported.
- * - If the cut leaves less than MINIMUM_CERTIFICATE_SECONDS, issuing is refused: the CA has to
- *   be renewed first.
+ * - If the cut leaves less than MINIMUM_CA_REMAINING_SECONDS (or the requested duration, when
+ *   that is shorter), issuing is refused: the CA has to be renewed first.
  */
 export function planValidity(
   now: Date,
@@ -37,7 +44,7 @@ export function planValidity(
   if (!Number.isInteger(durationSeconds) || durationSeconds < MINIMUM_CERTIFICATE_SECONDS) {
     throw new InvalidInputError(
       'InvalidDuration',
-      `duration ${String(durationSeconds)} s is not allowed: use a whole number of seconds, at least ${MINIMUM_CERTIFICATE_SECONDS} (1h)`,
+      `duration ${String(durationSeconds)} s is not allowed: use a whole number of seconds, at least ${MINIMUM_CERTIFICATE_SECONDS} (1m)`,
       'duration',
     );
   }
@@ -51,11 +58,12 @@ export function planValidity(
     return { notBefore, notAfter: requested, shortenedToCaExpiry: false };
   }
   const remainingSeconds = Math.floor((earliest.notAfter.getTime() - notBefore.getTime()) / 1000);
-  if (remainingSeconds < MINIMUM_CERTIFICATE_SECONDS) {
+  const required = Math.min(durationSeconds, MINIMUM_CA_REMAINING_SECONDS);
+  if (remainingSeconds < required) {
     throw new InvalidInputError(
       'DurationExceedsCaValidity',
       `the issuing CA chain expires too soon: "${earliest.subject}" expires at ${earliest.notAfter.toISOString()}, ` +
-        `leaving ${Math.max(remainingSeconds, 0)} s where at least ${MINIMUM_CERTIFICATE_SECONDS} s are required; renew or rotate that CA`,
+        `leaving ${Math.max(remainingSeconds, 0)} s where at least ${required} s are required; renew or rotate that CA`,
       'duration',
     );
   }

@@ -59,10 +59,10 @@ interface InvalidCase {
 
 const invalidCases: InvalidCase[] = [
   {
-    mistake: 'duration shorter than 1h',
+    mistake: 'duration shorter than 1m',
     kind: 'SecureConnectionBundle',
-    spec: { ...validBundleSpec(), duration: '30m' },
-    expected: /spec\.duration: Invalid value.*spec\.duration must be at least 1h/,
+    spec: { ...validBundleSpec(), duration: '30s' },
+    expected: /spec\.duration: Invalid value.*spec\.duration must be at least 1m/,
   },
   {
     mistake: 'duration that is not a Go duration',

@@ -45,7 +45,7 @@ export interface SecureConnectionBundleSpec {
   identity?: BundleIdentity;
   privateKey?: BundlePrivateKey;
   /**
-   * Lifetime of each client certificate, as a Go duration (units h, m, s, ms, us, ns; no d or w). Default 2160h (90 days); at least 1h. Example: 720h.
+   * Lifetime of each client certificate, as a Go duration (units h, m, s, ms, us, ns; no d or w). Default 2160h (90 days); at least 1m (minutes-long certificates suit zero-trust setups; renewal then runs every few minutes). Example: 720h.
    */
   duration?: string;
   /**

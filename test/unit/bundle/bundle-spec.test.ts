@@ -166,10 +166,11 @@ describe('defaults and single values', () => {
     expect(errorOf(() => privateKeySpec('RSA', 2048, 'DER', fields)).field).toBe('--key-encoding');
   });
 
-  it('certificate durations are whole seconds and at least an hour', () => {
+  it('certificate durations are whole seconds and at least a minute', () => {
     expect(certificateDuration('2160h', 'd')).toBe(7_776_000);
-    expect(errorOf(() => certificateDuration('59m', 'spec.duration')).message).toContain(
-      'shorter than the 1h minimum',
+    expect(certificateDuration('2m', 'd')).toBe(120);
+    expect(errorOf(() => certificateDuration('59s', 'spec.duration')).message).toContain(
+      'shorter than the 1m minimum',
     );
     expect(errorOf(() => certificateDuration('1h500ms', 'spec.duration')).message).toContain(
       'fraction of a second',

@@ -245,7 +245,7 @@ describe('scbctl input errors exit 2 and name the flag, file or field', () => {
       '--platform unknown platform "cobol"',
     ],
     ['a bad duration', ['--duration', '90 days'], '--duration: "90 days" is not a duration'],
-    ['a too short duration', ['--duration', '30m'], '--duration "30m" is shorter than the 1h minimum'],
+    ['a too short duration', ['--duration', '30s'], '--duration "30s" is shorter than the 1m minimum'],
     [
       'a bad key size',
       ['--key-algorithm', 'RSA', '--key-size', '1024'],

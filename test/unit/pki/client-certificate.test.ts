@@ -331,9 +331,9 @@ describe('bad requests', () => {
     },
     {
       name: 'too short a duration',
-      change: { durationSeconds: 600 },
+      change: { durationSeconds: 59 },
       reason: 'InvalidDuration',
-      says: 'at least 3600',
+      says: 'at least 60',
     },
   ])('$name', async ({ change, reason, says }) => {
     const error = await captureRejection(

@@ -1,5 +1,9 @@
 import { InvalidInputError } from '../../../src/errors.js';
-import { MINIMUM_CERTIFICATE_SECONDS, planValidity } from '../../../src/pki/validity-window.js';
+import {
+  MINIMUM_CA_REMAINING_SECONDS,
+  MINIMUM_CERTIFICATE_SECONDS,
+  planValidity,
+} from '../../../src/pki/validity-window.js';
 
 const NOW = new Date('2030-03-01T12:00:00.750Z');
 const NOW_WHOLE = new Date('2030-03-01T12:00:00.000Z');
@@ -43,9 +47,23 @@ describe('planValidity', () => {
     {
       name: 'cut leaving exactly the minimum is allowed',
       duration: 30 * DAY,
-      issuers: [{ subject: 'CN=int', notAfter: at(MINIMUM_CERTIFICATE_SECONDS) }],
-      notAfter: at(MINIMUM_CERTIFICATE_SECONDS),
+      issuers: [{ subject: 'CN=int', notAfter: at(MINIMUM_CA_REMAINING_SECONDS) }],
+      notAfter: at(MINIMUM_CA_REMAINING_SECONDS),
       shortened: true,
+    },
+    {
+      name: 'a two-minute certificate from a CA with ten minutes left is not cut',
+      duration: 120,
+      issuers: [{ subject: 'CN=int', notAfter: at(600) }],
+      notAfter: at(120),
+      shortened: false,
+    },
+    {
+      name: 'a short request is cut only below its own length',
+      duration: 600,
+      issuers: [{ subject: 'CN=int', notAfter: at(600) }],
+      notAfter: at(600),
+      shortened: false,
     },
   ])('$name', ({ duration, issuers, notAfter, shortened }) => {
     const window = planValidity(NOW, duration, issuers);
@@ -53,11 +71,17 @@ describe('planValidity', () => {
   });
 
   it.each([
-    { name: 'less than the minimum left', left: MINIMUM_CERTIFICATE_SECONDS - 1, shown: '3599 s' },
-    { name: 'issuer already expired', left: -DAY, shown: 'leaving 0 s' },
-  ])('refuses when the chain cannot cover the minimum: $name', ({ left, shown }) => {
+    {
+      name: 'less than the minimum left',
+      duration: 30 * DAY,
+      left: MINIMUM_CA_REMAINING_SECONDS - 1,
+      shown: '3599 s',
+    },
+    { name: 'issuer already expired', duration: 30 * DAY, left: -DAY, shown: 'leaving 0 s' },
+    { name: 'a short request the chain cannot cover', duration: 600, left: 599, shown: 'at least 600 s' },
+  ])('refuses when the chain cannot cover the minimum: $name', ({ duration, left, shown }) => {
     const issuers = [{ subject: 'CN=Issuing CA', notAfter: at(left) }];
-    const error = captureError(() => planValidity(NOW, 30 * DAY, issuers));
+    const error = captureError(() => planValidity(NOW, duration, issuers));
     expect(error.reason).toBe('DurationExceedsCaValidity');
     expect(error.message).toContain('"CN=Issuing CA"');
     expect(error.message).toContain(shown);
@@ -73,7 +97,7 @@ describe('planValidity', () => {
     const error = captureError(() => planValidity(NOW, duration, []));
     expect(error.reason).toBe('InvalidDuration');
     expect(error.field).toBe('duration');
-    expect(error.message).toMatch(/whole number of seconds, at least 3600/);
+    expect(error.message).toMatch(/whole number of seconds, at least 60 \(1m\)/);
   });
 });
 
