@@ -52,6 +52,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   transport: WatchTransport;
   /** The only thing a change does: put keys on a work queue. */
   enqueue: (key: string) => void;
+  /**
+   * Applied to every object before it is cached, e.g. to keep a Secret's metadata and a digest
+   * of its data instead of the data itself: the cache then costs a few hundred bytes per object.
+   */
+  transform?: (object: T) => T;
   /** Keys to enqueue for a changed object (e.g. its owner's); default its own `namespace/name`. */
   keysFor?: (object: T) => readonly string[];
   clock: Clock;
@@ -157,6 +162,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private startAttempt(): void {
     const { options } = this;
     const live = () => this.current === attempt && !attempt.dead;
+    const transform = options.transform;
     const transport: WatchTransport = {
       watch: async (path, queryParams, callback, done) => {
         const controller = await options.transport.watch(
@@ -164,7 +170,7 @@ export class ResilientInformer<T extends KubernetesObject> {
           { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.serverTimeoutSeconds },
           (phase, object, raw) => {
             if (live()) this.onWatchEvent(attempt, phase, object);
-            callback(phase, object, raw);
+            callback(phase, transform && phase !== 'ERROR' ? transform(object as T) : object, raw);
           },
           (error) => {
             if (live() && isGone(error)) this.emit({ type: 'Gone', resource: options.resource });
@@ -187,7 +193,10 @@ export class ResilientInformer<T extends KubernetesObject> {
       listWatch: new ListWatch<T>(
         options.path,
         transport as Watch,
-        () => options.list(options.labelSelector),
+        async () => {
+          const listed = await options.list(options.labelSelector);
+          return transform ? { ...listed, items: listed.items.map(transform) } : listed;
+        },
         false,
         options.labelSelector,
       ),

@@ -6,7 +6,9 @@ import { statusTime } from '../status-time.js';
 /**
  * What a failed issuance means for the next attempt (ENGINEERING lesson 8):
  * - InvalidSpec: the spec (or a referenced object's content) is wrong; only an edit helps.
- * - MissingReference: a referenced Secret, ConfigMap or CassandraClusterRef does not exist yet.
+ * - MissingReference: a referenced Secret, ConfigMap or CassandraClusterRef does not exist yet,
+ *   or the CassandraClusterRef is not Ready. Retried with backoff like Transient: such objects
+ *   often appear moments later (cert-manager, GitOps ordering), and they are not watched.
  * - AccessDenied: the cluster's spec.access does not allow this namespace.
  * - Transient: the API server, network or object store may recover; retry with backoff.
  * - Conflict: someone wrote first (HTTP 409). Not a failure: re-read and retry at once, uncounted.
@@ -64,7 +66,7 @@ export function recordIssuanceFailure(
     lastFailureTime: statusTime(now),
   };
   const detail = { reason: failure.reason, message: failure.message };
-  return failure.class === 'Transient'
+  return failure.class === 'Transient' || failure.class === 'MissingReference'
     ? {
         status,
         condition: { type: 'Reconciling', ...detail },
@@ -97,14 +99,14 @@ export function issuanceRetryAt(recorded: RecordedFailure, inputsChanged: boolea
 
 /**
  * Classifies an error thrown while issuing. Our own InvalidInputError is an invalid spec unless
- * its reason ends in NotFound (a referenced object is missing); Kubernetes errors follow
+ * its reason ends in NotFound or NotReady (a referenced object is missing or not usable yet); Kubernetes errors follow
  * classifyError, where a 404 means an object we read does not exist. Only messages from sources
  * that never carry secrets reach status: ours, the API server's and socket errors'. Any other
  * error (a bug, a library failure) gets a generic message; its details belong in the log.
  */
 export function classifyIssuanceError(error: unknown): IssuanceFailure {
   if (error instanceof InvalidInputError) {
-    const missing = error.reason.endsWith('NotFound');
+    const missing = error.reason.endsWith('NotFound') || error.reason.endsWith('NotReady');
     return {
       class: missing ? 'MissingReference' : 'InvalidSpec',
       reason: error.reason,

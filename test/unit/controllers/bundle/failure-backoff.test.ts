@@ -24,12 +24,12 @@ describe('recordIssuanceFailure', () => {
       600_000,
     ],
     [
-      'missing reference: Stalled',
+      'missing reference: Reconciling, retried with backoff (it may appear any moment)',
       4,
       { class: 'MissingReference', reason: 'ServerCANotFound', message: 'Secret cassandra/server-ca ...' },
       5,
-      'Stalled',
-      600_000,
+      'Reconciling',
+      80_000,
     ],
     [
       'access denied: Stalled',
@@ -106,6 +106,11 @@ describe('classifyIssuanceError', () => {
       'our missing reference',
       new InvalidInputError('ServerCANotFound', 'Secret cassandra/server-ca does not exist'),
       { class: 'MissingReference', reason: 'ServerCANotFound' },
+    ],
+    [
+      'a cluster ref that is not Ready yet',
+      new InvalidInputError('ClusterRefNotReady', 'CassandraClusterRef db/orders is not Ready'),
+      { class: 'MissingReference', reason: 'ClusterRefNotReady' },
     ],
     [
       'HTTP 404',

@@ -1,0 +1,690 @@
+import { performance } from 'node:perf_hooks';
+import {
+  SECURE_CONNECTION_BUNDLE,
+  bundleCommonName,
+  bundleSecretName,
+  bundleSpiffeID,
+  clusterRefNamespace,
+  privateKeySize,
+  selectedPlatforms,
+  type BundleVersion,
+  type CassandraClusterRef,
+  type SecureConnectionBundle,
+  type SecureConnectionBundleStatus,
+} from '../../api/v1alpha1/index.js';
+import { buildBundle, type BuiltBundle } from '../../bundle/build-bundle.js';
+import { DEFAULT_CQL_TLS_PORT, DEFAULT_DURATION } from '../../bundle/bundle-spec.js';
+import type { GeneratorInfo } from '../../bundle/generator.js';
+import { bundleZipFileName } from '../../bundle/layout.js';
+import type { KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
+import type { ManifestSigningKey } from '../../bundle/signing.js';
+import { readZip } from '../../bundle/zip.js';
+import { InvalidInputError } from '../../errors.js';
+import { classifyError } from '../../kube/errors.js';
+import type { KubeObjects, NullableFields } from '../../kube/kube-objects.js';
+import { parseObjectKey } from '../../kube/object-key.js';
+import type { ReconcileResult } from '../../kube/work-queue.js';
+import { reconcileLogger, type Logger } from '../../observability/logger.js';
+import type { OperatorMetrics } from '../../observability/metrics.js';
+import { readCertificatesDer } from '../../pki/certificate-authority.js';
+import { sha256Hex } from '../../pki/fingerprint.js';
+import type { Clock } from '../../time/clock.js';
+import { parseDuration } from '../../time/duration.js';
+import { evaluateAccess } from '../cluster-ref/access-policy.js';
+import { readClientCa, readServerCaPem } from '../cluster-ref/ca-sources.js';
+import type { EventRecorder } from '../events.js';
+import { patchChangesStatus } from '../kstatus/status-patch.js';
+import { isControlledBy, roleOf } from '../ownership.js';
+import { parseStatusTime } from '../status-time.js';
+import {
+  claimedVersion,
+  observeSecret,
+  publishedSecret,
+  readVersionRecord,
+  rotateTokenDigest,
+  versionEntry,
+  versionSecret,
+  versionSecretName,
+  type ObservedSecret,
+  type VersionRecord,
+} from './bundle-secrets.js';
+import { failedStatus, publishedStatus, suspendedStatus, type PublishedVersion } from './bundle-status.js';
+import {
+  classifyIssuanceError,
+  issuanceRetryAt,
+  recordIssuanceFailure,
+  type CountedFailure,
+} from './failure-backoff.js';
+import { bundleInputsHash, secretValuesDigest, type InputsHash } from './inputs-hash.js';
+import { decideIssuance, ROTATE_ANNOTATION, type IssuanceDecision } from './issuance-policy.js';
+import { bundleRenewal } from './renewal.js';
+import { nextRequeue } from './requeue.js';
+import type { SigningCa, SigningCaCache } from './signing-ca-cache.js';
+import { nextVersionHistory } from './version-history.js';
+
+/** Read access to an informer's cache. */
+export interface ObjectCache<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
+export interface BundleReconcilerDeps {
+  kube: KubeObjects;
+  clusterRefs: ObjectCache<CassandraClusterRef>;
+  /** Only Secrets we own, as observeSecret keeps them (no data). */
+  secrets: ObjectCache<ObservedSecret>;
+  signingCAs: SigningCaCache;
+  signingKey: ManifestSigningKey;
+  generator: GeneratorInfo;
+  platforms: readonly Platform[];
+  clock: Clock;
+  random: () => number;
+  metrics: OperatorMetrics;
+  events: EventRecorder;
+  logger: Logger;
+}
+
+/** Everything a pass reads before it decides; nothing here is written back as is. */
+interface Gathered {
+  cluster: CassandraClusterRef;
+  signingCa: SigningCa;
+  serverCaPem: string;
+  passwords: KeystorePasswords | undefined;
+  credentials: { username: string; password: string } | undefined;
+  desiredInputs: InputsHash;
+  /** Version Secrets this bundle controls, by claimed number. */
+  versionSecrets: Map<number, ObservedSecret>;
+  published: ObservedSecret | undefined;
+}
+
+/** What is known of status.currentVersion: status fields, plus its Secret's record when readable. */
+interface CurrentVersion {
+  entry: BundleVersion;
+  record: VersionRecord | undefined;
+  secret: ObservedSecret | undefined;
+  renewalTime: Date;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+const CONTROLLER = 'secureconnectionbundle';
+
+/**
+ * SecureConnectionBundle reconciler: gather (informer caches and a few reads), decide (the pure
+ * policies in this folder), act (Secrets first, status last). Status never points at anything
+ * not yet persisted, and a version number is claimed by creating its immutable Secret, so a
+ * crash at any step leaves either the old state or an unreferenced version Secret that the next
+ * pass skips past and removes.
+ */
+export class BundleReconciler {
+  constructor(private readonly deps: BundleReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { namespace = '', name } = parseObjectKey(key);
+    // Read fresh, not from the informer: its copy may predate the status this controller just
+    // wrote, and deciding on that would issue the same version twice.
+    const bundle = await this.deps.kube.getBundle(namespace, name);
+    if (!bundle || bundle.metadata.deletionTimestamp) {
+      // Owned Secrets follow through their owner references.
+      this.deps.metrics.forgetObject({ namespace, name });
+      return;
+    }
+    const log = reconcileLogger(this.deps.logger, { controller: CONTROLLER, namespace, name });
+    const now = this.deps.clock.now();
+    try {
+      return await this.decideAndAct(bundle, await this.gather(bundle), now, log);
+    } catch (error) {
+      return this.failed(bundle, error, now, log);
+    }
+  }
+
+  private async gather(bundle: SecureConnectionBundle): Promise<Gathered> {
+    const { kube } = this.deps;
+    const namespace = bundle.metadata.namespace ?? '';
+    const cluster = await this.usableCluster(bundle);
+    const clientCa = await readClientCa(kube, cluster);
+    const signingCa = await this.deps.signingCAs.load(cluster.metadata.namespace ?? '', clientCa);
+    const serverCaPem = await readServerCaPem(kube, cluster);
+    const serverCAFingerprints = readCertificatesDer(serverCaPem, 'server CA').map((der) => sha256Hex(der));
+    const passwords = await this.keystorePasswords(bundle);
+    const credentials = await this.credentials(bundle);
+    const uid = bundle.metadata.uid ?? '';
+    const desiredInputs = bundleInputsHash(bundle, cluster, {
+      serverCAFingerprints,
+      clientCAFingerprint: signingCa.fingerprint,
+      ...(passwords ? { keystorePasswordsDigest: secretValuesDigest(uid, { ...passwords }) } : {}),
+      ...(credentials ? { credentialsDigest: secretValuesDigest(uid, credentials) } : {}),
+    });
+
+    const versionSecrets = new Map<number, ObservedSecret>();
+    let published: ObservedSecret | undefined;
+    const publishedName = bundleSecretName(bundle);
+    for (const secret of this.deps.secrets.list(namespace)) {
+      if (!isControlledBy(secret, bundle)) continue;
+      const role = roleOf(secret.metadata);
+      if (role === 'published-bundle' && secret.metadata?.name === publishedName) published = secret;
+      const version = role === 'bundle-version' ? claimedVersion(secret.metadata) : undefined;
+      if (version !== undefined) versionSecrets.set(version, secret);
+    }
+    return {
+      cluster,
+      signingCa,
+      serverCaPem,
+      passwords,
+      credentials,
+      desiredInputs,
+      versionSecrets,
+      published,
+    };
+  }
+
+  /** The referenced CassandraClusterRef, when it exists, admits this namespace and is Ready. */
+  private async usableCluster(bundle: SecureConnectionBundle): Promise<CassandraClusterRef> {
+    const namespace = bundle.metadata.namespace ?? '';
+    const clusterNamespace = clusterRefNamespace(bundle);
+    const clusterName = bundle.spec.clusterRef.name;
+    const cluster = this.deps.clusterRefs.get(clusterName, clusterNamespace);
+    const ref = `CassandraClusterRef ${clusterNamespace}/${clusterName}`;
+    if (!cluster) {
+      throw new InvalidInputError(
+        'ClusterRefNotFound',
+        `${ref} (spec.clusterRef) does not exist: create it, or point spec.clusterRef at an existing one`,
+        'spec.clusterRef.name',
+      );
+    }
+    if (clusterNamespace !== namespace) {
+      const labels = (await this.deps.kube.getNamespace(namespace))?.metadata?.labels ?? {};
+      const access = evaluateAccess({
+        bundleNamespace: namespace,
+        namespaceLabels: labels,
+        cluster: { name: clusterName, namespace: clusterNamespace, access: cluster.spec.access },
+      });
+      if (!access.allowed) throw new InvalidInputError(access.reason, access.message, 'spec.clusterRef');
+    }
+    const ready = cluster.status?.conditions?.find((condition) => condition.type === 'Ready');
+    const current = cluster.status?.observedGeneration === cluster.metadata.generation;
+    if (ready?.status !== 'True' || !current) {
+      const why = ready && current ? `${ready.reason}: ${ready.message}` : 'it has not been reconciled yet';
+      throw new InvalidInputError(
+        'ClusterRefNotReady',
+        `${ref} is not Ready (${why}); the bundle is issued once it is`,
+        'spec.clusterRef',
+      );
+    }
+    return cluster;
+  }
+
+  private async keystorePasswords(bundle: SecureConnectionBundle): Promise<KeystorePasswords | undefined> {
+    const ref = bundle.spec.keystores?.passwordSecretRef;
+    if (!ref) return undefined;
+    const values = await this.secretValues(bundle, ref.name, 'spec.keystores.passwordSecretRef.name', [
+      'keyStorePassword',
+      'trustStorePassword',
+      'pfxCertPassword',
+    ]);
+    return { keyStore: values[0], trustStore: values[1], pfxCert: values[2] };
+  }
+
+  private async credentials(bundle: SecureConnectionBundle) {
+    const ref = bundle.spec.credentials?.secretRef;
+    if (!ref) return undefined;
+    const [username, password] = await this.secretValues(
+      bundle,
+      ref.name,
+      'spec.credentials.secretRef.name',
+      [ref.usernameKey ?? 'username', ref.passwordKey ?? 'password'],
+    );
+    return { username, password };
+  }
+
+  /** Values of the given keys; the error names the Secret, the key and the field, never a value. */
+  private async secretValues<const K extends readonly string[]>(
+    bundle: SecureConnectionBundle,
+    name: string,
+    field: string,
+    keys: K,
+  ): Promise<{ [I in keyof K]: string }> {
+    const namespace = bundle.metadata.namespace ?? '';
+    const secret = await this.deps.kube.getSecret(namespace, name);
+    if (!secret) {
+      throw new InvalidInputError(
+        'ReferencedSecretNotFound',
+        `Secret ${namespace}/${name} (${field}) does not exist: create it with the keys ${keys.join(', ')}`,
+        field,
+      );
+    }
+    return keys.map((key) => {
+      const value = secret.data?.[key];
+      if (value === undefined || value === '') {
+        throw new InvalidInputError(
+          'ReferencedSecretInvalid',
+          `Secret ${namespace}/${name} (${field}) has no non-empty key "${key}": add it`,
+          field,
+        );
+      }
+      return Buffer.from(value, 'base64').toString('utf8');
+    }) as { [I in keyof K]: string };
+  }
+
+  private async decideAndAct(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    now: Date,
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const current = this.currentVersion(bundle, gathered);
+    const highestVersion = Math.max(
+      0,
+      ...(bundle.status?.versions ?? []).map((entry) => entry.version),
+      ...gathered.versionSecrets.keys(),
+    );
+    const decision = decideIssuance(
+      {
+        suspended: bundle.spec.suspend === true,
+        highestVersion,
+        current: current && {
+          version: current.entry.version,
+          inputsHash: current.record?.inputsHash,
+          issuerFingerprint: current.record?.issuerFingerprint ?? '',
+          renewalTime: current.renewalTime,
+          bundleSHA256: current.entry.bundleSHA256 ?? '',
+        },
+        desiredInputs: gathered.desiredInputs,
+        activeClientCAFingerprint: gathered.signingCa.fingerprint,
+        rotateToken: rotateTokenDigest(bundle.metadata.annotations?.[ROTATE_ANNOTATION]),
+        handledRotateToken: current?.record?.rotateTokenDigest,
+        publishedSecret: gathered.published && { bundleSHA256: gathered.published.zipSHA256 },
+        currentVersionSecret: current?.secret && { bundleSHA256: current.secret.zipSHA256 },
+      },
+      now,
+    );
+    const retryAt = this.pendingRetry(bundle);
+    if (decision.action === 'Issue' && retryAt && retryAt > now) {
+      log.debug('issuance waits for its retry time', { retryAt: retryAt.toISOString() });
+      return { requeueAfterMs: retryAt.getTime() - now.getTime() };
+    }
+    switch (decision.action) {
+      case 'Suspended':
+        return this.suspended(bundle, current, decision.pending, now);
+      case 'Issue':
+        return this.issue(bundle, gathered, current, decision, now, log);
+      case 'Republish':
+        return this.republish(bundle, gathered, current, decision, now, log);
+      case 'None':
+        return this.settle(bundle, gathered, current, now);
+    }
+  }
+
+  private currentVersion(bundle: SecureConnectionBundle, gathered: Gathered): CurrentVersion | undefined {
+    const number = bundle.status?.currentVersion;
+    const entry = bundle.status?.versions?.find((candidate) => candidate.version === number);
+    if (number === undefined || !entry) return undefined;
+    const secret = gathered.versionSecrets.get(number);
+    const record = secret ? readVersionRecord(secret.metadata) : undefined;
+    const usable = record && record.certificateSHA256 === entry.certificateSHA256 ? record : undefined;
+    const notBefore = usable?.notBefore ?? timeOrEpoch(bundle.status?.notBefore, 'status.notBefore');
+    const notAfter = usable?.notAfter ?? timeOrEpoch(bundle.status?.notAfter, 'status.notAfter');
+    const renewalTime = bundleRenewal({ notBefore, notAfter }, bundle.spec).renewalTime;
+    return { entry, record: usable, secret, renewalTime, notBefore, notAfter };
+  }
+
+  /** When a failed issuance may be tried again; undefined when the last pass did not fail. */
+  private pendingRetry(bundle: SecureConnectionBundle): Date | undefined {
+    const status = bundle.status;
+    if (!status?.failedIssuanceAttempts || !status.lastFailureTime) return undefined;
+    const stalled = status.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+    const specChanged = status.observedGeneration !== bundle.metadata.generation;
+    return issuanceRetryAt(
+      {
+        failedIssuanceAttempts: status.failedIssuanceAttempts,
+        lastFailureTime: parseStatusTime(status.lastFailureTime, 'status.lastFailureTime'),
+        stalled,
+      },
+      specChanged,
+    );
+  }
+
+  private async issue(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    current: CurrentVersion | undefined,
+    decision: Extract<IssuanceDecision, { action: 'Issue' }>,
+    now: Date,
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const { kube, metrics } = this.deps;
+    const namespace = bundle.metadata.namespace ?? '';
+    const reusePrivateKeyPem =
+      bundle.spec.privateKey?.rotationPolicy === 'Never' && current?.secret
+        ? await this.versionFile(namespace, current.secret, 'key')
+        : undefined;
+    const started = performance.now();
+    const built = await this.build(bundle, gathered, decision.version, reusePrivateKeyPem);
+    metrics.observeBundleGeneration(performance.now() - started);
+    const record: VersionRecord = {
+      version: decision.version,
+      bundleSHA256: built.sha256,
+      certificateSHA256: built.certificate.sha256Fingerprint,
+      serialNumber: built.certificate.serialNumber,
+      notBefore: built.certificate.notBefore,
+      notAfter: built.certificate.notAfter,
+      createdAt: now,
+      size: built.size,
+      inputsHash: gathered.desiredInputs,
+      issuerFingerprint: gathered.signingCa.fingerprint,
+      rotateTokenDigest: decision.rotateToken,
+    };
+    const zip = { fileName: built.fileName, content: built.zip };
+    // The create claims the number: a 409 here means another pass got there first.
+    await kube.createSecret(namespace, versionSecret(bundle, record, zip));
+    await kube.applySecret(namespace, publishedSecret(bundle, record, zip, built.files));
+
+    const secretName = versionSecretName(bundle, record.version);
+    const history = nextVersionHistory({
+      versions: bundle.status?.versions ?? [],
+      issued: versionEntry(record, secretName),
+      revisionHistoryLimit: bundle.spec.revisionHistoryLimit ?? 3,
+      now,
+    });
+    const published = this.publishedVersion(bundle, record);
+    await this.writeStatus(bundle, publishedStatus(bundle, published, history.versions, now));
+    await this.removeUnlisted(bundle, gathered, history.versions, history.secretsToDelete);
+
+    const first = current === undefined && decision.trigger.reason === 'Initial';
+    this.deps.events.record(
+      { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind },
+      'Normal',
+      first ? 'Issued' : 'Rotated',
+      `version ${record.version} published in Secret ${bundleSecretName(bundle)} (${decision.trigger.reason}: ${decision.trigger.message}); valid until ${record.notAfter.toISOString()}`,
+    );
+    log.info('issued bundle version', {
+      version: record.version,
+      trigger: decision.trigger.reason,
+      serialNumber: record.serialNumber,
+      notAfter: record.notAfter.toISOString(),
+      sizeBytes: record.size,
+    });
+    this.recordMetrics(bundle, published, true);
+    return this.requeue(published, history.versions, now);
+  }
+
+  private build(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    version: number,
+    reusePrivateKeyPem: string | undefined,
+  ): Promise<BuiltBundle> {
+    const { cluster } = gathered;
+    const connection = cluster.spec.connection;
+    const spec = bundle.spec;
+    const spiffeId = bundleSpiffeID(bundle, cluster.spec.identity?.trustDomain);
+    return buildBundle(
+      {
+        name: bundle.metadata.name ?? '',
+        namespace: bundle.metadata.namespace ?? '',
+        version,
+        clusterRef: { name: cluster.metadata.name ?? '', namespace: cluster.metadata.namespace ?? '' },
+        cluster: {
+          contactPoints: connection.contactPoints,
+          port: connection.port ?? DEFAULT_CQL_TLS_PORT,
+          localDatacenter: connection.localDatacenter,
+          datacenters: connection.datacenters ?? [],
+          ...(connection.keyspace !== undefined ? { keyspace: connection.keyspace } : {}),
+          ...(connection.tlsServerName !== undefined ? { tlsServerName: connection.tlsServerName } : {}),
+          hostnameVerification: connection.hostnameVerification ?? true,
+        },
+        serverCaPem: gathered.serverCaPem,
+        clientCa: gathered.signingCa.ca,
+        identity: {
+          commonName: bundleCommonName(bundle),
+          organizations: spec.identity?.organizations ?? [],
+          ...(spiffeId !== undefined ? { spiffeId } : {}),
+          dnsNames: spec.identity?.dnsNames ?? [],
+        },
+        privateKey: {
+          algorithm: spec.privateKey?.algorithm ?? 'ECDSA',
+          size: privateKeySize(spec.privateKey),
+          encoding: spec.privateKey?.encoding ?? 'PKCS8',
+        },
+        ...(reusePrivateKeyPem !== undefined ? { reusePrivateKeyPem } : {}),
+        durationSeconds: parseDuration(spec.duration ?? DEFAULT_DURATION, 'spec.duration'),
+        platforms: selectedPlatforms(spec),
+        keystoreProfile: spec.keystores?.profile ?? 'Modern',
+        ...(gathered.passwords ? { passwords: gathered.passwords } : {}),
+        ...(gathered.credentials ? { credentials: gathered.credentials } : {}),
+        signingKey: this.deps.signingKey,
+        generator: this.deps.generator,
+      },
+      { clock: this.deps.clock, platforms: this.deps.platforms },
+    );
+  }
+
+  /** Copies the current version's own Secret back to the published Secret (no new number). */
+  private async republish(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    current: CurrentVersion | undefined,
+    decision: Extract<IssuanceDecision, { action: 'Republish' }>,
+    now: Date,
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const namespace = bundle.metadata.namespace ?? '';
+    const name = current?.secret?.metadata?.name;
+    const record = current?.record;
+    const full = name ? await this.deps.kube.getSecret(namespace, name) : undefined;
+    const zipKey = Object.keys(full?.data ?? {}).find((key) => key.endsWith('.zip'));
+    const zipBase64 = zipKey ? full?.data?.[zipKey] : undefined;
+    if (!current || !record || !zipKey || zipBase64 === undefined) {
+      // The copy vanished between the cache and this read: the next pass issues a new version.
+      return { requeueAfterMs: 0 };
+    }
+    const content = Buffer.from(zipBase64, 'base64');
+    // The Secret cache can lag a publish this controller just made; only a fresh read is proof.
+    const live = await this.deps.kube.getSecret(namespace, bundleSecretName(bundle));
+    if (live && observeSecret(live).zipSHA256 === record.bundleSHA256) {
+      return this.settle(bundle, gathered, current, now);
+    }
+    const files = readZip(content, `Secret ${namespace}/${name}`).map((entry) => ({
+      path: entry.path,
+      content: entry.content,
+    }));
+    await this.deps.kube.applySecret(
+      namespace,
+      publishedSecret(
+        bundle,
+        record,
+        { fileName: bundleZipFileName(bundle.metadata.name ?? ''), content },
+        files,
+      ),
+    );
+    this.deps.events.record(
+      { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind },
+      'Warning',
+      'Republished',
+      `${decision.trigger.message}; restored version ${decision.version} from Secret ${name}`,
+    );
+    log.warn('republished bundle version', { version: decision.version, reason: decision.trigger.reason });
+    return this.settle(bundle, gathered, current, now);
+  }
+
+  /** Nothing to issue: keep status, history and the cluster in line with what is published. */
+  private async settle(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    current: CurrentVersion | undefined,
+    now: Date,
+  ): Promise<ReconcileResult> {
+    if (!current) return;
+    const history = nextVersionHistory({
+      versions: bundle.status?.versions ?? [],
+      issued: undefined,
+      revisionHistoryLimit: bundle.spec.revisionHistoryLimit ?? 3,
+      now,
+    });
+    const published = this.currentPublished(bundle, current);
+    await this.writeStatus(bundle, publishedStatus(bundle, published, history.versions, now));
+    await this.removeUnlisted(bundle, gathered, history.versions, history.secretsToDelete);
+    this.recordMetrics(bundle, published, true);
+    return this.requeue(published, history.versions, now);
+  }
+
+  private async suspended(
+    bundle: SecureConnectionBundle,
+    current: CurrentVersion | undefined,
+    pending: Extract<IssuanceDecision, { action: 'Suspended' }>['pending'],
+    now: Date,
+  ): Promise<ReconcileResult> {
+    const published = current && this.currentPublished(bundle, current);
+    await this.writeStatus(bundle, suspendedStatus(bundle, published, pending, now));
+    if (published) this.recordMetrics(bundle, published, true);
+  }
+
+  private async failed(
+    bundle: SecureConnectionBundle,
+    error: unknown,
+    now: Date,
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const failure = classifyIssuanceError(error);
+    // Someone wrote first (or our cache lags our own write): the work queue retries at once a
+    // few times, then backs off, so a lagging cache cannot spin this key.
+    if (failure.class === 'Conflict') throw error;
+    const counted = failure as CountedFailure;
+    const status = bundle.status;
+    const retryAt = this.pendingRetry(bundle);
+    // The same failure again before its retry time (a watch event, our own status write) is not
+    // another attempt: count it once, and wait.
+    if (status?.lastFailureReason === counted.reason && retryAt && retryAt > now) {
+      return { requeueAfterMs: retryAt.getTime() - now.getTime() };
+    }
+    const outcome = recordIssuanceFailure(status?.failedIssuanceAttempts, counted, now, this.deps.random);
+    if (failure.reason === 'InternalError') {
+      log.error('unexpected error while reconciling', { error: classifyError(error).message });
+    } else {
+      log.warn('bundle not issued', {
+        reason: failure.reason,
+        class: failure.class,
+        message: failure.message,
+      });
+    }
+    await this.writeStatus(bundle, failedStatus(bundle, outcome, now));
+    this.deps.events.record(
+      { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind },
+      'Warning',
+      status?.currentVersion !== undefined && this.renewalOverdue(bundle, now)
+        ? 'Expiring'
+        : 'IssuanceFailed',
+      `${failure.reason}: ${failure.message}`,
+    );
+    this.deps.metrics.setBundleReady(objectLabels(bundle), false);
+    return { requeueAfterMs: outcome.retryAfterMs };
+  }
+
+  private renewalOverdue(bundle: SecureConnectionBundle, now: Date): boolean {
+    const renewalTime = bundle.status?.renewalTime;
+    return renewalTime !== undefined && parseStatusTime(renewalTime, 'status.renewalTime') <= now;
+  }
+
+  private publishedVersion(bundle: SecureConnectionBundle, record: VersionRecord): PublishedVersion {
+    return {
+      record,
+      secretName: bundleSecretName(bundle),
+      renewalTime: bundleRenewal(record, bundle.spec).renewalTime,
+    };
+  }
+
+  /** The current version as status knows it, when its Secret's record is gone. */
+  private currentPublished(bundle: SecureConnectionBundle, current: CurrentVersion): PublishedVersion {
+    if (current.record) return this.publishedVersion(bundle, current.record);
+    const entry = current.entry;
+    return {
+      record: {
+        version: entry.version,
+        bundleSHA256: entry.bundleSHA256 ?? '',
+        certificateSHA256: entry.certificateSHA256 ?? '',
+        serialNumber: entry.serialNumber ?? '',
+        notBefore: current.notBefore,
+        notAfter: current.notAfter,
+        createdAt: current.notBefore,
+        size: entry.size ?? 0,
+        inputsHash: undefined,
+        issuerFingerprint: '',
+        rotateTokenDigest: undefined,
+      },
+      secretName: bundleSecretName(bundle),
+      renewalTime: current.renewalTime,
+    };
+  }
+
+  /**
+   * Deletes the Secrets of versions that were archived, and version Secrets status does not
+   * list at all: numbers claimed by a pass that crashed before it wrote status. Such a number
+   * stays used (it is below currentVersion now), so it is never handed out again.
+   */
+  private async removeUnlisted(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    versions: readonly BundleVersion[],
+    secretsToDelete: readonly string[],
+  ): Promise<void> {
+    const namespace = bundle.metadata.namespace ?? '';
+    const listed = new Set(versions.filter((v) => v.secretName).map((v) => v.secretName));
+    const doomed = new Map<string, string | undefined>();
+    for (const name of secretsToDelete) doomed.set(name, undefined);
+    for (const secret of gathered.versionSecrets.values()) {
+      const name = secret.metadata?.name ?? '';
+      if (!listed.has(name)) doomed.set(name, secret.metadata?.uid);
+    }
+    for (const [name, uid] of doomed) await this.deps.kube.deleteSecret(namespace, name, uid);
+  }
+
+  private async versionFile(
+    namespace: string,
+    secret: ObservedSecret,
+    path: string,
+  ): Promise<string | undefined> {
+    const full = await this.deps.kube.getSecret(namespace, secret.metadata?.name ?? '');
+    const zipKey = Object.keys(full?.data ?? {}).find((key) => key.endsWith('.zip'));
+    const zipBase64 = zipKey ? full?.data?.[zipKey] : undefined;
+    if (zipBase64 === undefined) return undefined;
+    const entry = readZip(
+      Buffer.from(zipBase64, 'base64'),
+      `Secret ${namespace}/${secret.metadata?.name}`,
+    ).find((candidate) => candidate.path === path);
+    return entry?.content.toString('utf8');
+  }
+
+  private async writeStatus(
+    bundle: SecureConnectionBundle,
+    next: NullableFields<SecureConnectionBundleStatus>,
+  ): Promise<void> {
+    if (!patchChangesStatus(bundle.status, next)) return;
+    await this.deps.kube.patchBundleStatus(bundle.metadata.namespace ?? '', bundle.metadata.name ?? '', next);
+  }
+
+  private recordMetrics(bundle: SecureConnectionBundle, published: PublishedVersion, ready: boolean): void {
+    const labels = objectLabels(bundle);
+    this.deps.metrics.setBundleTimes(labels, {
+      expiresAt: published.record.notAfter,
+      renewsAt: published.renewalTime,
+    });
+    this.deps.metrics.setBundleReady(labels, ready);
+  }
+
+  private requeue(
+    published: PublishedVersion,
+    versions: readonly BundleVersion[],
+    now: Date,
+  ): ReconcileResult {
+    const next = nextRequeue({ now, renewalTime: published.renewalTime, versions, retryAt: undefined });
+    return { requeueAfterMs: next.delayMs };
+  }
+}
+
+function objectLabels(bundle: SecureConnectionBundle) {
+  return { namespace: bundle.metadata.namespace ?? '', name: bundle.metadata.name ?? '' };
+}
+
+function timeOrEpoch(text: string | undefined, field: string): Date {
+  return text === undefined ? new Date(0) : parseStatusTime(text, field);
+}

@@ -1,0 +1,327 @@
+import {
+  CASSANDRA_CLUSTER_REF,
+  trustBundleConfigMapName,
+  type CassandraClusterRef,
+  type CassandraClusterRefStatus,
+} from '../../api/v1alpha1/index.js';
+import { InvalidInputError } from '../../errors.js';
+import { classifyError } from '../../kube/errors.js';
+import type { KubeObjects, NullableFields } from '../../kube/kube-objects.js';
+import { parseObjectKey } from '../../kube/object-key.js';
+import type { ReconcileResult } from '../../kube/work-queue.js';
+import { reconcileLogger, type Logger } from '../../observability/logger.js';
+import type { OperatorMetrics } from '../../observability/metrics.js';
+import {
+  createManagedCaHierarchy,
+  issueIntermediateCa,
+  loadCertificateAuthority,
+  parseCertificatesPem,
+  type CertificateAuthority,
+} from '../../pki/certificate-authority.js';
+import type { X509Certificate } from '../../pki/x509.js';
+import type { Clock } from '../../time/clock.js';
+import { rotateTokenDigest } from '../bundle/bundle-secrets.js';
+import { classifyIssuanceError } from '../bundle/failure-backoff.js';
+import { ROTATE_ANNOTATION } from '../bundle/issuance-policy.js';
+import type { EventRecorder } from '../events.js';
+import { buildConditions, type ObservedConditions } from '../kstatus/conditions.js';
+import { patchChangesStatus } from '../kstatus/status-patch.js';
+import { statusTime } from '../status-time.js';
+import { planClientCaRotation } from './ca-rotation.js';
+import { MANAGED_ROOT_KEY, readClientCa, readServerCaPem, type ClientCaSource } from './ca-sources.js';
+import { managedCaOptions, managedCaSecret } from './managed-client-ca.js';
+import { caFacts, TRUST_BUNDLE_KEY, trustBundleCertificates, trustBundleConfigMap } from './trust-bundle.js';
+
+export interface ClusterRefReconcilerDeps {
+  kube: KubeObjects;
+  clock: Clock;
+  metrics: OperatorMetrics;
+  events: EventRecorder;
+  logger: Logger;
+  /**
+   * How often a cluster ref is looked at even without events: bring-your-own CA Secrets are not
+   * watched (only our own objects are), so this bounds how long a replaced CA goes unnoticed.
+   */
+  resyncMs: number;
+}
+
+const CONTROLLER = 'cassandraclusterref';
+/** A missing Secret or ConfigMap often appears moments later (GitOps ordering, cert-manager). */
+const MISSING_REFERENCE_RETRY_MS = 15_000;
+
+interface ActiveClientCa {
+  ca: CertificateAuthority;
+  /** Certificates that were active before and may still be trusted (a CA replaced in this pass). */
+  replaced: X509Certificate[];
+  /** Next time the managed intermediate needs a look (its renewal), if managed. */
+  rotateAt?: Date;
+}
+
+/**
+ * CassandraClusterRef reconciler: validates both CAs, creates and rotates a managed client CA,
+ * publishes the client-CA trust bundle, and reports it all in status. Bundles that use the
+ * cluster are re-queued by the operator when this status changes.
+ */
+export class ClusterRefReconciler {
+  constructor(private readonly deps: ClusterRefReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { namespace = '', name } = parseObjectKey(key);
+    const cluster = await this.deps.kube.getClusterRef(namespace, name);
+    if (!cluster || cluster.metadata.deletionTimestamp) {
+      this.deps.metrics.forgetObject({ namespace, name });
+      return;
+    }
+    const log = reconcileLogger(this.deps.logger, { controller: CONTROLLER, namespace, name });
+    const now = this.deps.clock.now();
+    try {
+      return await this.pass(cluster, now, log);
+    } catch (error) {
+      return this.failed(cluster, error, now, log);
+    }
+  }
+
+  private async pass(cluster: CassandraClusterRef, now: Date, log: Logger): Promise<ReconcileResult> {
+    const { kube } = this.deps;
+    const namespace = cluster.metadata.namespace ?? '';
+    const serverCas = this.serverCertificates(await readServerCaPem(kube, cluster), cluster, now);
+    const active = await this.activeClientCa(cluster, log);
+
+    const configMapName = trustBundleConfigMapName(cluster);
+    const existing = await kube.getConfigMap(namespace, configMapName);
+    const published = existing?.data?.[TRUST_BUNDLE_KEY];
+    const earlier = [
+      ...active.replaced,
+      ...(published?.trim()
+        ? parseCertificatesPem(published, `ConfigMap ${namespace}/${configMapName}`)
+        : []),
+    ];
+    const current = caFacts(active.ca.certificate);
+    const plan = planClientCaRotation({
+      current,
+      previous: earlier.map(caFacts),
+      managed: { renewBefore: cluster.spec.clientCA.managed?.renewBefore },
+      now,
+    });
+    const chainFingerprints = new Set(
+      [active.ca.certificate, ...active.ca.chain].map((c) => caFacts(c).sha256Fingerprint),
+    );
+    const stillTrusted = plan.trusted
+      .slice(1)
+      .filter((facts) => !chainFingerprints.has(facts.sha256Fingerprint))
+      .map((facts) =>
+        earlier.find((certificate) => caFacts(certificate).sha256Fingerprint === facts.sha256Fingerprint),
+      )
+      .filter((certificate): certificate is X509Certificate => certificate !== undefined);
+    const trusted = trustBundleCertificates(active.ca.certificate, active.ca.chain, stillTrusted);
+    await kube.applyConfigMap(namespace, trustBundleConfigMap(cluster, trusted));
+
+    const serverCa = serverCas[0];
+    const caExpiry = new Date(
+      Math.min(...[active.ca.certificate, ...active.ca.chain].map((c) => c.notAfter.getTime())),
+    );
+    const status: NullableFields<CassandraClusterRefStatus> = {
+      ...this.common(cluster, now, {
+        ready: {
+          status: 'True',
+          reason: 'CAsReady',
+          message: `client CA "${current.subject}" valid until ${statusTime(current.notAfter)}; trust bundle in ConfigMap ${configMapName} (${trusted.length} certificates)`,
+        },
+      }),
+      clientCA: {
+        subject: current.subject,
+        serialNumber: current.serialNumber,
+        sha256Fingerprint: current.sha256Fingerprint,
+        notBefore: statusTime(current.notBefore),
+        notAfter: statusTime(current.notAfter),
+      },
+      previousClientCAs: plan.previousClientCAs.filter((summary) =>
+        stillTrusted.some(
+          (certificate) => caFacts(certificate).sha256Fingerprint === summary.sha256Fingerprint,
+        ),
+      ),
+      serverCA: serverCa
+        ? {
+            subject: serverCa.subject,
+            sha256Fingerprint: caFacts(serverCa).sha256Fingerprint,
+            notAfter: statusTime(serverCa.notAfter),
+          }
+        : null,
+      trustBundle: { configMapName, certificates: trusted.length },
+    };
+    await this.writeStatus(cluster, status);
+    this.deps.metrics.setCaExpiry({ namespace, name: cluster.metadata.name ?? '' }, caExpiry);
+
+    const wakeAt = Math.min(
+      now.getTime() + this.deps.resyncMs,
+      active.rotateAt?.getTime() ?? Number.POSITIVE_INFINITY,
+      ...stillTrusted.map((certificate) => certificate.notAfter.getTime()),
+      caExpiry.getTime(),
+    );
+    return { requeueAfterMs: Math.max(1000, Math.ceil((wakeAt - now.getTime()) / 1000) * 1000) };
+  }
+
+  private serverCertificates(pem: string, cluster: CassandraClusterRef, now: Date): X509Certificate[] {
+    const field = cluster.spec.serverCA.secretRef ? 'spec.serverCA.secretRef' : 'spec.serverCA.configMapRef';
+    const certificates = parseCertificatesPem(pem, `the server CA (${field})`);
+    const expired = certificates.find((certificate) => certificate.notAfter <= now);
+    if (expired) {
+      throw new InvalidInputError(
+        'ServerCAExpired',
+        `server CA "${expired.subject}" (${field}) expired at ${statusTime(expired.notAfter)}: put the Cassandra nodes' current CA there`,
+        field,
+      );
+    }
+    return certificates;
+  }
+
+  /** The CA that signs bundles now: the user's, or the managed one (created or rotated here). */
+  private async activeClientCa(cluster: CassandraClusterRef, log: Logger): Promise<ActiveClientCa> {
+    const { kube, clock } = this.deps;
+    const namespace = cluster.metadata.namespace ?? '';
+    if (!cluster.spec.clientCA.managed) {
+      const source = await readClientCa(kube, cluster);
+      return { ca: await loadCertificateAuthority(source.pem, clock), replaced: [] };
+    }
+    const source = await readClientCa(kube, cluster).catch((error: unknown) => {
+      if (error instanceof InvalidInputError && error.reason === 'ClientCANotFound') return undefined;
+      throw error;
+    });
+    const token = rotateTokenDigest(cluster.metadata.annotations?.[ROTATE_ANNOTATION]);
+    if (!source) {
+      const hierarchy = await createManagedCaHierarchy(managedCaOptions(cluster), clock);
+      // A 409 means another pass created it first: the retry reads theirs.
+      await kube.createSecret(
+        namespace,
+        managedCaSecret(cluster, hierarchy.rootPem, hierarchy.intermediatePem, token),
+      );
+      this.event(
+        cluster,
+        'Normal',
+        'ClientCACreated',
+        `created managed client CA "${hierarchy.intermediate.certificate.subject}"`,
+      );
+      log.info('created managed client CA', { subject: hierarchy.intermediate.certificate.subject });
+      return this.withRotation(cluster, hierarchy.intermediate, [], clock.now());
+    }
+    const ca = await loadCertificateAuthority(source.pem, clock);
+    const now = clock.now();
+    const rotation = this.withRotation(cluster, ca, [], now);
+    const tokenChanged = token !== undefined && token !== source.handledRotateToken;
+    if (!tokenChanged && (rotation.rotateAt?.getTime() ?? Infinity) > now.getTime()) return rotation;
+    return this.rotate(cluster, source, ca, token, tokenChanged ? 'annotation' : 'renewal', log);
+  }
+
+  private async rotate(
+    cluster: CassandraClusterRef,
+    source: ClientCaSource,
+    previous: CertificateAuthority,
+    token: string | undefined,
+    why: 'annotation' | 'renewal',
+    log: Logger,
+  ): Promise<ActiveClientCa> {
+    const { kube, clock } = this.deps;
+    const namespace = cluster.metadata.namespace ?? '';
+    if (source.rootKeyPem === undefined || source.pem.chainPem === undefined) {
+      throw new InvalidInputError(
+        'ClientCAInvalid',
+        `the managed client CA Secret ${namespace}/${source.secretName} lacks ca.crt or ${MANAGED_ROOT_KEY}; delete it to have a new CA made (bundles are then re-issued)`,
+        'spec.clientCA.managed',
+      );
+    }
+    const root = await loadCertificateAuthority(
+      { certificatePem: source.pem.chainPem, privateKeyPem: source.rootKeyPem },
+      clock,
+    );
+    const next = await issueIntermediateCa(root, managedCaOptions(cluster), clock);
+    const body = managedCaSecret(
+      cluster,
+      { certificatePem: source.pem.chainPem, privateKeyPem: source.rootKeyPem },
+      next.pem,
+      token,
+    );
+    body.metadata = { ...body.metadata, resourceVersion: source.resourceVersion };
+    await kube.replaceSecret(namespace, body);
+    const subject = next.ca.certificate.subject;
+    const note =
+      why === 'annotation'
+        ? `rotated the managed intermediate CA on request (annotation ${ROTATE_ANNOTATION}); bundles are re-issued`
+        : `rotated the managed intermediate CA before it expires; bundles are re-issued`;
+    this.event(cluster, 'Normal', 'ClientCARotated', note);
+    log.info('rotated managed client CA', { subject, why, serialNumber: next.ca.certificate.serialNumber });
+    return this.withRotation(cluster, next.ca, [previous.certificate], clock.now());
+  }
+
+  private withRotation(
+    cluster: CassandraClusterRef,
+    ca: CertificateAuthority,
+    replaced: X509Certificate[],
+    now: Date,
+  ): ActiveClientCa {
+    const plan = planClientCaRotation({
+      current: caFacts(ca.certificate),
+      previous: [],
+      managed: { renewBefore: cluster.spec.clientCA.managed?.renewBefore },
+      now,
+    });
+    return { ca, replaced, rotateAt: plan.renewal.renewalTime };
+  }
+
+  private async failed(
+    cluster: CassandraClusterRef,
+    error: unknown,
+    now: Date,
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const failure = classifyIssuanceError(error);
+    if (failure.class === 'Conflict') throw error;
+    const detail = { reason: failure.reason, message: failure.message };
+    const waiting = failure.class === 'MissingReference' || failure.class === 'Transient';
+    const previous = cluster.status?.conditions?.find((condition) => condition.type === 'Ready');
+    if (previous?.reason !== failure.reason || previous.message !== failure.message) {
+      this.event(cluster, 'Warning', failure.reason, failure.message);
+      if (failure.reason === 'InternalError') {
+        log.error('unexpected error while reconciling', { error: classifyError(error).message });
+      } else {
+        log.warn('cluster ref not ready', { reason: failure.reason, message: failure.message });
+      }
+    }
+    await this.writeStatus(
+      cluster,
+      this.common(cluster, now, {
+        ready: { status: 'False', ...detail },
+        ...(waiting ? { reconciling: detail } : { stalled: detail }),
+      }),
+    );
+    return { requeueAfterMs: waiting ? MISSING_REFERENCE_RETRY_MS : this.deps.resyncMs };
+  }
+
+  private common(cluster: CassandraClusterRef, now: Date, observed: ObservedConditions) {
+    const generation = cluster.metadata.generation ?? 0;
+    return {
+      observedGeneration: generation,
+      conditions: buildConditions(cluster.status?.conditions, observed, generation, now),
+    };
+  }
+
+  private async writeStatus(
+    cluster: CassandraClusterRef,
+    next: NullableFields<CassandraClusterRefStatus>,
+  ): Promise<void> {
+    if (!patchChangesStatus(cluster.status, next)) return;
+    await this.deps.kube.patchClusterRefStatus(
+      cluster.metadata.namespace ?? '',
+      cluster.metadata.name ?? '',
+      next,
+    );
+  }
+
+  private event(
+    cluster: CassandraClusterRef,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    note: string,
+  ): void {
+    this.deps.events.record({ ...cluster, kind: CASSANDRA_CLUSTER_REF.kind }, type, reason, note);
+  }
+}
