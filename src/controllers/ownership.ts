@@ -12,7 +12,16 @@ export const MANAGED_BY = 'scb-operator';
 export const OWNED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
 export const ROLE_LABEL = 'scb-operator.io/role';
-export type OwnedRole = 'published-bundle' | 'bundle-version' | 'managed-client-ca' | 'trust-bundle';
+export type OwnedRole =
+  'published-bundle' | 'bundle-version' | 'managed-client-ca' | 'trust-bundle' | 'signing-key';
+
+const OWNED_ROLES: readonly OwnedRole[] = [
+  'published-bundle',
+  'bundle-version',
+  'managed-client-ca',
+  'trust-bundle',
+  'signing-key',
+];
 
 export const VERSION_LABEL = 'scb-operator.io/version';
 
@@ -45,12 +54,7 @@ export function controllerOf(metadata: V1ObjectMeta | undefined): V1OwnerReferen
 
 export function roleOf(metadata: V1ObjectMeta | undefined): OwnedRole | undefined {
   const role = metadata?.labels?.[ROLE_LABEL];
-  return role === 'published-bundle' ||
-    role === 'bundle-version' ||
-    role === 'managed-client-ca' ||
-    role === 'trust-bundle'
-    ? role
-    : undefined;
+  return OWNED_ROLES.find((known) => known === role);
 }
 
 /** Is `object` controlled by `owner` (same uid)? */

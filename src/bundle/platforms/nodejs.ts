@@ -5,6 +5,8 @@ const DRIVER_VERSION = '4.10.0';
 
 // sslOptions are Node's tls.connect options. The driver defaults rejectUnauthorized to false, so
 // it is set explicitly; checkServerIdentity is replaced only when hostname verification is off.
+// Without a password the client certificate is the credential: Cassandra's MutualTlsAuthenticator
+// still asks the client to authenticate and takes any answer, but the driver has to give one.
 const EXAMPLE = `'use strict';
 // Connects with the bundle's client certificate and prints the server's release_version.
 const fs = require('node:fs');
@@ -19,6 +21,17 @@ const sslOptions = { ca: [read('ca.crt')], cert: read('cert'), key: read('key'),
 if (config.tlsServerName) sslOptions.servername = config.tlsServerName;
 if (!config.hostnameVerification) sslOptions.checkServerIdentity = () => undefined;
 
+class CertificateAuthenticator extends cassandra.auth.Authenticator {
+  initialResponse(callback) {
+    callback(null, Buffer.alloc(0));
+  }
+}
+class CertificateAuthProvider extends cassandra.auth.AuthProvider {
+  newAuthenticator() {
+    return new CertificateAuthenticator();
+  }
+}
+
 const client = new cassandra.Client({
   contactPoints: config.contactPoints,
   localDataCenter: config.localDC,
@@ -27,7 +40,7 @@ const client = new cassandra.Client({
   sslOptions,
   authProvider:
     config.username === undefined
-      ? undefined
+      ? new CertificateAuthProvider()
       : new cassandra.auth.PlainTextAuthProvider(config.username, config.password),
 });
 

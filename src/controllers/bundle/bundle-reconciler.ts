@@ -564,7 +564,7 @@ export class BundleReconciler {
       log.warn('bundle not issued', {
         reason: failure.reason,
         class: failure.class,
-        message: failure.message,
+        detail: failure.message,
       });
     }
     await this.writeStatus(bundle, failedStatus(bundle, outcome, now));

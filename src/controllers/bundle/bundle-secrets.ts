@@ -61,7 +61,8 @@ export interface ObservedSecret extends V1Secret {
 
 /** Drops data (up to hundreds of KB per bundle) and managedFields before the informer caches it. */
 export function observeSecret(secret: V1Secret): ObservedSecret {
-  const { managedFields: _dropped, ...metadata } = secret.metadata ?? {};
+  const metadata = { ...secret.metadata };
+  delete metadata.managedFields;
   const zipKeys = Object.keys(secret.data ?? {}).filter((key) => key.endsWith('.zip'));
   const zip = zipKeys.length === 1 && zipKeys[0] !== undefined ? secret.data?.[zipKeys[0]] : undefined;
   return {

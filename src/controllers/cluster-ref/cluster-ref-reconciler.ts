@@ -283,7 +283,7 @@ export class ClusterRefReconciler {
       if (failure.reason === 'InternalError') {
         log.error('unexpected error while reconciling', { error: classifyError(error).message });
       } else {
-        log.warn('cluster ref not ready', { reason: failure.reason, message: failure.message });
+        log.warn('cluster ref not ready', { reason: failure.reason, detail: failure.message });
       }
     }
     await this.writeStatus(

@@ -1,0 +1,143 @@
+import { Command } from 'commander';
+import { InvalidInputError } from '../errors.js';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+
+export interface OperatorConfig {
+  kubeconfig: string | undefined;
+  /** Undefined: all namespaces (cluster-wide install). */
+  watchNamespace: string | undefined;
+  /** Where the Lease and the manifest signing key live. */
+  operatorNamespace: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  /** Unique per replica: the pod name in a cluster. */
+  identity: string;
+  metricsHost: string;
+  metricsPort: number;
+  concurrency: number;
+  logLevel: LogLevel;
+  signingKeySecret: string;
+  /** How often cluster refs are looked at without events (their CA Secrets are not watched). */
+  clusterResyncMs: number;
+}
+
+/**
+ * Flags win over environment variables, which win over defaults. Every value is checked here,
+ * so a bad one stops the process at start with a message naming the flag and its variable.
+ */
+export function readOperatorConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  hostname: string,
+): OperatorConfig {
+  const program = new Command('scb-operator')
+    .description('Issues, publishes and rotates Cassandra Secure Connection Bundles')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .option('--kubeconfig <path>', 'kubeconfig file (KUBECONFIG); default in-cluster credentials')
+    .option('--watch-namespace <namespace>', 'watch only this namespace (SCB_WATCH_NAMESPACE); default all')
+    .option('--operator-namespace <namespace>', 'namespace of the Lease and signing key (POD_NAMESPACE)')
+    .option('--leader-elect', 'elect one active replica through a Lease (SCB_LEADER_ELECT; default true)')
+    .option('--no-leader-elect', 'act without leader election (a single replica only)')
+    .option('--leader-election-id <name>', 'name of the Lease (default scb-operator)')
+    .option(
+      '--metrics-address <host:port>',
+      '/metrics, /healthz, /readyz (SCB_METRICS_ADDRESS; default 0.0.0.0:8080)',
+    )
+    .option('--concurrency <n>', 'bundles reconciled at once (SCB_CONCURRENCY; default 4)')
+    .option('--log-level <level>', 'error, warn, info or debug (SCB_LOG_LEVEL; default info)')
+    .option(
+      '--signing-key-secret <name>',
+      'Secret with the manifest signing key (default scb-operator-signing-key)',
+    )
+    .option(
+      '--cluster-resync <seconds>',
+      'look at each cluster ref this often (SCB_CLUSTER_RESYNC_SECONDS; default 300)',
+    );
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    const message = (error as { message?: string }).message ?? String(error);
+    throw new InvalidInputError('InvalidFlag', message.replace(/^error: /, ''), 'argv');
+  }
+  const flags = program.opts<Record<string, string | boolean | undefined>>();
+  const pick = (flag: string, variable: string | undefined, fallback: string): string =>
+    stringOption(flags[flag]) ?? (variable !== undefined && variable !== '' ? variable : fallback);
+  const [metricsHost, metricsPort] = hostPort(
+    pick('metricsAddress', env.SCB_METRICS_ADDRESS, '0.0.0.0:8080'),
+  );
+  return {
+    kubeconfig: stringOption(flags.kubeconfig) ?? (env.KUBECONFIG || undefined),
+    watchNamespace: pick('watchNamespace', env.SCB_WATCH_NAMESPACE, '') || undefined,
+    operatorNamespace: pick('operatorNamespace', env.POD_NAMESPACE, 'default'),
+    leaderElect: leaderElect(flags.leaderElect, env.SCB_LEADER_ELECT),
+    leaderElectionId: pick('leaderElectionId', undefined, 'scb-operator'),
+    identity: env.POD_NAME || `${hostname}-${process.pid}`,
+    metricsHost,
+    metricsPort,
+    concurrency: wholeNumber(
+      pick('concurrency', env.SCB_CONCURRENCY, '4'),
+      '--concurrency (SCB_CONCURRENCY)',
+      1,
+      64,
+    ),
+    logLevel: logLevel(pick('logLevel', env.SCB_LOG_LEVEL, 'info')),
+    signingKeySecret: pick('signingKeySecret', undefined, 'scb-operator-signing-key'),
+    clusterResyncMs:
+      wholeNumber(
+        pick('clusterResync', env.SCB_CLUSTER_RESYNC_SECONDS, '300'),
+        '--cluster-resync (SCB_CLUSTER_RESYNC_SECONDS)',
+        10,
+        86_400,
+      ) * 1000,
+  };
+}
+
+function stringOption(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function leaderElect(flag: string | boolean | undefined, env: string | undefined): boolean {
+  if (typeof flag === 'boolean') return flag;
+  if (env === undefined || env === '') return true;
+  if (env === 'true' || env === 'false') return env === 'true';
+  throw new InvalidInputError(
+    'InvalidFlag',
+    `SCB_LEADER_ELECT "${env}" must be true or false`,
+    'SCB_LEADER_ELECT',
+  );
+}
+
+function hostPort(text: string): [string, number] {
+  const match = /^(.*):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port > 65_535) {
+    throw new InvalidInputError(
+      'InvalidFlag',
+      `--metrics-address (SCB_METRICS_ADDRESS) "${text}" must be HOST:PORT, e.g. 0.0.0.0:8080 (port 0 picks a free one)`,
+      '--metrics-address',
+    );
+  }
+  return [match[1] || '0.0.0.0', port];
+}
+
+function wholeNumber(value: string, name: string, min: number, max: number): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new InvalidInputError(
+      'InvalidFlag',
+      `${name} "${value}" must be a whole number from ${min} to ${max}`,
+      name,
+    );
+  }
+  return number;
+}
+
+function logLevel(value: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new InvalidInputError(
+    'InvalidFlag',
+    `--log-level (SCB_LOG_LEVEL) "${value}" must be one of ${LOG_LEVELS.join(', ')}`,
+    '--log-level',
+  );
+}

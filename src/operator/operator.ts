@@ -1,0 +1,293 @@
+import {
+  CoordinationV1Api,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1ConfigMap,
+} from '@kubernetes/client-node';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import {
+  CASSANDRA_CLUSTER_REF,
+  SECURE_CONNECTION_BUNDLE,
+  clusterRefNamespace,
+  type CassandraClusterRef,
+  type SecureConnectionBundle,
+} from '../api/v1alpha1/index.js';
+import { readGeneratorInfo } from '../bundle/generator.js';
+import { PLATFORMS } from '../bundle/platforms/index.js';
+import { observeSecret, type ObservedSecret } from '../controllers/bundle/bundle-secrets.js';
+import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
+import { SigningCaCache } from '../controllers/bundle/signing-ca-cache.js';
+import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
+import { kubernetesEventRecorder } from '../controllers/events.js';
+import { controllerOf, OWNED_SELECTOR } from '../controllers/ownership.js';
+import { KubeObjects } from '../kube/kube-objects.js';
+import { LeaderElector } from '../kube/leader-election.js';
+import { coordinationLeaseApi } from '../kube/lease-api.js';
+import { objectKey } from '../kube/object-key.js';
+import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
+import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
+import { startHealthServer, type HealthServer } from '../observability/health-server.js';
+import type { Logger } from '../observability/logger.js';
+import { OperatorMetrics } from '../observability/metrics.js';
+import type { Clock } from '../time/clock.js';
+import type { Timers } from '../time/timers.js';
+import type { OperatorConfig } from './config.js';
+import { loadOrCreateSigningKey } from './signing-key-store.js';
+
+export interface OperatorDeps {
+  config: OperatorConfig;
+  kubeConfig: KubeConfig;
+  clock: Clock;
+  timers: Timers;
+  logger: Logger;
+  /** Called when leadership is lost while running: the process should exit and be restarted. */
+  onLostLeadership: () => void;
+}
+
+export interface RunningOperator {
+  metricsPort: number;
+  /** Graceful stop: finish in-flight reconciles, release the Lease, close watches and the server. */
+  stop(): Promise<void>;
+}
+
+/** Work-queue keys carry their controller, so one informer can route to either queue. */
+type Routed = `bundle:${string}` | `cluster:${string}`;
+
+/**
+ * Wires the controllers to the cluster: informers feed keys to two work queues; the queues run
+ * only while this replica leads; /readyz turns ready once every informer has synced.
+ */
+export async function startOperator(deps: OperatorDeps): Promise<RunningOperator> {
+  const { config, kubeConfig, clock, timers, logger } = deps;
+  const kube = new KubeObjects(kubeConfig);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = new OperatorMetrics(registry);
+  const events = kubernetesEventRecorder(kube, clock, config.identity, logger);
+  const signingKey = await loadOrCreateSigningKey(kube, config.operatorNamespace, config.signingKeySecret);
+  const namespace = config.watchNamespace;
+  const transport = new Watch(kubeConfig);
+
+  const onReconciled = (controller: string) => (report: ReconcileReport) => {
+    metrics.recordReconcile(controller, report.outcome, report.durationMs);
+    if (report.error) {
+      logger.warn('reconcile failed', {
+        controller,
+        key: report.key,
+        kind: report.error.kind,
+        error: report.error.message,
+        retryInMs: report.retryInMs,
+      });
+    }
+  };
+  const onHealth = (event: WatchHealthEvent) => {
+    const level = event.type === 'Synced' ? 'info' : 'warn';
+    logger.log(level, `watch ${event.type.toLowerCase()}`, { ...event });
+  };
+
+  // Informers first: the queues' reconcilers read the caches.
+  const route = (key: Routed) => {
+    const at = key.indexOf(':');
+    const target = key.slice(at + 1);
+    if (key.startsWith('bundle:')) bundleQueue.add(target);
+    else clusterQueue.add(target);
+  };
+  const enqueue = (key: string) => route(key as Routed);
+
+  const bundles = new ResilientInformer<SecureConnectionBundle>({
+    resource: SECURE_CONNECTION_BUNDLE.plural,
+    path: KubeObjects.collectionPath(SECURE_CONNECTION_BUNDLE.plural, namespace),
+    list: () => kube.listBundles(namespace),
+    transport,
+    enqueue,
+    keysFor: (bundle) => [`bundle:${objectKey(bundle)}`],
+    clock,
+    timers,
+    onHealth,
+  });
+  // A change to a cluster ref's spec, CA or readiness re-queues every bundle that uses it.
+  const clusterSignatures = new Map<string, string>();
+  const clusterRefs = new ResilientInformer<CassandraClusterRef>({
+    resource: CASSANDRA_CLUSTER_REF.plural,
+    path: KubeObjects.collectionPath(CASSANDRA_CLUSTER_REF.plural, namespace),
+    list: () => kube.listClusterRefs(namespace),
+    transport,
+    enqueue,
+    keysFor: (cluster) => {
+      const key = objectKey(cluster);
+      const signature = clusterSignature(cluster);
+      const keys: Routed[] = [`cluster:${key}`];
+      if (clusterSignatures.get(key) !== signature) {
+        clusterSignatures.set(key, signature);
+        for (const bundle of bundles.list()) {
+          if (usesCluster(bundle, cluster)) keys.push(`bundle:${objectKey(bundle)}`);
+        }
+      }
+      return keys;
+    },
+    clock,
+    timers,
+    onHealth,
+  });
+  const secrets = new ResilientInformer<ObservedSecret>({
+    resource: 'secrets',
+    path: KubeObjects.collectionPath('secrets', namespace),
+    list: (selector) => kube.listSecrets(namespace, selector),
+    labelSelector: OWNED_SELECTOR,
+    transform: observeSecret,
+    transport,
+    enqueue,
+    keysFor: ownerKeys,
+    clock,
+    timers,
+    onHealth,
+  });
+  const configMaps = new ResilientInformer<V1ConfigMap>({
+    resource: 'configmaps',
+    path: KubeObjects.collectionPath('configmaps', namespace),
+    list: (selector) => kube.listConfigMaps(namespace, selector),
+    labelSelector: OWNED_SELECTOR,
+    transport,
+    enqueue,
+    keysFor: ownerKeys,
+    clock,
+    timers,
+    onHealth,
+  });
+  const watched: ReadonlyArray<
+    [string, Pick<ResilientInformer<KubernetesObject>, 'start' | 'stop' | 'health'>]
+  > = [
+    [SECURE_CONNECTION_BUNDLE.plural, bundles],
+    [CASSANDRA_CLUSTER_REF.plural, clusterRefs],
+    ['secrets', secrets],
+    ['configmaps', configMaps],
+  ];
+  const informers = watched.map(([, informer]) => informer);
+
+  const bundleReconciler = new BundleReconciler({
+    kube,
+    clusterRefs,
+    secrets,
+    signingCAs: new SigningCaCache(clock),
+    signingKey,
+    generator: readGeneratorInfo(),
+    platforms: PLATFORMS,
+    clock,
+    random: Math.random,
+    metrics,
+    events,
+    logger,
+  });
+  const clusterReconciler = new ClusterRefReconciler({
+    kube,
+    clock,
+    metrics,
+    events,
+    logger,
+    resyncMs: config.clusterResyncMs,
+  });
+  const bundleQueue = new WorkQueue({
+    reconcile: (key) => bundleReconciler.reconcile(key),
+    concurrency: config.concurrency,
+    clock,
+    timers,
+    onReconciled: onReconciled('SecureConnectionBundle'),
+  });
+  const clusterQueue = new WorkQueue({
+    reconcile: (key) => clusterReconciler.reconcile(key),
+    concurrency: Math.min(config.concurrency, 2),
+    clock,
+    timers,
+    onReconciled: onReconciled('CassandraClusterRef'),
+  });
+  metrics.trackQueue('SecureConnectionBundle', () => bundleQueue.depth());
+  metrics.trackQueue('CassandraClusterRef', () => clusterQueue.depth());
+  for (const [resource, informer] of watched) metrics.trackWatch(resource, () => informer.health());
+
+  const startQueues = () => {
+    logger.info('leading: reconciling');
+    clusterQueue.start();
+    bundleQueue.start();
+  };
+  let stopping = false;
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        api: coordinationLeaseApi(
+          kubeConfig.makeApiClient(CoordinationV1Api),
+          config.operatorNamespace,
+          config.leaderElectionId,
+        ),
+        identity: config.identity,
+        clock,
+        timers,
+        onStartedLeading: startQueues,
+        onStoppedLeading: async () => {
+          if (stopping) return;
+          logger.error('lost leadership; exiting so a fresh process competes again');
+          deps.onLostLeadership();
+        },
+        onAttemptFailed: (error) => logger.warn('leader election attempt failed', { error: error.message }),
+      })
+    : undefined;
+
+  for (const informer of informers) informer.start();
+  const server: HealthServer = await startHealthServer({
+    host: config.metricsHost,
+    port: config.metricsPort,
+    registry,
+    readinessChecks: watched.map(([resource, informer]) => ({
+      name: `${resource}-synced`,
+      isReady: () => informer.health().synced,
+    })),
+  });
+  if (elector) elector.start();
+  else startQueues();
+  logger.info('operator started', {
+    identity: config.identity,
+    watchNamespace: namespace ?? '(all)',
+    leaderElection: config.leaderElect,
+    metricsPort: server.port,
+  });
+
+  return {
+    metricsPort: server.port,
+    async stop() {
+      stopping = true;
+      logger.info('shutting down: finishing in-flight work');
+      await Promise.all([bundleQueue.shutdown({ drain: true }), clusterQueue.shutdown({ drain: true })]);
+      if (elector) await elector.stop({ release: true });
+      await Promise.all(informers.map((informer) => informer.stop()));
+      await server.close();
+      logger.info('stopped');
+    },
+  };
+}
+
+/** Secrets and ConfigMaps route to the resource that controls them. */
+function ownerKeys(object: KubernetesObject): Routed[] {
+  const owner = controllerOf(object.metadata);
+  const namespace = object.metadata?.namespace ?? '';
+  if (owner?.kind === SECURE_CONNECTION_BUNDLE.kind) return [`bundle:${namespace}/${owner.name}`];
+  if (owner?.kind === CASSANDRA_CLUSTER_REF.kind) return [`cluster:${namespace}/${owner.name}`];
+  return [];
+}
+
+function usesCluster(bundle: SecureConnectionBundle, cluster: CassandraClusterRef): boolean {
+  return (
+    bundle.spec.clusterRef.name === cluster.metadata.name &&
+    clusterRefNamespace(bundle) === cluster.metadata.namespace
+  );
+}
+
+/** What bundles depend on: the spec, the active CA and readiness (not timestamps). */
+function clusterSignature(cluster: CassandraClusterRef): string {
+  const ready = cluster.status?.conditions?.find((condition) => condition.type === 'Ready');
+  return JSON.stringify([
+    cluster.metadata.generation,
+    cluster.status?.observedGeneration,
+    cluster.status?.clientCA?.sha256Fingerprint,
+    cluster.status?.serverCA?.sha256Fingerprint,
+    ready?.status,
+  ]);
+}
