@@ -103,7 +103,7 @@ function leaderElect(flag: string | boolean | undefined, env: string | undefined
   if (env === 'true' || env === 'false') return env === 'true';
   throw new InvalidInputError(
     'InvalidFlag',
-    `SCB_LEADER_ELECT "${env}" must be true or false`,
+    `SCB_LEADER_ELECT "${env}" must be true or false (or pass --leader-elect / --no-leader-elect)`,
     'SCB_LEADER_ELECT',
   );
 }
@@ -118,7 +118,7 @@ function hostPort(text: string): [string, number] {
       '--metrics-address',
     );
   }
-  return [match[1] || '0.0.0.0', port];
+  return [match[1]?.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port]; // listen() refuses "[::]"
 }
 
 function wholeNumber(value: string, name: string, min: number, max: number): number {
