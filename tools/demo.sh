@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main-job command. From a fresh clone: installs npm dependencies, builds the control
-# plane binaries (cached), builds the CLI, then runs tools/demo.ts. Arguments pass through
-# (--out DIR, --keep).
+# plane binaries (cached), builds scbctl and the operator, then runs tools/demo.ts. Arguments pass
+# through (--out DIR, --keep).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/ensure-deps.sh

@@ -1,19 +1,18 @@
 /**
- * The main job, end to end on this machine: a real control plane (etcd + kube-apiserver), the CRDs,
- * the examples applied with the real kubectl, and a signed bundle written out with scbctl.
- *
- * Until the operator exists (issue "operator"), the bundle is made offline by `scbctl generate`
- * from the same CassandraClusterRef and SecureConnectionBundle manifests that were applied.
+ * The main job, end to end on this machine: a real control plane (etcd + kube-apiserver) with the
+ * CRDs, the real operator as its own process, the managed-CA cluster ref and the minimal bundle
+ * from examples/ applied with the real kubectl, and the bundle the operator issued read back from
+ * its Secret, verified against the operator's published signing key and unpacked.
  *
  *   node --import tsx tools/demo.ts [--out DIR] [--keep]
+ *
+ * `--keep` leaves the control plane and the operator running until Ctrl-C.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
-import { createManagedCaHierarchy } from '../src/pki/certificate-authority.js';
-import { systemClock } from '../src/time/clock.js';
 import { exitOnSignals, startControlPlane } from '../test/support/control-plane.js';
+import { startOperatorProcess } from '../test/support/operator-process.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -22,104 +21,132 @@ const outDir = path.resolve(
 );
 const keep = args.includes('--keep');
 const namespace = 'scb-demo';
-const clusterManifest = path.join(repo, 'examples/cassandraclusterref-managed-ca.yaml');
-const bundleManifest = path.join(repo, 'examples/secureconnectionbundle-minimal.yaml');
+const bundleName = 'orders-app';
+const clusterName = 'orders-cluster';
+const startedAt = Date.now();
 
 const say = (text: string): void => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
+const note = (text: string): void => console.log(`   ${text.replaceAll('\n', '\n   ')}`);
 const run = (command: string, commandArgs: string[]): string =>
   execFileSync(command, commandArgs, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const scbctl = (...scbctlArgs: string[]): string => run('node', ['dist/cli/scbctl.js', ...scbctlArgs]);
 
 exitOnSignals();
 say('starting a real control plane (etcd + kube-apiserver) and installing the CRDs');
-const controlPlane = await startControlPlane({ log: (message) => console.log(`   ${message}`) });
-console.log(`   ready in ${(controlPlane.startupMs / 1000).toFixed(1)} s at ${controlPlane.server}`);
+const controlPlane = await startControlPlane({ log: note });
+note(`ready in ${(controlPlane.startupMs / 1000).toFixed(1)} s at ${controlPlane.server}`);
 const kubectlBin = path.join(controlPlane.connection.binDir, 'kubectl');
 const kubectl = (...kubectlArgs: string[]): string =>
-  run(kubectlBin, ['--kubeconfig', controlPlane.kubeconfigPath, ...kubectlArgs]);
+  run(kubectlBin, ['--kubeconfig', controlPlane.kubeconfigPath, '-n', namespace, ...kubectlArgs]);
 
+kubectl('create', 'namespace', namespace);
+say(`starting the operator (src/operator/main.ts), watching namespace ${namespace}`);
+const operator = startOperatorProcess({
+  kubeconfig: controlPlane.kubeconfigPath,
+  namespace,
+  leaderElect: false,
+  extraArgs: ['--log-level', 'info'],
+});
+// The operator's JSON log goes to a file: the demo prints what kubectl and scbctl show.
+const operatorLog = path.join(outDir, 'operator.log');
+const saveOperatorLog = (): void => {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(operatorLog, operator.logs.map((line) => JSON.stringify(line)).join('\n') + '\n');
+};
 try {
-  say(`kubectl apply -n ${namespace} -f examples/`);
-  kubectl('create', 'namespace', namespace);
-  process.stdout.write(kubectl('apply', '-n', namespace, '-f', 'examples/'));
-  say(`kubectl get scb-all -n ${namespace}   (no operator yet: no status)`);
-  process.stdout.write(kubectl('get', 'scb-all', '-n', namespace));
+  note(`pid ${operator.pid}, /metrics on 127.0.0.1:${await operator.metricsPort()}`);
 
-  say('making a demo client CA (root -> intermediate) and a manifest signing key');
-  rmSync(outDir, { recursive: true, force: true });
-  const pkiDir = path.join(outDir, 'pki');
-  mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
-  const hierarchy = await createManagedCaHierarchy(
-    {
-      commonName: 'orders-cluster client CA',
-      rootDurationSeconds: 87600 * 3600,
-      intermediateDurationSeconds: 8760 * 3600,
-    },
-    systemClock,
-  );
-  const file = (name: string, content: string, mode = 0o644): string => {
-    const target = path.join(pkiDir, name);
-    writeFileSync(target, content, { mode });
-    return target;
-  };
-  const clientCaCert = file('client-ca.crt', hierarchy.intermediatePem.certificatePem);
-  const clientCaKey = file('client-ca.key', hierarchy.intermediatePem.privateKeyPem, 0o600);
-  const clientCaChain = file('client-ca-chain.crt', hierarchy.intermediatePem.chainPem ?? '');
-  const clientCaRoot = file('client-ca-root.crt', hierarchy.rootPem.certificatePem);
-  const serverCa = file('server-ca.crt', serverCaFromExample());
-  const signingKey = path.join(pkiDir, 'signing.key');
-  const scbctl = (...scbctlArgs: string[]): string => run('node', ['dist/cli/scbctl.js', ...scbctlArgs]);
-  scbctl('signing-key', 'generate', '--out', signingKey);
-  const signingPub = file('signing.pub', scbctl('signing-key', 'public', '--key', signingKey));
-  console.log(`   written to ${path.relative(repo, pkiDir)}/ (keys with mode 0600)`);
-
-  const zipPath = path.join(outDir, 'secure-connect-orders-app.zip');
-  say('scbctl generate   (the same manifests that were applied)');
+  say(`kubectl apply -n ${namespace}   (the managed-CA cluster ref and the minimal bundle from examples/)`);
   process.stdout.write(
-    scbctl(
-      'generate',
-      '--cluster',
-      clusterManifest,
-      '--bundle',
-      bundleManifest,
-      '--namespace',
-      namespace,
-      '--server-ca',
-      serverCa,
-      '--client-ca-cert',
-      clientCaCert,
-      '--client-ca-key',
-      clientCaKey,
-      '--client-ca-chain',
-      clientCaChain,
-      '--signing-key',
-      signingKey,
-      '--out',
-      zipPath,
+    kubectl(
+      'apply',
+      '-f',
+      'examples/cassandraclusterref-managed-ca.yaml',
+      '-f',
+      'examples/secureconnectionbundle-minimal.yaml',
     ),
   );
-  say('scbctl verify');
-  process.stdout.write(scbctl('verify', zipPath, '--public-key', signingPub, '--client-ca', clientCaRoot));
-  say('scbctl inspect');
+
+  say(`kubectl wait --for=condition=Ready scb/${bundleName} --timeout=60s`);
+  const applied = Date.now();
+  process.stdout.write(kubectl('wait', '--for=condition=Ready', `scb/${bundleName}`, '--timeout=60s'));
+  note(`Ready ${((Date.now() - applied) / 1000).toFixed(1)} s after the apply`);
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const secretName = kubectl('get', `scb/${bundleName}`, '-o', 'jsonpath={.status.secretName}');
+  const zipName = `secure-connect-${bundleName}.zip`;
+  const zipPath = path.join(outDir, zipName);
+  say(`reading ${zipName} from Secret ${secretName} and the signing public key from its ConfigMap`);
+  const jsonKey = (key: string): string => key.replaceAll('.', '\\.');
+  writeFileSync(
+    zipPath,
+    Buffer.from(kubectl('get', 'secret', secretName, '-o', `jsonpath={.data.${jsonKey(zipName)}}`), 'base64'),
+    { mode: 0o600 },
+  );
+  const publicKey = path.join(outDir, 'signing-key.pub.pem');
+  writeFileSync(
+    publicKey,
+    kubectl(
+      'get',
+      'configmap',
+      'scb-operator-signing-key',
+      '-o',
+      `jsonpath={.data.${jsonKey('signing-key.pub.pem')}}`,
+    ),
+  );
+  // The cluster's client-CA trust bundle: what Cassandra's truststore holds, root included.
+  const clientCa = path.join(outDir, `${clusterName}-client-ca.crt`);
+  writeFileSync(
+    clientCa,
+    kubectl('get', 'configmap', `${clusterName}-client-ca`, '-o', `jsonpath={.data.${jsonKey('ca.crt')}}`),
+  );
+  note(`written: ${[zipPath, publicKey, clientCa].map((file) => path.relative(repo, file)).join(', ')}`);
+
+  say(`scbctl verify ${zipName} --public-key signing-key.pub.pem --client-ca ${clusterName}-client-ca.crt`);
+  process.stdout.write(scbctl('verify', zipPath, '--public-key', publicKey, '--client-ca', clientCa));
+  say(`scbctl inspect ${zipName}`);
   process.stdout.write(scbctl('inspect', zipPath));
-  scbctl('unpack', zipPath, '--out', path.join(outDir, 'unpacked'));
-  say(`done: ${path.relative(repo, zipPath)} and its files in ${path.relative(repo, outDir)}/unpacked/`);
+  const unpacked = path.join(outDir, 'bundle');
+  scbctl('unpack', zipPath, '--out', unpacked);
+  note(`unpacked into ${path.relative(repo, unpacked)}/ (secret files with mode 0600)`);
+
+  say(`kubectl get scb-all -n ${namespace} -o wide`);
+  process.stdout.write(kubectl('get', 'scb-all', '-o', 'wide'));
+  say(`kubectl get events.events.k8s.io -n ${namespace}`);
+  process.stdout.write(kubectl('get', 'events.events.k8s.io', '--sort-by=.metadata.creationTimestamp'));
+
+  saveOperatorLog();
+  say(`done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: what you just saw`);
+  note(
+    [
+      `- The operator made the cluster's client CA (root -> intermediate) itself, kept it in a Secret,`,
+      `  and published the certificates Cassandra must trust in ConfigMap ${clusterName}-client-ca.`,
+      `- For SecureConnectionBundle ${bundleName} it issued version 1: a client certificate from that CA,`,
+      `  keystores, 13 platforms' configuration and a signed manifest, zipped into Secret ${secretName}`,
+      `  (the zip plus its top-level files) and an immutable Secret for the version.`,
+      `- scbctl verify checked that zip offline against the public key the operator publishes in`,
+      `  ConfigMap scb-operator-signing-key, and the certificate against the cluster's trust bundle.`,
+      `- The operator renews the certificate at two thirds of its life (90 days by default) as a new`,
+      `  version in the same Secret; Events record each issue. An IssuanceFailed event with`,
+      `  ClusterRefNotReady just means the bundle arrived before its cluster ref was Ready; the`,
+      `  operator retried by itself.`,
+      `Files: ${path.relative(repo, zipPath)}, unpacked in ${path.relative(repo, unpacked)}/;`,
+      `the operator's JSON log is in ${path.relative(repo, operatorLog)}.`,
+    ].join('\n'),
+  );
   if (keep) {
-    console.log(
-      `   control plane still running: export KUBECONFIG=${controlPlane.kubeconfigPath}; Ctrl-C stops it`,
+    note(
+      `control plane and operator still running: export KUBECONFIG=${controlPlane.kubeconfigPath}; Ctrl-C stops them`,
     );
     await new Promise(() => undefined);
   }
+} catch (error) {
+  saveOperatorLog();
+  console.error(`\ndemo failed; the operator's log is in ${path.relative(repo, operatorLog)}`);
+  throw error;
 } finally {
-  if (!keep) await controlPlane.stop();
-}
-
-function exampleDocuments(): Record<string, unknown>[] {
-  return yaml.loadAll(readFileSync(clusterManifest, 'utf8')) as Record<string, unknown>[];
-}
-
-function serverCaFromExample(): string {
-  const configMap = exampleDocuments().find((doc) => doc.kind === 'ConfigMap') as {
-    data: { 'ca.crt': string };
-  };
-  return configMap.data['ca.crt'];
+  operator.kill('SIGTERM');
+  await operator.exited;
+  await controlPlane.stop();
 }
