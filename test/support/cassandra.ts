@@ -2,9 +2,20 @@
  * A real single-node Apache Cassandra (the pinned cassandra-all jar, see tools/cassandra/) on
  * loopback ports, in a temp folder, that accepts clients only over mutual TLS: the server
  * presents the given certificate and requires a client certificate chaining to the given CA.
+ * Who may log in on top of that is the `authentication` mode, which a restart can change.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +24,30 @@ import { freeLoopbackPorts, logTail } from './local-processes.js';
 import { cassandraLibDir, cassandraToolsDir, cassandraVersion, scbCacheRoot } from './cassandra-install.js';
 import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
 
+/**
+ * How the node authenticates a client once TLS has accepted its certificate:
+ * - `none`: anyone (AllowAllAuthenticator / AllowAllAuthorizer);
+ * - `password`: roles and passwords (PasswordAuthenticator / CassandraAuthorizer), with the
+ *   default superuser cassandra/cassandra;
+ * - `mutualTls`: passwordless, the certificate's `spiffe://` URI SAN is the identity and
+ *   `ADD IDENTITY` maps it to a role (MutualTlsAuthenticator with SpiffeCertificateValidator;
+ *   CassandraAuthorizer). Nobody can log in to map the first identity, so a test starts in
+ *   `password` mode, maps identities, and restarts in this one, as Cassandra's own docs do.
+ */
+export type ClientAuthentication = 'none' | 'password' | 'mutualTls';
+
+// Flow-style YAML values for the template's authenticator/authorizer placeholders.
+const authenticationSettings: Record<ClientAuthentication, { authenticator: string; authorizer: string }> = {
+  none: { authenticator: 'AllowAllAuthenticator', authorizer: 'AllowAllAuthorizer' },
+  password: { authenticator: 'PasswordAuthenticator', authorizer: 'CassandraAuthorizer' },
+  mutualTls: {
+    authenticator:
+      '{class_name: org.apache.cassandra.auth.MutualTlsAuthenticator, ' +
+      'parameters: {validator_class_name: org.apache.cassandra.auth.SpiffeCertificateValidator}}',
+    authorizer: 'CassandraAuthorizer',
+  },
+};
+
 export interface CassandraOptions {
   /** PEM server certificate, optionally followed by its intermediates. */
   serverCertPem: string;
@@ -20,6 +55,8 @@ export interface CassandraOptions {
   serverKeyPem: string;
   /** PEM CA certificate(s) a client certificate must chain to. */
   clientCaTrustPem: string;
+  /** Default `none`. */
+  authentication?: ClientAuthentication;
   /** Datacenter name the node reports (GossipingPropertyFileSnitch); default `e2e-dc1`. */
   datacenter?: string;
   /** Folder of cassandra-all and its dependencies; default: `SCB_CASSANDRA_LIB` or build.sh's. */
@@ -39,6 +76,11 @@ export interface Cassandra {
   /** Wall time from the call until the node listened for CQL clients. */
   startupMs: number;
   logPath: string;
+  /**
+   * Kills the node and starts it again on the same data, certificates and ports, with another
+   * authentication mode. Resolves with the restart's wall time in ms once it listens again.
+   */
+  restart(authentication: ClientAuthentication): Promise<number>;
   /** Kills the node and removes its temp folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -89,51 +131,41 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
   };
 
   const logPath = path.join(workDir, 'cassandra.log');
-  try {
-    const confDir = path.join(workDir, 'conf');
-    mkdirSync(confDir, { mode: 0o700 });
-    const conf = (name: string, content: string): string => {
-      const file = path.join(confDir, name);
-      writeFileSync(file, content, { mode: 0o600 });
-      return file;
-    };
-    const [storagePort, sslStoragePort, nativePort] = (await freeLoopbackPorts(3, host)) as [
-      number,
-      number,
-      number,
-    ];
-    const values: Record<string, string> = {
-      workDir,
-      storagePort: String(storagePort),
-      sslStoragePort: String(sslStoragePort),
-      nativePort: String(nativePort),
-    };
-    const yamlPath = conf(
+  const confDir = path.join(workDir, 'conf');
+  const conf = (name: string, content: string): string => {
+    const file = path.join(confDir, name);
+    writeFileSync(file, content, { mode: 0o600 });
+    return file;
+  };
+  const values: Record<string, string> = { workDir };
+  const writeYaml = (authentication: ClientAuthentication): string => {
+    const settings: Record<string, string> = { ...values, ...authenticationSettings[authentication] };
+    return conf(
       'cassandra.yaml',
       readFileSync(path.join(cassandraToolsDir, 'cassandra.yaml'), 'utf8').replaceAll(
         /\$\{(\w+)\}/g,
         (placeholder, key: string) => {
-          const value = values[key];
+          const value = settings[key];
           if (value === undefined) throw new Error(`tools/cassandra/cassandra.yaml: unknown ${placeholder}`);
           return value;
         },
       ),
     );
-    // PEMBasedSslContextFactory reads the key and its chain from one file.
-    conf('server-keystore.pem', `${options.serverKeyPem.trim()}\n${options.serverCertPem.trim()}\n`);
-    conf('client-ca-trust.pem', `${options.clientCaTrustPem.trim()}\n`);
-    // GossipingPropertyFileSnitch finds this on the classpath, which starts with confDir.
-    conf('cassandra-rackdc.properties', `dc=${datacenter}\nrack=rack1\n`);
+  };
 
+  /** Runs CassandraDaemon on the written configuration until it listens for CQL clients. */
+  const launch = async (since: number): Promise<void> => {
     const java = process.env['JAVA_HOME'] ? path.join(process.env['JAVA_HOME'], 'bin/java') : 'java';
     const args = [
       ...jvmOptions(),
-      `-Dcassandra.config=file://${yamlPath}`,
+      `-Dcassandra.config=file://${path.join(confDir, 'cassandra.yaml')}`,
       `-Dlogback.configurationFile=${path.join(cassandraToolsDir, 'logback.xml')}`,
       '-cp',
       `${confDir}:${libDir}/*`,
       'org.apache.cassandra.service.CassandraDaemon',
     ];
+    // A restart appends to the same log: only what this run wrote counts as ready.
+    const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
     const logFd = openSync(logPath, 'a');
     // detached: its own process group, so teardown kills the JVM and anything it forks at once.
     const child = spawn(java, args, { cwd: workDir, detached: true, stdio: ['ignore', logFd, logFd] });
@@ -155,27 +187,70 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     });
     log(`Cassandra ${cassandraVersion} starting (pid ${pid}), log: ${logPath}`);
 
-    const deadline = startedAt + (options.readyTimeoutMs ?? 180_000);
+    const nativePort = Number(values['nativePort']);
+    const deadline = since + (options.readyTimeoutMs ?? 180_000);
     for (;;) {
       if (exitStatus !== undefined) throw new Error(`Cassandra exited (${exitStatus}) before it was ready`);
-      if (readFileSync(logPath, 'utf8').includes(readyLine) && (await acceptsTcp(nativePort))) break;
+      const written = readFileSync(logPath).subarray(logOffset).toString('utf8');
+      if (written.includes(readyLine) && (await acceptsTcp(nativePort))) break;
       if (Date.now() > deadline) throw new Error(`timed out waiting for "${readyLine}"`);
       await sleep(250);
     }
-    const startupMs = Date.now() - startedAt;
-    log(`Cassandra ready on ${host}:${nativePort} in ${(startupMs / 1000).toFixed(1)} s`);
-    return { host, port: nativePort, datacenter, version: cassandraVersion, startupMs, logPath, stop };
-  } catch (error) {
-    const lastLines = logTail(logPath, 40);
-    kill();
+  };
+  const failure = (error: unknown): Error => {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `Cassandra failed to start: ${message}\n--- last lines of cassandra.log ---\n${lastLines}`,
-      {
-        cause: error,
-      },
+    return new Error(
+      `Cassandra failed to start: ${message}\n--- last lines of cassandra.log ---\n${logTail(logPath, 40)}`,
+      { cause: error },
     );
+  };
+
+  let port: number;
+  try {
+    mkdirSync(confDir, { mode: 0o700 });
+    const [storagePort, sslStoragePort, nativePort] = (await freeLoopbackPorts(3, host)) as [
+      number,
+      number,
+      number,
+    ];
+    port = nativePort;
+    Object.assign(values, {
+      storagePort: String(storagePort),
+      sslStoragePort: String(sslStoragePort),
+      nativePort: String(nativePort),
+    });
+    writeYaml(options.authentication ?? 'none');
+    // PEMBasedSslContextFactory reads the key and its chain from one file.
+    conf('server-keystore.pem', `${options.serverKeyPem.trim()}\n${options.serverCertPem.trim()}\n`);
+    conf('client-ca-trust.pem', `${options.clientCaTrustPem.trim()}\n`);
+    // GossipingPropertyFileSnitch finds this on the classpath, which starts with confDir.
+    conf('cassandra-rackdc.properties', `dc=${datacenter}\nrack=rack1\n`);
+    await launch(startedAt);
+  } catch (error) {
+    const wrapped = failure(error);
+    kill();
+    throw wrapped;
   }
+  const startupMs = Date.now() - startedAt;
+  log(`Cassandra ready on ${host}:${port} in ${(startupMs / 1000).toFixed(1)} s`);
+
+  const restart = async (authentication: ClientAuthentication): Promise<number> => {
+    const restartedAt = Date.now();
+    if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+    await exited;
+    // Writes not yet synced to the commit log are in the page cache of its memory-mapped
+    // segments, which outlive the process: the restarted node replays them.
+    writeYaml(authentication);
+    try {
+      await launch(restartedAt);
+    } catch (error) {
+      throw failure(error);
+    }
+    const restartMs = Date.now() - restartedAt;
+    log(`Cassandra restarted with ${authentication} authentication in ${(restartMs / 1000).toFixed(1)} s`);
+    return restartMs;
+  };
+  return { host, port, datacenter, version: cassandraVersion, startupMs, logPath, restart, stop };
 }
 
 /** tools/cassandra/jvm.options without comments and blank lines. */
