@@ -1,0 +1,172 @@
+/**
+ * Passwordless mutual TLS: Cassandra 5.0's MutualTlsAuthenticator takes a client's identity from
+ * the `spiffe://` URI SAN of its certificate and logs it in as the role `ADD IDENTITY` mapped it
+ * to. Nobody can log in to map the first identity under that authenticator, so the node starts
+ * with password authentication, a superuser maps bundle A's SPIFFE ID to a role and grants it one
+ * table, and the node restarts with MutualTlsAuthenticator on the same data (the procedure
+ * Cassandra's documentation gives). Bundle B comes from the same trusted CA with another identity.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCassandra, type Cassandra } from '../support/cassandra.js';
+import { cqlshBinDir, nodeDriverModules, pythonDriverInterpreter } from '../support/cassandra-install.js';
+import { repositoryRoot } from '../support/control-plane-binaries.js';
+import {
+  createBundleWorkspace,
+  createClientCa,
+  runClient,
+  type BundleWorkspace,
+  type ClientRun,
+} from '../support/drivers.js';
+
+const setupTimeoutMs = 300_000;
+const clientTimeoutMs = 60_000;
+const trustDomain = 'e2e.test';
+const intruderSpiffeId = `spiffe://${trustDomain}/ns/other/scb/intruder`;
+const readTableScript = path.join(repositoryRoot, 'test/e2e/clients/read_table.py');
+
+let cassandra: Cassandra | undefined;
+let workspace: BundleWorkspace | undefined;
+let bundleA: string;
+let bundleB: string;
+let spiffeIdA: string;
+let nodeModules: string;
+let python: string;
+
+function spiffeIdOf(bundleDir: string): string {
+  const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'manifest.json'), 'utf8')) as {
+    identity: { spiffeId: string };
+  };
+  return manifest.identity.spiffeId;
+}
+
+/** Runs CQL as the default superuser over the bundle's TLS settings (password mode only). */
+async function asSuperuser(bundleDir: string, statements: string): Promise<void> {
+  const cqlsh = path.join(cqlshBinDir(), 'cqlsh');
+  const args = ['--cqlshrc', './cqlshrc', '--ssl', '-u', 'cassandra', '-p', 'cassandra', '-e', statements];
+  // The node creates the default superuser just after it starts listening.
+  for (let attempt = 1; ; attempt += 1) {
+    const result = runClient(cqlsh, args, { cwd: bundleDir, timeoutMs: clientTimeoutMs });
+    if (result.status === 0) return;
+    if (attempt === 20 || !/incorrect|AuthenticationFailed/.test(result.stderr)) {
+      throw new Error(`cqlsh as superuser failed (exit ${result.status}):\n${result.stderr}`);
+    }
+    await sleep(1000);
+  }
+}
+
+beforeAll(async () => {
+  nodeModules = nodeDriverModules();
+  python = pythonDriverInterpreter();
+  workspace = await createBundleWorkspace();
+  const clientCa = await createClientCa('e2e-passwordless');
+  cassandra = await startCassandra({
+    serverCertPem: workspace.serving.certificatePem,
+    serverKeyPem: workspace.serving.privateKeyPem,
+    clientCaTrustPem: clientCa.rootPem.certificatePem,
+    authentication: 'password',
+    log: (message) => console.log(`[cassandra] ${message}`),
+  });
+  // A's SPIFFE ID comes from the cluster's trust domain; B's is given on the command line.
+  workspace.describeCluster(cassandra, trustDomain);
+  bundleA = workspace.issueBundle('app-a', { clientCa });
+  bundleB = workspace.issueBundle('app-b', { clientCa, spiffeId: intruderSpiffeId });
+  spiffeIdA = spiffeIdOf(bundleA);
+
+  await asSuperuser(
+    bundleA,
+    [
+      'CREATE ROLE app_a WITH LOGIN = true;',
+      "CREATE KEYSPACE orders WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};",
+      'CREATE TABLE orders.items (id int PRIMARY KEY, name text);',
+      "INSERT INTO orders.items (id, name) VALUES (1, 'granted-row');",
+      'CREATE TABLE orders.secrets (id int PRIMARY KEY, name text);',
+      "INSERT INTO orders.secrets (id, name) VALUES (1, 'secret-row');",
+      'GRANT SELECT ON TABLE orders.items TO app_a;',
+      `ADD IDENTITY '${spiffeIdA}' TO ROLE 'app_a';`,
+    ].join('\n'),
+  );
+  await cassandra.restart('mutualTls');
+}, setupTimeoutMs);
+
+afterAll(async () => {
+  await cassandra?.stop();
+  workspace?.remove();
+});
+
+function nodeExample(dir: string): ClientRun {
+  return runClient('node', [path.join(dir, 'platforms/nodejs/example.js')], {
+    env: { SCB_BUNDLE_DIR: dir, NODE_PATH: nodeModules },
+    cwd: dir,
+    timeoutMs: clientTimeoutMs,
+  });
+}
+
+function pythonExample(dir: string): ClientRun {
+  return runClient(python, [path.join(dir, 'platforms/python/example.py')], {
+    env: { SCB_BUNDLE_DIR: dir },
+    cwd: dir,
+    timeoutMs: clientTimeoutMs,
+  });
+}
+
+function readTable(dir: string, query: string): ClientRun {
+  return runClient(python, [readTableScript, query], {
+    env: { SCB_BUNDLE_DIR: dir },
+    cwd: dir,
+    timeoutMs: clientTimeoutMs,
+  });
+}
+
+describe('passwordless mutual TLS (MutualTlsAuthenticator, SPIFFE identities)', () => {
+  it('the bundles carry the SPIFFE IDs the test maps: A from the trust domain, B from --spiffe-id', () => {
+    expect(spiffeIdA).toBe(`spiffe://${trustDomain}/ns/e2e/scb/app-a`);
+    expect(spiffeIdOf(bundleB)).toBe(intruderSpiffeId);
+  });
+
+  it(
+    "bundle A's own Node.js and Python examples log in with the certificate alone and print release_version",
+    () => {
+      for (const run of [nodeExample(bundleA), pythonExample(bundleA)]) {
+        expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(run.stdout.trim()).toBe(cassandra?.version);
+      }
+    },
+    clientTimeoutMs,
+  );
+
+  it(
+    "bundle A's role reads the table granted to it, and is refused a table it was not granted",
+    () => {
+      const granted = readTable(bundleA, 'SELECT name FROM orders.items');
+      expect({ status: granted.status, stderr: granted.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(granted.stdout.trim()).toBe('granted-row');
+
+      const notGranted = readTable(bundleA, 'SELECT name FROM orders.secrets');
+      expect(notGranted.status).not.toBe(0);
+      expect(notGranted.stdout).toBe('');
+      expect(notGranted.stderr).toMatch(/User app_a has no SELECT permission on <table orders\.secrets>/);
+    },
+    clientTimeoutMs,
+  );
+
+  it(
+    'bundle B, from the same trusted CA but with an unmapped SPIFFE ID, is refused, naming that identity',
+    () => {
+      // Python prints the server's message inside a repr, which escapes the quotes.
+      const id = intruderSpiffeId.replaceAll('.', '\\.');
+      const refusal = new RegExp(`Certificate identity \\\\?'${id}\\\\?' not authorized`);
+      for (const run of [nodeExample(bundleB), pythonExample(bundleB)]) {
+        expect(run.status).not.toBe(0);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toMatch(refusal);
+      }
+      const read = readTable(bundleB, 'SELECT name FROM orders.items');
+      expect(read.status).not.toBe(0);
+      expect(read.stdout).toBe('');
+      expect(read.stderr).toMatch(refusal);
+    },
+    clientTimeoutMs,
+  );
+});
