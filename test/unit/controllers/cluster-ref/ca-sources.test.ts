@@ -1,0 +1,194 @@
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type {
+  CassandraClusterRef,
+  ClientCASource,
+  ServerCASource,
+} from '../../../../src/api/v1alpha1/index.js';
+import {
+  MANAGED_CA_ROTATE_TOKEN,
+  MANAGED_ROOT_KEY,
+  readClientCa,
+  readServerCaPem,
+} from '../../../../src/controllers/cluster-ref/ca-sources.js';
+import { InvalidInputError } from '../../../../src/errors.js';
+import type { KubeObjects } from '../../../../src/kube/kube-objects.js';
+
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+// Stands in for key material: it must never appear in an error message.
+const KEY = 'pretend-private-key-material-0123456789';
+const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+/** An in-memory stand-in for the two reads of our KubeObjects these functions make. */
+function objects(
+  secrets: Record<string, V1Secret>,
+  configMaps: Record<string, V1ConfigMap> = {},
+): KubeObjects {
+  return {
+    getSecret: (namespace: string, name: string) => Promise.resolve(secrets[`${namespace}/${name}`]),
+    getConfigMap: (namespace: string, name: string) => Promise.resolve(configMaps[`${namespace}/${name}`]),
+  } as unknown as KubeObjects;
+}
+
+function cluster(clientCA: ClientCASource, serverCA: ServerCASource = {}): CassandraClusterRef {
+  return {
+    apiVersion: 'scb-operator.io/v1alpha1',
+    kind: 'CassandraClusterRef',
+    metadata: { name: 'orders-db', namespace: 'shop' },
+    spec: { connection: { contactPoints: ['db'], localDatacenter: 'dc1' }, serverCA, clientCA },
+  };
+}
+const byo = cluster({ secretRef: { name: 'orders-client-ca' } });
+const managed = cluster({ managed: {} });
+
+async function rejection(promise: Promise<unknown>): Promise<InvalidInputError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(InvalidInputError);
+  return error as InvalidInputError;
+}
+
+describe('readClientCa', () => {
+  it.each<[string, CassandraClusterRef, string, string, string[]]>([
+    [
+      'a missing bring-your-own Secret: create it',
+      byo,
+      'ClientCANotFound',
+      'spec.clientCA.secretRef.name',
+      ['shop/orders-client-ca', 'spec.clientCA.secretRef.name', 'create it with tls.crt and tls.key'],
+    ],
+    [
+      'a managed CA not created yet: the operator creates it',
+      managed,
+      'ClientCANotFound',
+      'spec.clientCA.managed',
+      ['shop/orders-db-managed-client-ca', 'the operator creates it'],
+    ],
+  ])('%s', async (_name, ref, reason, field, phrases) => {
+    const error = await rejection(readClientCa(objects({}), ref));
+    expect(error).toMatchObject({ reason, field });
+    for (const phrase of phrases) expect(error.message).toContain(phrase);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['no tls.crt', { 'tls.key': b64(KEY) }, 'tls.crt'],
+    ['no tls.key', { 'tls.crt': b64(CERT) }, 'tls.key'],
+    ['no data', {}, 'tls.crt'],
+  ])('a Secret with %s names the missing key and what it must hold', async (_name, data, missing) => {
+    const kube = objects({ 'shop/orders-client-ca': { metadata: { name: 'orders-client-ca' }, data } });
+    const error = await rejection(readClientCa(kube, byo));
+    expect(error).toMatchObject({ reason: 'ClientCAInvalid', field: 'spec.clientCA.secretRef.name' });
+    expect(error.message).toContain(`has no key "${missing}"`);
+    expect(error.message).toContain('shop/orders-client-ca (spec.clientCA.secretRef.name)');
+    expect(error.message).toContain('tls.crt (the CA certificate) and tls.key (its private key)');
+    expect(error.message).not.toContain(KEY);
+    expect(error.message).not.toContain(b64(KEY));
+  });
+
+  it('a bring-your-own CA never yields a root key or rotate token, even if the Secret has them', async () => {
+    const kube = objects({
+      'shop/orders-client-ca': {
+        metadata: { resourceVersion: '41', annotations: { [MANAGED_CA_ROTATE_TOKEN]: 'abc' } },
+        data: { 'tls.crt': b64(CERT), 'tls.key': b64(KEY), [MANAGED_ROOT_KEY]: b64('root') },
+      },
+    });
+    expect(await readClientCa(kube, byo)).toEqual({
+      pem: { certificatePem: CERT, privateKeyPem: KEY },
+      secretName: 'orders-client-ca',
+      resourceVersion: '41',
+    });
+  });
+});
+
+describe('readServerCaPem', () => {
+  const secretRef = (key?: string): ServerCASource => ({
+    secretRef: { name: 'orders-db-server-ca', ...(key ? { key } : {}) },
+  });
+  const configMapRef = (key?: string): ServerCASource => ({
+    configMapRef: { name: 'orders-db-server-ca', ...(key ? { key } : {}) },
+  });
+
+  it.each<[string, ServerCASource, Record<string, V1Secret>, Record<string, V1ConfigMap>]>([
+    [
+      'a Secret under ca.crt',
+      secretRef(),
+      { 'shop/orders-db-server-ca': { data: { 'ca.crt': b64(CERT) } } },
+      {},
+    ],
+    [
+      'a Secret under a chosen key',
+      secretRef('root.pem'),
+      { 'shop/orders-db-server-ca': { data: { 'root.pem': b64(CERT) } } },
+      {},
+    ],
+    [
+      'a ConfigMap under ca.crt',
+      configMapRef(),
+      {},
+      { 'shop/orders-db-server-ca': { data: { 'ca.crt': CERT } } },
+    ],
+  ])('reads the PEM from %s', async (_name, serverCA, secrets, configMaps) => {
+    const ref = cluster({ managed: {} }, serverCA);
+    expect(await readServerCaPem(objects(secrets, configMaps), ref)).toBe(CERT);
+  });
+
+  it.each<
+    [string, ServerCASource, Record<string, V1Secret>, Record<string, V1ConfigMap>, string, string, string[]]
+  >([
+    [
+      'neither reference',
+      {},
+      {},
+      {},
+      'ServerCAInvalid',
+      'spec.serverCA',
+      ['neither a secretRef nor a configMapRef', 'set one of them'],
+    ],
+    [
+      'a missing Secret',
+      secretRef(),
+      {},
+      {},
+      'ServerCANotFound',
+      'spec.serverCA.secretRef.name',
+      ['Secret shop/orders-db-server-ca', 'spec.serverCA.secretRef.name', 'create it', 'key "ca.crt"'],
+    ],
+    [
+      'a missing ConfigMap',
+      configMapRef('bundle.pem'),
+      {},
+      {},
+      'ServerCANotFound',
+      'spec.serverCA.configMapRef.name',
+      ['ConfigMap shop/orders-db-server-ca', 'spec.serverCA.configMapRef.name', 'key "bundle.pem"'],
+    ],
+    [
+      'a Secret without the key',
+      secretRef(),
+      { 'shop/orders-db-server-ca': { data: { 'tls.crt': b64(CERT) } } },
+      {},
+      'ServerCAInvalid',
+      'spec.serverCA.secretRef.key',
+      ['no key "ca.crt"', 'spec.serverCA.secretRef.key', 'put the PEM CA certificate there'],
+    ],
+    [
+      'a ConfigMap whose key is blank',
+      configMapRef(),
+      {},
+      { 'shop/orders-db-server-ca': { data: { 'ca.crt': '  \n' } } },
+      'ServerCAInvalid',
+      'spec.serverCA.configMapRef.key',
+      ['ConfigMap shop/orders-db-server-ca', 'no key "ca.crt"'],
+    ],
+  ])(
+    'refuses %s, naming the field and the fix',
+    async (_name, serverCA, secrets, configMaps, reason, field, phrases) => {
+      const error = await rejection(
+        readServerCaPem(objects(secrets, configMaps), cluster({ managed: {} }, serverCA)),
+      );
+      expect(error).toMatchObject({ reason, field });
+      for (const phrase of phrases) expect(error.message).toContain(phrase);
+    },
+  );
+});
