@@ -1,0 +1,201 @@
+/**
+ * Objects and waits the operator's integration tests share: a server-CA ConfigMap, cluster refs
+ * and bundles created through the real API, fresh reads, and polling until a condition holds.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import type { CassandraClusterRef, SecureConnectionBundle } from '../../src/api/v1alpha1/index.js';
+import { createCertificateAuthority } from './control-plane-pki.js';
+import { kubeConfig, kubeconfigForUser } from './kube.js';
+import {
+  startOperatorProcess,
+  type OperatorProcess,
+  type OperatorProcessOptions,
+} from './operator-process.js';
+
+const group = 'scb-operator.io';
+const version = 'v1alpha1';
+
+export const core = () => kubeConfig().makeApiClient(CoreV1Api);
+const custom = () => kubeConfig().makeApiClient(CustomObjectsApi);
+
+/** A fresh server CA (the Cassandra nodes' issuer, as far as bundles are concerned) in a ConfigMap. */
+export async function createServerCaConfigMap(
+  namespace: string,
+  name = 'cassandra-server-ca',
+): Promise<string> {
+  const ca = await createCertificateAuthority('integration Cassandra server CA');
+  await core().createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name }, data: { 'ca.crt': ca.certificatePem } },
+  });
+  return ca.certificatePem;
+}
+
+export function managedClusterSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    connection: { contactPoints: ['10.0.0.1', '10.0.0.2'], localDatacenter: 'dc1' },
+    serverCA: { configMapRef: { name: 'cassandra-server-ca' } },
+    clientCA: { managed: {} },
+    ...overrides,
+  };
+}
+
+export async function createClusterRef(namespace: string, name: string, spec: Record<string, unknown>) {
+  await custom().createNamespacedCustomObject({
+    group,
+    version,
+    namespace,
+    plural: 'cassandraclusterrefs',
+    body: { apiVersion: `${group}/${version}`, kind: 'CassandraClusterRef', metadata: { name }, spec },
+  });
+}
+
+export async function createBundle(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  annotations: Record<string, string> = {},
+) {
+  await custom().createNamespacedCustomObject({
+    group,
+    version,
+    namespace,
+    plural: 'secureconnectionbundles',
+    body: {
+      apiVersion: `${group}/${version}`,
+      kind: 'SecureConnectionBundle',
+      metadata: { name, annotations },
+      spec,
+    },
+  });
+}
+
+export async function getBundle(namespace: string, name: string): Promise<SecureConnectionBundle> {
+  return (await custom().getNamespacedCustomObject({
+    group,
+    version,
+    namespace,
+    plural: 'secureconnectionbundles',
+    name,
+  })) as SecureConnectionBundle;
+}
+
+export async function getClusterRef(namespace: string, name: string): Promise<CassandraClusterRef> {
+  return (await custom().getNamespacedCustomObject({
+    group,
+    version,
+    namespace,
+    plural: 'cassandraclusterrefs',
+    name,
+  })) as CassandraClusterRef;
+}
+
+/** JSON merge patch of a resource's spec or metadata. */
+export async function patchObject(
+  namespace: string,
+  plural: 'secureconnectionbundles' | 'cassandraclusterrefs',
+  name: string,
+  body: Record<string, unknown>,
+) {
+  await custom().patchNamespacedCustomObject(
+    { group, version, namespace, plural, name, body },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+export async function getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+  try {
+    return await core().readNamespacedSecret({ namespace, name });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Polls `read` until `done` holds; the error shows the last value read. */
+export async function waitFor<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (done(last)) return last;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last seen:\n${JSON.stringify(last, null, 1).slice(0, 3000)}`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+export function condition(
+  object: {
+    status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+  },
+  type: string,
+) {
+  return object.status?.conditions?.find((candidate) => candidate.type === type);
+}
+
+export const isReady = (object: Parameters<typeof condition>[0]) =>
+  condition(object, 'Ready')?.status === 'True';
+
+/** An operator with cluster-admin rights (the chart's RBAC is tested with the packaging). */
+export async function startTestOperator(
+  options: Omit<OperatorProcessOptions, 'kubeconfig'>,
+): Promise<OperatorProcess> {
+  const kubeconfig = await kubeconfigForUser('scb-operator-integration', ['system:masters']);
+  return startOperatorProcess({ kubeconfig, ...options });
+}
+
+export async function stopOperator(operator: OperatorProcess | undefined): Promise<void> {
+  if (!operator) return;
+  operator.kill('SIGTERM');
+  const timeout = sleep(30_000).then(() => 'timeout');
+  if ((await Promise.race([operator.exited, timeout])) === 'timeout') {
+    operator.kill('SIGKILL');
+    await operator.exited;
+  }
+}
+
+export function secretFile(secret: V1Secret | undefined, key: string): Buffer {
+  const value = secret?.data?.[key];
+  if (value === undefined) throw new Error(`Secret ${secret?.metadata?.name} has no key ${key}`);
+  return Buffer.from(value, 'base64');
+}
+
+/** `openssl verify` of a leaf (first certificate of `chainPem`) against `trustPem`. */
+export function opensslVerify(trustPem: string, chainPem: string, workDir: string): string {
+  writeFileSync(`${workDir}/trust.pem`, trustPem);
+  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+  writeFileSync(`${workDir}/leaf.pem`, blocks[0] ?? '');
+  writeFileSync(`${workDir}/untrusted.pem`, blocks.slice(1).join('') || (blocks[0] ?? ''));
+  return execFileSync(
+    'openssl',
+    [
+      'verify',
+      '-purpose',
+      'sslclient',
+      '-CAfile',
+      `${workDir}/trust.pem`,
+      '-untrusted',
+      `${workDir}/untrusted.pem`,
+      `${workDir}/leaf.pem`,
+    ],
+    { encoding: 'utf8' },
+  );
+}
