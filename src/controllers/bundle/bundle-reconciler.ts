@@ -553,8 +553,14 @@ export class BundleReconciler {
     const status = bundle.status;
     const retryAt = this.pendingRetry(bundle);
     // The same failure again before its retry time (a watch event, our own status write) is not
-    // another attempt: count it once, and wait.
-    if (status?.lastFailureReason === counted.reason && retryAt && retryAt > now) {
+    // another attempt: count it once, and wait. A new message (the cause moved on) is recorded.
+    const shown = status?.conditions?.find((c) => c.type === 'Ready')?.message;
+    if (
+      status?.lastFailureReason === counted.reason &&
+      shown === counted.message &&
+      retryAt &&
+      retryAt > now
+    ) {
       return { requeueAfterMs: retryAt.getTime() - now.getTime() };
     }
     const outcome = recordIssuanceFailure(status?.failedIssuanceAttempts, counted, now, this.deps.random);
