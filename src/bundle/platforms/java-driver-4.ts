@@ -55,6 +55,12 @@ const POM = `<?xml version="1.0" encoding="UTF-8"?>
   <build>
     <sourceDirectory>.</sourceDirectory>
     <plugins>
+      <!-- maven.compiler.release needs plugin 3.6+; Maven 3.8 binds 3.1, which targets Java 5. -->
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-compiler-plugin</artifactId>
+        <version>3.13.0</version>
+      </plugin>
       <plugin>
         <groupId>org.codehaus.mojo</groupId>
         <artifactId>exec-maven-plugin</artifactId>
