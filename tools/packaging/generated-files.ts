@@ -18,16 +18,32 @@ export const generatedFolders = ['deploy', 'charts/scb-operator/crds'];
 
 /** Path relative to the repository → content, as generate.sh writes them. */
 export async function generatedFiles(helmBinDir: string): Promise<Record<string, string>> {
+  return {
+    ...chartCrdFiles(),
+    ...(await generatedDeployFiles(helmBinDir)),
+    ...(await generatedArgoCdConfig()),
+    ...(await generatedInstallDoc()),
+  };
+}
+
+function repositoryCrds(): Record<string, string> {
   const crdsDir = path.join(repositoryRoot, 'crds');
-  const crds = Object.fromEntries(
+  return Object.fromEntries(
     readdirSync(crdsDir)
       .filter((file) => file.endsWith('.yaml'))
       .map((file) => [file, readFileSync(path.join(crdsDir, file), 'utf8')]),
   );
-  const files: Record<string, string> = {};
-  // The chart's CRDs stay byte-identical to crds/: no formatting.
-  for (const [file, content] of Object.entries(crds)) files[`charts/scb-operator/crds/${file}`] = content;
+}
 
+/** The chart's CRDs: byte-identical copies of crds/, no formatting. */
+export function chartCrdFiles(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(repositoryCrds()).map(([file, content]) => [`charts/scb-operator/crds/${file}`, content]),
+  );
+}
+
+export async function generatedDeployFiles(helmBinDir: string): Promise<Record<string, string>> {
+  const crds = repositoryCrds();
   const layout = deployLayout({
     base: parseManifests(renderChartSync(helmBinDir, { releaseName, namespace: baseNamespace })),
     namespaceScoped: parseManifests(
@@ -39,29 +55,33 @@ export async function generatedFiles(helmBinDir: string): Promise<Record<string,
     ),
     crds,
   });
+  const files: Record<string, string> = {};
   for (const [file, content] of Object.entries(layout)) {
     files[`deploy/${file}`] = file.startsWith('base/crds/')
       ? content
       : await format(`deploy/${file}`, content);
   }
+  return files;
+}
 
-  const argocdDir = path.join(chartDir, 'argocd');
-  files['charts/scb-operator/argocd/argocd-cm-health.yaml'] = await format(
-    'charts/scb-operator/argocd/argocd-cm-health.yaml',
-    argoCdHealthConfig(readFileSync(path.join(argocdDir, 'health.lua'), 'utf8')),
-  );
+export async function generatedArgoCdConfig(): Promise<Record<string, string>> {
+  const file = 'charts/scb-operator/argocd/argocd-cm-health.yaml';
+  const lua = readFileSync(path.join(chartDir, 'argocd/health.lua'), 'utf8');
+  return { [file]: await format(file, argoCdHealthConfig(lua)) };
+}
 
+/** docs/install.md with its configuration table regenerated. */
+export async function generatedInstallDoc(): Promise<Record<string, string>> {
+  const file = 'docs/install.md';
   const schema = JSON.parse(readFileSync(path.join(chartDir, 'values.schema.json'), 'utf8')) as SchemaNode;
   const defaults = yaml.load(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as Record<
     string,
     unknown
   >;
-  const installDoc = readFileSync(path.join(repositoryRoot, 'docs/install.md'), 'utf8');
-  files['docs/install.md'] = await format(
-    'docs/install.md',
-    withConfigurationTable(installDoc, configurationTable(schema, defaults)),
-  );
-  return files;
+  const current = readFileSync(path.join(repositoryRoot, file), 'utf8');
+  return {
+    [file]: await format(file, withConfigurationTable(current, configurationTable(schema, defaults))),
+  };
 }
 
 async function format(file: string, content: string): Promise<string> {
