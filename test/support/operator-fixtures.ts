@@ -165,8 +165,12 @@ export async function startTestOperator(
 export async function stopOperator(operator: OperatorProcess | undefined): Promise<void> {
   if (!operator) return;
   operator.kill('SIGTERM');
-  const timeout = sleep(30_000).then(() => 'timeout');
-  if ((await Promise.race([operator.exited, timeout])) === 'timeout') {
+  // The timer is cancelled once the process exits, so no pending sleep keeps Jest alive.
+  const deadline = new AbortController();
+  const timeout = sleep(30_000, 'timeout', { signal: deadline.signal }).catch(() => 'cancelled');
+  const outcome = await Promise.race([operator.exited, timeout]);
+  deadline.abort();
+  if (outcome === 'timeout') {
     operator.kill('SIGKILL');
     await operator.exited;
   }
