@@ -1,0 +1,214 @@
+/**
+ * The chart with the real helm and the real kube-apiserver: helm lint passes; bad values are
+ * refused naming the field; every manifest of the default, the namespace-scoped and the
+ * all-features render passes a server-side dry run and is then applied; the operator's pod meets
+ * Pod Security "restricted" where it is enforced; deploy/ is what the generator writes, and real
+ * kustomize turns it into exactly the helm renders.
+ *
+ * ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs, which cannot be fetched
+ * here: they are left out of the apply and checked instead for what they must match (the Service
+ * they select, its port) here, and by promtool in test/unit/packaging/alerts.test.ts.
+ */
+import { jest } from '@jest/globals';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { generatedDeployFiles } from '../../../tools/packaging/generated-files.js';
+import { repositoryRoot } from '../../support/control-plane-binaries.js';
+import { KubectlError, createTestNamespace, kubectl } from '../../support/kube.js';
+import {
+  chartDir,
+  helm,
+  packagingBinDir,
+  parseManifests,
+  renderChart,
+  toYamlStream,
+  ToolError,
+  type Manifest,
+} from '../../support/packaging.js';
+
+jest.setTimeout(180_000);
+
+const restricted = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+};
+const prometheusOperatorKinds = new Set(['ServiceMonitor', 'PrometheusRule']);
+const allFeatures = {
+  serviceMonitor: { enabled: true },
+  prometheusRule: { enabled: true },
+  grafanaDashboard: { enabled: true },
+  download: { enabled: true },
+};
+
+const key = (object: Manifest) => `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+const byKey = (objects: Manifest[]) => [...objects].sort((a, b) => key(a).localeCompare(key(b)));
+const uniqueRelease = (namespace: string) => `rel-${namespace.split('-').at(-1)}`;
+
+describe('helm lint', () => {
+  it.each([
+    ['default values', []],
+    ['a namespace-scoped install', ['--set', 'rbac.scope=namespace']],
+    [
+      'every optional feature on',
+      Object.keys(allFeatures).flatMap((name) => ['--set', `${name}.enabled=true`]),
+    ],
+  ])('passes --strict with %s', async (_, args) => {
+    const output = await helm(['lint', chartDir, '--strict', ...args]);
+    expect(output).toContain('1 chart(s) linted, 0 chart(s) failed');
+  });
+});
+
+describe('bad values', () => {
+  it.each([
+    ['replicaCount: 0', { replicaCount: 0 }, /replicaCount[\s\S]*minimum/],
+    ['an unknown rbac.scope', { rbac: { scope: 'clusterwide' } }, /rbac\/scope[\s\S]*'cluster', 'namespace'/],
+    ['a misspelt key', { replicas: 3 }, /additional properties 'replicas' not allowed/],
+    [
+      'two replicas without leader election',
+      { leaderElection: { enabled: false } },
+      /replicaCount > 1 needs leaderElection\.enabled=true/,
+    ],
+  ])('refuses %s, naming the field', async (_, values, message) => {
+    const refusal = await renderChart({ namespace: 'scb-system', values }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(ToolError);
+    expect((refusal as ToolError).stderr).toMatch(message);
+  });
+});
+
+describe.each([
+  ['default values (cluster-wide)', {}],
+  ['namespace-scoped values', { rbac: { scope: 'namespace' } }],
+  ['every optional feature on', allFeatures],
+])('the manifests rendered with %s', (_, values: Record<string, unknown>) => {
+  let namespace: string;
+  let objects: Manifest[];
+  let applicable: string;
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace('chart', restricted);
+    objects = parseManifests(
+      await renderChart({ releaseName: uniqueRelease(namespace), namespace, values, includeCrds: true }),
+    );
+    applicable = toYamlStream(objects.filter((object) => !prometheusOperatorKinds.has(object.kind)));
+  });
+
+  it('pass a server-side dry run, then apply, and are all there', async () => {
+    await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: applicable });
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: applicable });
+    const listed = await kubectl(['get', '-f', '-', '--output=name'], { input: applicable });
+    const applied = objects.filter((object) => !prometheusOperatorKinds.has(object.kind));
+    expect(listed.trim().split('\n')).toHaveLength(applied.length);
+  });
+
+  it('give the operator a pod that Pod Security "restricted" admits, where it is enforced', async () => {
+    const deployment = objects.find((object) => object.kind === 'Deployment') as Manifest & {
+      spec: {
+        template: { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } };
+      };
+    };
+    const pod = (spec: unknown) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          ...deployment.spec.template.metadata,
+          name: `operator-${Math.random().toString(16).slice(2, 8)}`,
+        },
+        spec,
+      });
+    // The ServiceAccount exists from the apply above; no kubelet runs, so the pod is only admitted.
+    await kubectl(['create', '-f', '-'], { namespace, input: pod(deployment.spec.template.spec) });
+
+    // The same pod without the container's securityContext is refused: enforcement is on.
+    const loose = structuredClone(deployment.spec.template.spec);
+    for (const container of loose.containers) delete container['securityContext'];
+    const refusal = await kubectl(['create', '-f', '-'], { namespace, input: pod(loose) }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(KubectlError);
+    expect((refusal as KubectlError).stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+  });
+});
+
+describe('the Prometheus Operator objects', () => {
+  it('select the Service and its metrics port, in the release namespace', async () => {
+    const objects = parseManifests(await renderChart({ namespace: 'scb-system', values: allFeatures }));
+    const service = objects.find((object) => object.kind === 'Service') as Manifest & {
+      spec: { ports: { name: string }[] };
+    };
+    const monitor = objects.find((object) => object.kind === 'ServiceMonitor') as Manifest & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        namespaceSelector: { matchNames: string[] };
+        endpoints: { port: string; path: string }[];
+      };
+    };
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+    expect(service.spec.ports.map((port) => port.name)).toContain('metrics');
+
+    const rule = objects.find((object) => object.kind === 'PrometheusRule') as Manifest & {
+      spec: {
+        groups: { name: string; rules: { alert: string; expr: string; labels: { severity: string } }[] }[];
+      };
+    };
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    for (const group of rule.spec.groups) {
+      for (const alert of group.rules) expect(['warning', 'critical']).toContain(alert.labels.severity);
+    }
+  });
+});
+
+describe('deploy/ (kustomize)', () => {
+  const kustomize = async (folder: string) =>
+    parseManifests(await kubectl(['kustomize', path.join(repositoryRoot, 'deploy', folder)]));
+
+  it('is exactly what tools/packaging/generate.sh writes', async () => {
+    const expected = await generatedDeployFiles(packagingBinDir());
+    const onDisk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const full = path.join(dir, entry);
+        return statSync(full).isDirectory() ? onDisk(full) : [path.relative(repositoryRoot, full)];
+      });
+    const fix = 'run bash tools/packaging/generate.sh and commit the result';
+    expect({ files: onDisk(path.join(repositoryRoot, 'deploy')).sort(), fix }).toEqual({
+      files: Object.keys(expected).sort(),
+      fix,
+    });
+    for (const [file, content] of Object.entries(expected)) {
+      const same = readFileSync(path.join(repositoryRoot, file), 'utf8') === content;
+      expect({ file, same, fix }).toEqual({ file, same: true, fix });
+    }
+  });
+
+  it('base builds into the default helm render, plus its Pod Security "restricted" namespace', async () => {
+    const helmObjects = parseManifests(
+      await renderChart({ releaseName: 'scb-operator', namespace: 'scb-system', includeCrds: true }),
+    );
+    const built = await kustomize('base');
+    const namespace = built.find((object) => object.kind === 'Namespace');
+    expect(namespace?.metadata).toMatchObject({
+      name: 'scb-system',
+      labels: { 'pod-security.kubernetes.io/enforce': 'restricted' },
+    });
+    expect(byKey(built.filter((object) => object.kind !== 'Namespace'))).toEqual(byKey(helmObjects));
+  });
+
+  it('the namespace-scoped overlay builds into the namespace-scoped helm render', async () => {
+    const helmObjects = parseManifests(
+      await renderChart({
+        releaseName: 'scb-operator',
+        namespace: 'apps',
+        values: { rbac: { scope: 'namespace' } },
+        includeCrds: true,
+      }),
+    );
+    expect(byKey(await kustomize('overlays/namespace-scoped'))).toEqual(byKey(helmObjects));
+  });
+});
