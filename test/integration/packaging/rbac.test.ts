@@ -1,0 +1,235 @@
+/**
+ * The chart's RBAC against the operator's runtime contract, on the real kube-apiserver: the rules
+ * rendered are exactly the contract's, `kubectl auth can-i --as` the chart's ServiceAccount grants
+ * each permission where the contract says, and refuses what the contract does not give: other
+ * namespaces' Secrets for a namespace-scoped install, cluster-wide reads, writes to bundle specs.
+ */
+import { jest } from '@jest/globals';
+import { KubectlError, createTestNamespace, kubectl } from '../../support/kube.js';
+import { installChartIdentity, type ChartIdentity, type Manifest } from '../../support/packaging.js';
+
+jest.setTimeout(180_000);
+
+interface Permission {
+  group: string;
+  resource: string;
+  verbs: string[];
+}
+
+const allVerbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+/** The contract's rules for the watched namespaces (the operator's runtime contract, verbatim). */
+const watchedRules: Permission[] = [
+  { group: 'scb-operator.io', resource: 'secureconnectionbundles', verbs: ['get', 'list', 'watch'] },
+  { group: 'scb-operator.io', resource: 'cassandraclusterrefs', verbs: ['get', 'list', 'watch'] },
+  { group: 'scb-operator.io', resource: 'secureconnectionbundles/status', verbs: ['get', 'patch', 'update'] },
+  { group: 'scb-operator.io', resource: 'cassandraclusterrefs/status', verbs: ['get', 'patch', 'update'] },
+  { group: 'scb-operator.io', resource: 'secureconnectionbundles/finalizers', verbs: ['update'] },
+  { group: 'scb-operator.io', resource: 'cassandraclusterrefs/finalizers', verbs: ['update'] },
+  { group: '', resource: 'secrets', verbs: allVerbs },
+  { group: '', resource: 'configmaps', verbs: allVerbs },
+  { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'] },
+];
+const namespaceRule: Permission = { group: '', resource: 'namespaces', verbs: ['get'] };
+const leaseRule: Permission = {
+  group: 'coordination.k8s.io',
+  resource: 'leases',
+  verbs: ['get', 'create', 'update'],
+};
+
+type Triple = string;
+const triples = (rules: Permission[]): Triple[] =>
+  rules.flatMap((rule) => rule.verbs.map((verb) => `${rule.group}|${rule.resource}|${verb}`)).sort();
+
+/** The (group, resource, verb) triples a rendered Role or ClusterRole grants. */
+function granted(objects: Manifest[], kind: string, name: string): Triple[] {
+  const role = objects.find((object) => object.kind === kind && object.metadata.name === name);
+  if (!role) throw new Error(`the chart rendered no ${kind} ${name}`);
+  const rules = role['rules'] as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  return rules
+    .flatMap((rule) =>
+      rule.apiGroups.flatMap((group) =>
+        rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group}|${resource}|${verb}`)),
+      ),
+    )
+    .sort();
+}
+
+/** `kubectl auth can-i` as the identity's ServiceAccount; `namespace` undefined means all namespaces. */
+async function canI(
+  identity: ChartIdentity,
+  triple: Triple,
+  namespace: string | undefined,
+): Promise<boolean> {
+  const [group = '', fullResource = '', verb = ''] = triple.split('|');
+  const [resource = '', subresource] = fullResource.split('/');
+  const args = [
+    'auth',
+    'can-i',
+    verb,
+    group ? `${resource}.${group}` : resource,
+    ...(subresource ? [`--subresource=${subresource}`] : []),
+    `--as=system:serviceaccount:${identity.namespace}:${identity.serviceAccount}`,
+    ...(namespace ? [`--namespace=${namespace}`] : ['--all-namespaces']),
+  ];
+  try {
+    return (await kubectl(args)).trim() === 'yes';
+  } catch (error) {
+    if (error instanceof KubectlError && error.stdout.trim() === 'no') return false;
+    throw error;
+  }
+}
+
+/** Each triple's answer, as `triple @ namespace: yes|no`, asked a few at a time. */
+async function answers(
+  identity: ChartIdentity,
+  list: Triple[],
+  namespace: string | undefined,
+): Promise<string[]> {
+  const results: string[] = [];
+  for (let index = 0; index < list.length; index += 6) {
+    const batch = list.slice(index, index + 6);
+    const answered = await Promise.all(batch.map((triple) => canI(identity, triple, namespace)));
+    batch.forEach((triple, i) =>
+      results.push(`${triple} @ ${namespace ?? '*'}: ${answered[i] ? 'yes' : 'no'}`),
+    );
+  }
+  return results;
+}
+const all = (list: Triple[], namespace: string | undefined, answer: 'yes' | 'no') =>
+  list.map((triple) => `${triple} @ ${namespace ?? '*'}: ${answer}`);
+
+/** Things the contract never grants, in any install. */
+const neverGranted: Triple[] = [
+  'scb-operator.io|secureconnectionbundles|create',
+  'scb-operator.io|secureconnectionbundles|update',
+  'scb-operator.io|cassandraclusterrefs|delete',
+  '|secrets|deletecollection',
+  '|pods|list',
+  'apps|deployments|get',
+  '|namespaces|list',
+  '|namespaces|create',
+  'apiextensions.k8s.io|customresourcedefinitions|create',
+  'rbac.authorization.k8s.io|clusterroles|create',
+  'authentication.k8s.io|tokenreviews|create',
+];
+
+describe('a cluster-wide install', () => {
+  let identity: ChartIdentity;
+  let elsewhere: string;
+
+  beforeAll(async () => {
+    const namespace = await createTestNamespace('rbac-cluster');
+    elsewhere = await createTestNamespace('rbac-elsewhere');
+    identity = await installChartIdentity({
+      namespace,
+      scope: 'cluster',
+      releaseName: `rbac-${namespace.split('-').at(-1)}`,
+    });
+  });
+
+  it('renders exactly the contract: a ClusterRole with namespaces get, and a lease Role', () => {
+    const name = `${identity.releaseName}-scb-operator`;
+    expect(granted(identity.objects, 'ClusterRole', name)).toEqual(triples([...watchedRules, namespaceRule]));
+    expect(granted(identity.objects, 'Role', `${name}-leader-election`)).toEqual(triples([leaseRule]));
+    expect(identity.objects.map((object) => object.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount'].sort(),
+    );
+  });
+
+  it('is granted every contract permission in every namespace, and its Lease in its own', async () => {
+    const watched = triples([...watchedRules, namespaceRule]);
+    expect(await answers(identity, watched, elsewhere)).toEqual(all(watched, elsewhere, 'yes'));
+    expect(await answers(identity, watched, undefined)).toEqual(all(watched, undefined, 'yes'));
+    const lease = triples([leaseRule]);
+    expect(await answers(identity, lease, identity.namespace)).toEqual(all(lease, identity.namespace, 'yes'));
+  });
+
+  it('is refused Leases outside its namespace and everything the contract does not list', async () => {
+    const lease = triples([leaseRule]);
+    expect(await answers(identity, lease, elsewhere)).toEqual(all(lease, elsewhere, 'no'));
+    expect(await answers(identity, neverGranted, elsewhere)).toEqual(all(neverGranted, elsewhere, 'no'));
+  });
+});
+
+describe('a namespace-scoped install', () => {
+  let identity: ChartIdentity;
+  let elsewhere: string;
+
+  beforeAll(async () => {
+    const namespace = await createTestNamespace('rbac-ns');
+    elsewhere = await createTestNamespace('rbac-elsewhere');
+    identity = await installChartIdentity({
+      namespace,
+      scope: 'namespace',
+      releaseName: `rbac-${namespace.split('-').at(-1)}`,
+    });
+  });
+
+  it('renders exactly the contract without namespaces: a Role in the watched namespace, and a lease Role', () => {
+    const name = `${identity.releaseName}-scb-operator`;
+    expect(granted(identity.objects, 'Role', name)).toEqual(triples(watchedRules));
+    expect(granted(identity.objects, 'Role', `${name}-leader-election`)).toEqual(triples([leaseRule]));
+    expect(identity.objects.map((object) => object.kind).sort()).toEqual(
+      ['Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount'].sort(),
+    );
+  });
+
+  it('is granted every contract permission in its namespace, and its Lease', async () => {
+    const own = triples([...watchedRules, leaseRule]);
+    expect(await answers(identity, own, identity.namespace)).toEqual(all(own, identity.namespace, 'yes'));
+  });
+
+  it("is refused another namespace's Secrets and bundles, every namespace at once, and namespaces", async () => {
+    const watched = triples([...watchedRules, leaseRule]);
+    expect(await answers(identity, watched, elsewhere)).toEqual(all(watched, elsewhere, 'no'));
+    const clusterWide = triples([{ group: '', resource: 'secrets', verbs: ['list', 'watch'] }]);
+    expect(await answers(identity, clusterWide, undefined)).toEqual(all(clusterWide, undefined, 'no'));
+    const namespaces = triples([namespaceRule]);
+    expect(await answers(identity, namespaces, identity.namespace)).toEqual(
+      all(namespaces, identity.namespace, 'no'),
+    );
+    expect(await answers(identity, neverGranted, identity.namespace)).toEqual(
+      all(neverGranted, identity.namespace, 'no'),
+    );
+  });
+
+  it('acts as that ServiceAccount: writes a Secret in its namespace, and is Forbidden one elsewhere', async () => {
+    const as = { kubeconfig: identity.kubeconfigPath };
+    await kubectl(['create', 'secret', 'generic', 'owned', '--from-literal=k=v'], {
+      ...as,
+      namespace: identity.namespace,
+    });
+    expect(
+      await kubectl(['get', 'secret', 'owned', '--output=name'], { ...as, namespace: identity.namespace }),
+    ).toBe('secret/owned\n');
+    await kubectl(['create', 'secret', 'generic', 'foreign', '--from-literal=k=v'], { namespace: elsewhere });
+    const refusal = await kubectl(['get', 'secret', 'foreign'], { ...as, namespace: elsewhere }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(KubectlError);
+    expect((refusal as KubectlError).stderr).toMatch(
+      new RegExp(
+        `Forbidden.*system:serviceaccount:${identity.namespace}:${identity.serviceAccount}.*cannot get resource "secrets".*namespace "${elsewhere}"`,
+      ),
+    );
+  });
+});
+
+describe('a namespace-scoped install watching another namespace', () => {
+  it('reaches the signing-key Secret in its own namespace, but not bundles there', async () => {
+    const namespace = await createTestNamespace('rbac-operator');
+    const watched = await createTestNamespace('rbac-watched');
+    const identity = await installChartIdentity({
+      namespace,
+      scope: 'namespace',
+      watchNamespace: watched,
+      releaseName: `rbac-${namespace.split('-').at(-1)}`,
+    });
+    const secrets = triples([{ group: '', resource: 'secrets', verbs: ['get', 'create', 'update'] }]);
+    expect(await answers(identity, secrets, namespace)).toEqual(all(secrets, namespace, 'yes'));
+    const bundles = triples([watchedRules[0] as Permission]);
+    expect(await answers(identity, bundles, namespace)).toEqual(all(bundles, namespace, 'no'));
+    expect(await answers(identity, bundles, watched)).toEqual(all(bundles, watched, 'yes'));
+  });
+});
