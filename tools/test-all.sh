@@ -21,6 +21,9 @@ export SCB_CONTROL_PLANE_BIN
 step "cassandra jars"
 SCB_CASSANDRA_LIB="$(bash tools/cassandra/build.sh)" || { echo "cassandra fetch failed"; exit 1; }
 export SCB_CASSANDRA_LIB
+step "packaging tools (helm, promtool, Lua)"
+SCB_PACKAGING_BIN="$(bash tools/packaging/build.sh)" || { echo "packaging tools build failed"; exit 1; }
+export SCB_PACKAGING_BIN
 
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
 step "unit tests"; jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
