@@ -1,5 +1,5 @@
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
-import { API_VERSION } from '../api/v1alpha1/index.js';
+import { API_GROUP, API_VERSION } from '../api/v1alpha1/index.js';
 
 /**
  * How the operator marks what it writes. Every Secret and ConfigMap it creates carries
@@ -49,7 +49,10 @@ export function controllerReference(owner: KubernetesObject & { kind: string }):
 
 /** The resource that controls `object`, if one of ours does. */
 export function controllerOf(metadata: V1ObjectMeta | undefined): V1OwnerReference | undefined {
-  return metadata?.ownerReferences?.find((ref) => ref.controller === true && ref.apiVersion === API_VERSION);
+  // By group, not version: objects owned under an earlier or later API version are still ours.
+  return metadata?.ownerReferences?.find(
+    (ref) => ref.controller === true && ref.apiVersion.startsWith(`${API_GROUP}/`),
+  );
 }
 
 export function roleOf(metadata: V1ObjectMeta | undefined): OwnedRole | undefined {

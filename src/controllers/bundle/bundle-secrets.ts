@@ -176,7 +176,7 @@ function recordAnnotations(record: VersionRecord): Record<string, string> {
 export function readVersionRecord(metadata: V1ObjectMeta | undefined): VersionRecord | undefined {
   const a = metadata?.annotations ?? {};
   const version = Number(a[ANNOTATIONS.version]);
-  const size = Number(a[ANNOTATIONS.size]);
+  const size = Number(a[ANNOTATIONS.size] || Number.NaN);
   const notBefore = parseTime(a[ANNOTATIONS.notBefore]);
   const notAfter = parseTime(a[ANNOTATIONS.notAfter]);
   const createdAt = parseTime(a[ANNOTATIONS.createdAt]);
@@ -188,6 +188,7 @@ export function readVersionRecord(metadata: V1ObjectMeta | undefined): VersionRe
     !Number.isSafeInteger(version) ||
     version < 1 ||
     !Number.isSafeInteger(size) ||
+    size < 0 ||
     !notBefore ||
     !notAfter ||
     !createdAt ||

@@ -168,6 +168,9 @@ describe('operator: broken references and access policy', () => {
     );
     expect(condition(refused, 'Stalled')?.status).toBe('True');
     expect(await getSecret(appNamespace, 'app-scb')).toBeUndefined();
+    // Stalled means no retry loop: our own status write and later events do not count attempts.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect((await getBundle(appNamespace, 'app')).status?.failedIssuanceAttempts).toBe(1);
 
     // Admit it by label through a selector: the cluster change re-queues the bundle.
     await kubeConfig()
