@@ -235,7 +235,7 @@ export interface ObjectStoreTarget {
    */
   region?: string;
   /**
-   * Secret in the bundle's namespace with the keys accessKeyId and secretAccessKey. Required. Example: {name: scb-s3-credentials}.
+   * Secret in the bundle's namespace with the keys accessKeyId and secretAccessKey (and sessionToken for temporary credentials). Required. Example: {name: scb-s3-credentials}.
    */
   credentialsSecretRef: LocalObjectReference;
   /**
@@ -243,6 +243,24 @@ export interface ObjectStoreTarget {
    */
   pathStyle?: boolean;
   serverSideEncryption?: ServerSideEncryption;
+  /**
+   * Encrypt every object in the operator before it is uploaded (AES-256-GCM with a fresh data key per object, wrapped with the key-encryption key below), so whoever administers the bucket cannot read the bundle's keys. Default: off. Example: {keySecretRef: {name: orders-scb-kek, key: kek}}.
+   */
+  clientSideEncryption?: {
+    /**
+     * Secret key in the bundle's namespace holding the 256-bit key-encryption key: 32 raw bytes, or their base64 (openssl rand -base64 32). Changing it rotates the key for new versions. Example: {name: orders-scb-kek, key: kek}.
+     */
+    keySecretRef: {
+      /**
+       * Name of the Secret in the bundle's namespace. Example: orders-scb-kek.
+       */
+      name: string;
+      /**
+       * Key in the Secret whose value is the key-encryption key. Example: kek.
+       */
+      key: string;
+    };
+  };
   /**
    * Lifetime of presigned download links, as a Go duration from 1m to 168h (the S3 maximum). Default 5m. Example: 15m.
    */
