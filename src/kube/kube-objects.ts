@@ -1,4 +1,7 @@
 import {
+  AppsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
@@ -10,6 +13,9 @@ import {
   type V1ConfigMap,
   type V1Namespace,
   type V1Secret,
+  type V1SubjectAccessReviewSpec,
+  type V1SubjectAccessReviewStatus,
+  type V1TokenReviewStatus,
 } from '@kubernetes/client-node';
 import type { EventsV1Event } from '@kubernetes/client-node';
 import {
@@ -32,6 +38,15 @@ const LIST_PAGE_SIZE = 250;
 
 type CustomKind = typeof SECURE_CONNECTION_BUNDLE | typeof CASSANDRA_CLUSTER_REF;
 
+/** The workload kinds a bundle may roll (spec.consumers[].kind). */
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+/** The part of a Deployment, StatefulSet or DaemonSet a consumer rollout reads. */
+export interface WorkloadTemplateView {
+  metadata?: { name?: string; resourceVersion?: string };
+  spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
+}
+
 /**
  * Every Kubernetes call the controllers make, in one place, so the set of verbs matches the
  * RBAC we ship and each call has one spelling. `watchNamespace` undefined means cluster-wide.
@@ -40,11 +55,17 @@ export class KubeObjects {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly events: EventsV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly authentication: AuthenticationV1Api;
+  private readonly authorization: AuthorizationV1Api;
 
   constructor(kubeConfig: KubeConfig) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.events = kubeConfig.makeApiClient(EventsV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+    this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
   }
 
   /** Collection path for a watch, e.g. `/api/v1/namespaces/db/secrets`. */
@@ -171,6 +192,63 @@ export class KubeObjects {
 
   async createEvent(namespace: string, body: EventsV1Event): Promise<void> {
     await this.events.createNamespacedEvent({ namespace, body });
+  }
+
+  /**
+   * JSON merge patch of a Secret's annotations (null removes one). Allowed on immutable Secrets
+   * too: immutability covers data, not metadata.
+   */
+  async annotateSecret(namespace: string, name: string, annotations: Record<string, string | null>) {
+    await this.core.patchNamespacedSecret(
+      { namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /** TokenReview (authentication.k8s.io/v1): who a bearer token belongs to, if anyone. */
+  async reviewToken(token: string): Promise<V1TokenReviewStatus> {
+    const review = await this.authentication.createTokenReview({ body: { spec: { token } } });
+    return review.status ?? {};
+  }
+
+  /** SubjectAccessReview (authorization.k8s.io/v1): may this user do this? */
+  async reviewAccess(spec: V1SubjectAccessReviewSpec): Promise<V1SubjectAccessReviewStatus> {
+    const review = await this.authorization.createSubjectAccessReview({ body: { spec } });
+    return review.status ?? { allowed: false };
+  }
+
+  getWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+  ): Promise<WorkloadTemplateView | undefined> {
+    const request = { namespace, name };
+    return orUndefined<WorkloadTemplateView>(
+      kind === 'Deployment'
+        ? this.apps.readNamespacedDeployment(request)
+        : kind === 'StatefulSet'
+          ? this.apps.readNamespacedStatefulSet(request)
+          : this.apps.readNamespacedDaemonSet(request),
+    );
+  }
+
+  /**
+   * JSON merge patch of a workload; a `metadata.resourceVersion` in the body makes it fail with
+   * 409 when the workload changed since it was read.
+   */
+  patchWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    body: object,
+  ): Promise<WorkloadTemplateView> {
+    const request = { namespace, name, body, fieldManager: FIELD_MANAGER };
+    const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    return kind === 'Deployment'
+      ? this.apps.patchNamespacedDeployment(request, mergePatch)
+      : kind === 'StatefulSet'
+        ? this.apps.patchNamespacedStatefulSet(request, mergePatch)
+        : this.apps.patchNamespacedDaemonSet(request, mergePatch);
   }
 
   private async patchStatus(kind: CustomKind, namespace: string, name: string, status: object) {

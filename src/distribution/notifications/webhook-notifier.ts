@@ -1,0 +1,334 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { bundleSecretName, type SecureConnectionBundle } from '../../api/v1alpha1/index.js';
+import { readVersionRecord, versionSecretName } from '../../controllers/bundle/bundle-secrets.js';
+import { classifyError } from '../../kube/errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Timers } from '../../time/timers.js';
+import { readDelivered, WEBHOOKS_DELIVERED_ANNOTATION, withDelivered } from './delivery-record.js';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-schedule.js';
+import {
+  DELIVERY_HEADER,
+  EVENT_HEADER,
+  EVENT_TYPE,
+  SIGNATURE_HEADER,
+  deliveryId,
+  publishedMessage,
+  targetDigest,
+  webhookSignature,
+  type BundleVersionPublished,
+  type PublishedVersion,
+} from './webhook-message.js';
+
+/** The Kubernetes calls the notifier makes (KubeObjects implements them). */
+export interface WebhookKube {
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  annotateSecret(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+}
+
+/** One HTTP POST; the default is Node's fetch. Resolves with the response status. */
+export type WebhookTransport = (
+  url: string,
+  request: { headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<number>;
+
+export interface WebhookNotifierOptions {
+  kube: WebhookKube;
+  timers: Timers;
+  logger: Logger;
+  /** Jitter source in [0, 1); Math.random unless a test fixes it. */
+  random?: () => number;
+  transport?: WebhookTransport;
+  retry?: RetryPolicy;
+  /** Deliveries queued, waiting to retry or in flight, at most; more are dropped (and logged). Default 1000. */
+  maxPending?: number;
+  /** Requests in flight at once, over all targets. Default 8. */
+  maxConcurrent?: number;
+  /** One request's time limit. Default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+export interface EnqueueResult {
+  /** Deliveries newly queued. */
+  queued: number;
+  /** Already delivered according to the version Secret, or already queued. */
+  skipped: number;
+  /** Refused because the queue was full (they are retried by the next notifyPending). */
+  dropped: number;
+}
+
+interface Delivery {
+  id: string;
+  url: string;
+  target: string;
+  namespace: string;
+  secretRef: { name: string; key: string };
+  versionSecret: string;
+  body: string;
+  attempt: number;
+}
+
+const fetchTransport: WebhookTransport = async (url, request) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+    signal: request.signal,
+    redirect: 'manual',
+  });
+  await response.arrayBuffer().catch(() => undefined);
+  return response.status;
+};
+
+/**
+ * Posts a signed `BundleVersionPublished` message to each of a bundle's webhooks. `enqueue`
+ * returns at once; deliveries run in the background with bounded concurrency, each retried with
+ * exponential backoff and jitter up to `retry.maxAttempts`. A delivered target is recorded on the
+ * version Secret (annotation scb-operator.io/webhooks-delivered), so `notifyPending` after a
+ * restart resends only what was not delivered: delivery is at least once, and X-SCB-Delivery
+ * stays the same across attempts for receivers to drop duplicates.
+ */
+export class WebhookNotifier {
+  private readonly pending = new Map<string, Delivery>();
+  private readonly ready: Delivery[] = [];
+  private readonly retryTimers = new Map<string, object>();
+  private readonly recordChains = new Map<string, Promise<void>>();
+  private inFlight = 0;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly retry: RetryPolicy;
+  private readonly transport: WebhookTransport;
+  private readonly random: () => number;
+
+  constructor(private readonly options: WebhookNotifierOptions) {
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.transport = options.transport ?? fetchTransport;
+    this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * Queues the message for every webhook of the bundle that the version Secret does not list as
+   * delivered. Call it right after a version is published (the version Secret exists by then).
+   * `delivered` is the version Secret's annotations when the caller has them (skips a read).
+   */
+  enqueue(
+    bundle: SecureConnectionBundle,
+    version: PublishedVersion,
+    delivered: ReadonlySet<string> = new Set(),
+  ): EnqueueResult {
+    const result: EnqueueResult = { queued: 0, skipped: 0, dropped: 0 };
+    const namespace = bundle.metadata.namespace ?? '';
+    const name = bundle.metadata.name ?? '';
+    const message: BundleVersionPublished = publishedMessage(
+      { namespace, name, secretName: bundleSecretName(bundle) },
+      version,
+    );
+    const body = JSON.stringify(message);
+    for (const webhook of bundle.spec.notifications?.webhooks ?? []) {
+      const target = targetDigest(webhook.url);
+      const id = deliveryId(message, webhook.url);
+      if (this.closed || delivered.has(target) || this.pending.has(id)) {
+        result.skipped += 1;
+        continue;
+      }
+      if (this.pending.size >= (this.options.maxPending ?? 1000)) {
+        result.dropped += 1;
+        this.options.logger.warn('webhook queue full, delivery dropped until the next notifyPending', {
+          namespace,
+          name,
+          version: version.version,
+          target,
+        });
+        continue;
+      }
+      const delivery: Delivery = {
+        id,
+        url: webhook.url,
+        target,
+        namespace,
+        secretRef: webhook.secretRef,
+        versionSecret: versionSecretName(bundle, version.version),
+        body,
+        attempt: 0,
+      };
+      this.pending.set(id, delivery);
+      this.ready.push(delivery);
+      result.queued += 1;
+    }
+    this.pump();
+    return result;
+  }
+
+  /**
+   * After a start (or as a periodic safety net): queues what the current version of each bundle
+   * has not delivered yet, according to its version Secret. Bundles without webhooks or without a
+   * published version cost nothing; others cost one Secret read.
+   */
+  async notifyPending(bundles: readonly SecureConnectionBundle[]): Promise<EnqueueResult> {
+    const total: EnqueueResult = { queued: 0, skipped: 0, dropped: 0 };
+    for (const bundle of bundles) {
+      const current = bundle.status?.currentVersion;
+      if (!current || (bundle.spec.notifications?.webhooks ?? []).length === 0) continue;
+      const namespace = bundle.metadata.namespace ?? '';
+      const secret = await this.options.kube.getSecret(namespace, versionSecretName(bundle, current));
+      const record = readVersionRecord(secret?.metadata);
+      if (!record) continue;
+      const result = this.enqueue(bundle, record, readDelivered(secret?.metadata?.annotations));
+      total.queued += result.queued;
+      total.skipped += result.skipped;
+      total.dropped += result.dropped;
+    }
+    return total;
+  }
+
+  /** Resolves once nothing is queued, waiting to retry or in flight (tests, graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops retrying; what was not delivered is found again by notifyPending after the restart. */
+  close(): void {
+    this.closed = true;
+    for (const handle of this.retryTimers.values()) this.options.timers.clearTimeout(handle);
+    this.retryTimers.clear();
+    this.ready.length = 0;
+    for (const id of [...this.pending.keys()]) this.settle(id);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.inFlight < (this.options.maxConcurrent ?? 8)) {
+      const delivery = this.ready.shift();
+      if (!delivery) return;
+      this.inFlight += 1;
+      void this.attempt(delivery).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    delivery.attempt += 1;
+    const logFields = {
+      namespace: delivery.namespace,
+      target: delivery.target,
+      deliveryId: delivery.id,
+      attempt: delivery.attempt,
+    };
+    let failure: string;
+    try {
+      const key = await this.signingKey(delivery);
+      const status = await this.post(delivery, key);
+      if (status >= 200 && status < 300) {
+        this.options.logger.info('webhook delivered', { ...logFields, status });
+        await this.recordDelivered(delivery);
+        this.settle(delivery.id);
+        return;
+      }
+      failure = `receiver answered HTTP ${status}`;
+    } catch (error) {
+      failure = classifyError(error).message;
+    }
+    if (this.closed) return;
+    if (delivery.attempt >= this.retry.maxAttempts) {
+      this.options.logger.error('webhook delivery gave up', { ...logFields, failure });
+      this.settle(delivery.id);
+      return;
+    }
+    const delayMs = retryDelayMs(this.retry, delivery.attempt, this.random());
+    this.options.logger.warn('webhook delivery failed, will retry', {
+      ...logFields,
+      failure,
+      retryInMs: delayMs,
+    });
+    const handle = this.options.timers.setTimeout(() => {
+      this.retryTimers.delete(delivery.id);
+      this.ready.push(delivery);
+      this.pump();
+    }, delayMs);
+    this.retryTimers.set(delivery.id, handle);
+  }
+
+  private async signingKey(delivery: Delivery): Promise<Buffer> {
+    const { name, key } = delivery.secretRef;
+    const secret = await this.options.kube.getSecret(delivery.namespace, name);
+    const value = secret?.data?.[key];
+    if (value === undefined || value === '') {
+      throw new Error(
+        `webhook key ${key} not found in Secret ${delivery.namespace}/${name}: create it (spec.notifications.webhooks[].secretRef)`,
+      );
+    }
+    return Buffer.from(value, 'base64');
+  }
+
+  private async post(delivery: Delivery, key: Buffer): Promise<number> {
+    const controller = new AbortController();
+    const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
+    const timer = this.options.timers.setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      return await this.transport(delivery.url, {
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'scb-operator-webhook',
+          [EVENT_HEADER]: EVENT_TYPE,
+          [DELIVERY_HEADER]: delivery.id,
+          [SIGNATURE_HEADER]: webhookSignature(key, delivery.body),
+        },
+        body: delivery.body,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      if (controller.signal.aborted) throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    } finally {
+      this.options.timers.clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Adds the target to the version Secret's record. Writes to one Secret are chained, so two
+   * targets finishing together do not overwrite each other's entry; a failure here only means
+   * the target may get the message again after a restart.
+   */
+  private recordDelivered(delivery: Delivery): Promise<void> {
+    const key = `${delivery.namespace}/${delivery.versionSecret}`;
+    const previous = this.recordChains.get(key) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        const secret = await this.options.kube.getSecret(delivery.namespace, delivery.versionSecret);
+        if (!secret) return;
+        const delivered = readDelivered(secret.metadata?.annotations);
+        if (delivered.has(delivery.target)) return;
+        await this.options.kube.annotateSecret(delivery.namespace, delivery.versionSecret, {
+          [WEBHOOKS_DELIVERED_ANNOTATION]: withDelivered(delivered, delivery.target),
+        });
+      } catch (error) {
+        this.options.logger.warn(
+          'could not record a webhook delivery; it may be sent again after a restart',
+          {
+            namespace: delivery.namespace,
+            target: delivery.target,
+            error: classifyError(error).message,
+          },
+        );
+      }
+    });
+    this.recordChains.set(key, next);
+    void next.then(() => {
+      if (this.recordChains.get(key) === next) this.recordChains.delete(key);
+    });
+    return next;
+  }
+
+  private settle(id: string): void {
+    this.pending.delete(id);
+    if (this.pending.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

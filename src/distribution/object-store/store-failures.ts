@@ -1,0 +1,128 @@
+/**
+ * Why the object store did not take a write, in words a condition can carry. A store problem never
+ * blocks the Secret: the caller records "behind" and retries; only `retry: 'afterChange'` (a
+ * conflict a person must resolve) asks it to wait for a spec or bucket change instead of backing off.
+ */
+import { InvalidInputError } from '../../errors.js';
+
+const FIELD = 'spec.target.objectStore';
+
+export interface StoreBehind {
+  state: 'behind';
+  /** CamelCase, for a condition reason, e.g. ObjectStoreUnavailable. */
+  reason: string;
+  /** Names the bucket, the field to check and the fix; never a credential. */
+  message: string;
+  field?: string;
+  retry: 'backoff' | 'afterChange';
+}
+
+/** Where a failed call was going, for the message. */
+export interface StoreCallContext {
+  bucket: string;
+  endpoint: string | undefined;
+  operation: string;
+  key: string;
+}
+
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  // versitygw's answer to an access key it does not know (AWS says InvalidAccessKeyId).
+  'XAdminUserNotFound',
+]);
+const WRONG_REGION = new Set([
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'IllegalLocationConstraintException',
+]);
+
+/**
+ * Built from the error's name, code and HTTP status only: an S3 error's own message or body can
+ * quote the access key id and the string that was signed.
+ */
+export function storeFailure(error: unknown, call: StoreCallContext): StoreBehind {
+  if (error instanceof InvalidInputError) {
+    return {
+      state: 'behind',
+      reason: error.reason,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      retry: 'afterChange',
+    };
+  }
+  const { name, status, networkCode } = describe(error);
+  const where = `${call.operation} s3://${call.bucket}/${call.key} at ${call.endpoint ?? 'the AWS endpoint'}`;
+  if (name === 'NoSuchBucket') {
+    return behind(
+      'ObjectStoreBucketNotFound',
+      `${where} failed: the bucket does not exist; create it or fix ${FIELD}.bucket`,
+      `${FIELD}.bucket`,
+    );
+  }
+  if ((name && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
+    return behind(
+      'ObjectStoreAccessDenied',
+      `${where} was refused (${name ?? `HTTP ${status}`}): check the access key in the Secret named by ` +
+        `${FIELD}.credentialsSecretRef and that it may read and write this bucket and prefix`,
+      `${FIELD}.credentialsSecretRef`,
+    );
+  }
+  if ((name && WRONG_REGION.has(name)) || status === 301) {
+    return behind(
+      'ObjectStoreWrongRegion',
+      `${where} failed (${name ?? `HTTP ${status}`}): the bucket is in another region; set ${FIELD}.region to it`,
+      `${FIELD}.region`,
+    );
+  }
+  if (networkCode || status === undefined || status >= 500 || status === 429 || status === 408) {
+    const cause = networkCode ?? name ?? (status === undefined ? 'no response' : `HTTP ${status}`);
+    return behind(
+      'ObjectStoreUnavailable',
+      `${where} failed (${cause}): the store is unreachable or overloaded; retrying with backoff ` +
+        `(check ${FIELD}.endpoint if this persists)`,
+      `${FIELD}.endpoint`,
+    );
+  }
+  return behind(
+    'ObjectStoreRequestRejected',
+    `${where} was rejected (${name ?? 'error'}, HTTP ${status}): check ${FIELD} against what the store supports`,
+    FIELD,
+  );
+}
+
+function behind(reason: string, message: string, field: string): StoreBehind {
+  return { state: 'behind', reason, message, field, retry: 'backoff' };
+}
+
+const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_\w+)$/;
+const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout']);
+
+function describe(error: unknown): { name?: string; status?: number; networkCode?: string } {
+  if (typeof error !== 'object' || error === null) return {};
+  const record = error as Record<string, unknown>;
+  const metadata = record['$metadata'] as { httpStatusCode?: unknown } | undefined;
+  const status = typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+  const name = typeof record['name'] === 'string' && record['name'] !== 'Error' ? record['name'] : undefined;
+  // Socket errors (ECONNREFUSED, ...) may sit in the `cause` chain of a wrapper error.
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const candidate = current as Record<string, unknown>;
+    const code = candidate['code'];
+    if (typeof code === 'string' && NETWORK_CODES.test(code))
+      return { ...pick(name, status), networkCode: code };
+    if (typeof candidate['name'] === 'string' && NETWORK_NAMES.has(candidate['name'])) {
+      return { ...pick(name, status), networkCode: candidate['name'] };
+    }
+    current = candidate['cause'];
+  }
+  return pick(name, status);
+}
+
+function pick(name: string | undefined, status: number | undefined): { name?: string; status?: number } {
+  return { ...(name ? { name } : {}), ...(status !== undefined ? { status } : {}) };
+}
