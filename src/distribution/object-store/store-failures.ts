@@ -100,6 +100,7 @@ function behind(reason: string, message: string, field: string): StoreBehind {
 }
 
 const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_\w+)$/;
+const WRAPPED_NETWORK_CODE = /^AWS SDK error wrapper for .*?\b(E[A-Z]{4,}|UND_ERR_\w+)\b/;
 const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout']);
 
 function describe(error: unknown): { name?: string; status?: number; networkCode?: string } {
@@ -120,6 +121,10 @@ function describe(error: unknown): { name?: string; status?: number; networkCode
     }
     current = candidate['cause'];
   }
+  // The SDK replaces a thrown value that is not an Error of its own realm (as in Jest's VM
+  // sandbox) by a wrapper that keeps only the text, e.g. "... Error: connect ECONNREFUSED ...".
+  const wrapped = typeof record['message'] === 'string' ? WRAPPED_NETWORK_CODE.exec(record['message']) : null;
+  if (wrapped?.[1]) return { ...pick(name, status), networkCode: wrapped[1] };
   return pick(name, status);
 }
 
