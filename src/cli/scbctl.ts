@@ -14,12 +14,15 @@ import {
 } from '../bundle/signing.js';
 import { unpackBundle } from '../bundle/unpack-bundle.js';
 import { verifyBundle } from '../bundle/verify-bundle.js';
+import { registerClusterCommands } from './cluster-commands.js';
 import type { GenerateOptions } from './generate.js';
 import { inFile, readInputFile, readInputText } from './input-files.js';
 
 /**
- * scbctl (also `kubectl scb`): generate, verify, inspect and unpack bundles offline.
- * Exit codes: 0 ok, 1 verification failed, 2 usage or input error, 3 unexpected internal error.
+ * scbctl (also `kubectl scb`): generate, verify, inspect and unpack bundles offline; fetch,
+ * rotate and list versions through the kubeconfig.
+ * Exit codes: 0 ok, 1 verification or cluster request failed, 2 usage or input error, 3 unexpected
+ * internal error.
  * It never prints a password or a key (the signing-key commands write keys to files, and print
  * only public keys).
  */
@@ -30,6 +33,8 @@ export const EXIT_INTERNAL = 3;
 
 interface Io {
   out: (text: string) => void;
+  /** Raw bytes to standard output (`fetch -o -`). */
+  outBytes?: (bytes: Buffer) => void;
   err: (text: string) => void;
 }
 
@@ -177,6 +182,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
       io.out(signingPublicKeyPem(key.publicKey));
     });
+  registerClusterCommands(program, io, () => setExit(EXIT_VERIFICATION_FAILED));
   return program;
 }
 
@@ -253,6 +259,7 @@ export async function runScbctl(argv: readonly string[], io: Io): Promise<number
 async function main(): Promise<void> {
   const code = await runScbctl(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
+    outBytes: (bytes) => process.stdout.write(bytes),
     err: (text) => process.stderr.write(text),
   });
   process.exitCode = code;
