@@ -156,7 +156,7 @@ it('keeps old versions readable after a key rotation, with the old and new KEK s
 
 it('decrypts with the by-hand recipe of docs/object-store.md, and the recipe refuses a wrong KEK', async () => {
   const doc = readFileSync(path.join(repositoryRoot, 'docs/object-store.md'), 'utf8');
-  const recipe = /<!-- decrypt-by-hand:start -->\n```js\n([\s\S]*?)```\n<!-- decrypt-by-hand:end -->/.exec(
+  const recipe = /<!-- decrypt-by-hand:start -->\s*```js\n([\s\S]*?)```\s*<!-- decrypt-by-hand:end -->/.exec(
     doc,
   )?.[1];
   expect(recipe).toBeDefined();
