@@ -4,7 +4,7 @@
  * presents the given certificate and requires a client certificate chaining to the given CA.
  * Who may log in on top of that is the `authentication` mode, which a restart can change.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -20,6 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { freeLoopbackPorts, logTail } from './local-processes.js';
 import { cassandraLibDir, cassandraToolsDir, cassandraVersion, scbCacheRoot } from './cassandra-install.js';
 import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
@@ -81,6 +83,12 @@ export interface Cassandra {
    * authentication mode. Resolves with the restart's wall time in ms once it listens again.
    */
   restart(authentication: ClientAuthentication): Promise<number>;
+  /**
+   * Replaces the client-CA truststore file and makes the running node use it for new client
+   * connections (`nodetool reloadssl`), as an operator does when the mounted trust-bundle
+   * ConfigMap changes; open connections are untouched.
+   */
+  reloadClientTrust(clientCaTrustPem: string): Promise<void>;
   /** Kills the node and removes its temp folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -93,7 +101,7 @@ export async function startCassandra(options: CassandraOptions): Promise<Cassand
   try {
     return await startOnce(options);
   } catch (error) {
-    if (!/Address already in use|BindException/.test(String(error))) throw error;
+    if (!/Address already in use|BindException|Port already in use/.test(String(error))) throw error;
     options.log?.('a port was taken while starting; retrying on new ports');
     return startOnce(options);
   }
@@ -159,6 +167,9 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     const args = [
       ...jvmOptions(),
       `-Dcassandra.config=file://${path.join(confDir, 'cassandra.yaml')}`,
+      // JMX on loopback only, without authentication, for nodetool.
+      `-Dcassandra.jmx.local.port=${values['jmxPort']}`,
+      '-Djava.rmi.server.hostname=127.0.0.1',
       `-Dlogback.configurationFile=${path.join(cassandraToolsDir, 'logback.xml')}`,
       '-cp',
       `${confDir}:${libDir}/*`,
@@ -208,7 +219,8 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
   let port: number;
   try {
     mkdirSync(confDir, { mode: 0o700 });
-    const [storagePort, sslStoragePort, nativePort] = (await freeLoopbackPorts(3, host)) as [
+    const [storagePort, sslStoragePort, nativePort, jmxPort] = (await freeLoopbackPorts(4, host)) as [
+      number,
       number,
       number,
       number,
@@ -218,6 +230,7 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
       storagePort: String(storagePort),
       sslStoragePort: String(sslStoragePort),
       nativePort: String(nativePort),
+      jmxPort: String(jmxPort),
     });
     writeYaml(options.authentication ?? 'none');
     // PEMBasedSslContextFactory reads the key and its chain from one file.
@@ -250,7 +263,53 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     log(`Cassandra restarted with ${authentication} authentication in ${(restartMs / 1000).toFixed(1)} s`);
     return restartMs;
   };
-  return { host, port, datacenter, version: cassandraVersion, startupMs, logPath, restart, stop };
+  const reloadClientTrust = async (clientCaTrustPem: string): Promise<void> => {
+    // Written beside and renamed over, so the node never reads half a file.
+    const staged = conf('client-ca-trust.pem.new', `${clientCaTrustPem.trim()}\n`);
+    renameSync(staged, path.join(confDir, 'client-ca-trust.pem'));
+    await nodetool(libDir, workDir, values['jmxPort'] ?? '', ['reloadssl']);
+    log('client-CA truststore reloaded (nodetool reloadssl)');
+  };
+  return {
+    host,
+    port,
+    datacenter,
+    version: cassandraVersion,
+    startupMs,
+    logPath,
+    restart,
+    reloadClientTrust,
+    stop,
+  };
+}
+
+/** Runs nodetool (from the same cassandra-all jar) against the node's loopback JMX port. */
+async function nodetool(libDir: string, workDir: string, jmxPort: string, args: string[]): Promise<void> {
+  const java = process.env['JAVA_HOME'] ? path.join(process.env['JAVA_HOME'], 'bin/java') : 'java';
+  try {
+    await promisify(execFile)(
+      java,
+      [
+        '-Xmx256m',
+        // The server's module exports and opens: the tool loads the same classes.
+        ...jvmOptions().filter((option) => option.startsWith('--add-')),
+        // nodetool keeps its history under ~/.cassandra: in the node's temp folder instead.
+        `-Duser.home=${workDir}`,
+        `-Dlogback.configurationFile=${path.join(cassandraToolsDir, 'logback.xml')}`,
+        '-cp',
+        `${libDir}/*`,
+        'org.apache.cassandra.tools.NodeTool',
+        ...['-h', host, '-p', jmxPort],
+        ...args,
+      ],
+      { timeout: 120_000 },
+    );
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`nodetool ${args.join(' ')} failed: ${String(error)}\n${stdout ?? ''}${stderr ?? ''}`, {
+      cause: error,
+    });
+  }
 }
 
 /** tools/cassandra/jvm.options without comments and blank lines. */

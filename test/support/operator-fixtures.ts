@@ -1,6 +1,7 @@
 /**
- * Objects and waits the operator's integration tests share: a server-CA ConfigMap, cluster refs
- * and bundles created through the real API, fresh reads, and polling until a condition holds.
+ * Objects and waits the operator's integration and end-to-end tests share: a server-CA ConfigMap,
+ * cluster refs and bundles created through the real API, fresh reads, and polling until a
+ * condition holds.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import {
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
+  type KubeConfig,
   type V1Secret,
 } from '@kubernetes/client-node';
 import type { CassandraClusterRef, SecureConnectionBundle } from '../../src/api/v1alpha1/index.js';
@@ -24,21 +26,127 @@ import {
 const group = 'scb-operator.io';
 const version = 'v1alpha1';
 
-export const core = () => kubeConfig().makeApiClient(CoreV1Api);
-const custom = () => kubeConfig().makeApiClient(CustomObjectsApi);
+/**
+ * The objects a test creates and reads through the real API, as the given user. The integration
+ * tests use the run's global control plane (the functions exported below); an end-to-end test
+ * passes the KubeConfig of the control plane it started.
+ */
+export function clusterApi(kubeConfig: KubeConfig) {
+  const core = () => kubeConfig.makeApiClient(CoreV1Api);
+  const custom = () => kubeConfig.makeApiClient(CustomObjectsApi);
+  return {
+    core,
 
-/** A fresh server CA (the Cassandra nodes' issuer, as far as bundles are concerned) in a ConfigMap. */
-export async function createServerCaConfigMap(
-  namespace: string,
-  name = 'cassandra-server-ca',
-): Promise<string> {
-  const ca = await createCertificateAuthority('integration Cassandra server CA');
-  await core().createNamespacedConfigMap({
-    namespace,
-    body: { metadata: { name }, data: { 'ca.crt': ca.certificatePem } },
-  });
-  return ca.certificatePem;
+    /**
+     * A server CA (the Cassandra nodes' issuer, as far as bundles are concerned) in a ConfigMap:
+     * the given certificate, or a fresh CA's. Returns the PEM stored.
+     */
+    async createServerCaConfigMap(
+      namespace: string,
+      name = 'cassandra-server-ca',
+      certificatePem?: string,
+    ): Promise<string> {
+      const pem =
+        certificatePem ??
+        (await createCertificateAuthority('integration Cassandra server CA')).certificatePem;
+      await core().createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name }, data: { 'ca.crt': pem } },
+      });
+      return pem;
+    },
+
+    async createClusterRef(namespace: string, name: string, spec: Record<string, unknown>) {
+      await custom().createNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural: 'cassandraclusterrefs',
+        body: { apiVersion: `${group}/${version}`, kind: 'CassandraClusterRef', metadata: { name }, spec },
+      });
+    },
+
+    async createBundle(
+      namespace: string,
+      name: string,
+      spec: Record<string, unknown>,
+      annotations: Record<string, string> = {},
+    ) {
+      await custom().createNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural: 'secureconnectionbundles',
+        body: {
+          apiVersion: `${group}/${version}`,
+          kind: 'SecureConnectionBundle',
+          metadata: { name, annotations },
+          spec,
+        },
+      });
+    },
+
+    async getBundle(namespace: string, name: string): Promise<SecureConnectionBundle> {
+      return (await custom().getNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural: 'secureconnectionbundles',
+        name,
+      })) as SecureConnectionBundle;
+    },
+
+    async getClusterRef(namespace: string, name: string): Promise<CassandraClusterRef> {
+      return (await custom().getNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural: 'cassandraclusterrefs',
+        name,
+      })) as CassandraClusterRef;
+    },
+
+    /** JSON merge patch of a resource's spec or metadata. */
+    async patchObject(
+      namespace: string,
+      plural: 'secureconnectionbundles' | 'cassandraclusterrefs',
+      name: string,
+      body: Record<string, unknown>,
+    ) {
+      await custom().patchNamespacedCustomObject(
+        { group, version, namespace, plural, name, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
+
+    async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+      try {
+        return await core().readNamespacedSecret({ namespace, name });
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
+    },
+  };
 }
+
+export type ClusterApi = ReturnType<typeof clusterApi>;
+
+// The integration tests' control plane, looked up at each call (its connection file is set by
+// the integration project's global setup).
+const integrationApi = (): ClusterApi => clusterApi(kubeConfig());
+
+export const core = () => integrationApi().core();
+export const createServerCaConfigMap: ClusterApi['createServerCaConfigMap'] = (...args) =>
+  integrationApi().createServerCaConfigMap(...args);
+export const createClusterRef: ClusterApi['createClusterRef'] = (...args) =>
+  integrationApi().createClusterRef(...args);
+export const createBundle: ClusterApi['createBundle'] = (...args) => integrationApi().createBundle(...args);
+export const getBundle: ClusterApi['getBundle'] = (...args) => integrationApi().getBundle(...args);
+export const getClusterRef: ClusterApi['getClusterRef'] = (...args) =>
+  integrationApi().getClusterRef(...args);
+export const patchObject: ClusterApi['patchObject'] = (...args) => integrationApi().patchObject(...args);
+export const getSecret: ClusterApi['getSecret'] = (...args) => integrationApi().getSecret(...args);
 
 export function managedClusterSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -47,78 +155,6 @@ export function managedClusterSpec(overrides: Record<string, unknown> = {}): Rec
     clientCA: { managed: {} },
     ...overrides,
   };
-}
-
-export async function createClusterRef(namespace: string, name: string, spec: Record<string, unknown>) {
-  await custom().createNamespacedCustomObject({
-    group,
-    version,
-    namespace,
-    plural: 'cassandraclusterrefs',
-    body: { apiVersion: `${group}/${version}`, kind: 'CassandraClusterRef', metadata: { name }, spec },
-  });
-}
-
-export async function createBundle(
-  namespace: string,
-  name: string,
-  spec: Record<string, unknown>,
-  annotations: Record<string, string> = {},
-) {
-  await custom().createNamespacedCustomObject({
-    group,
-    version,
-    namespace,
-    plural: 'secureconnectionbundles',
-    body: {
-      apiVersion: `${group}/${version}`,
-      kind: 'SecureConnectionBundle',
-      metadata: { name, annotations },
-      spec,
-    },
-  });
-}
-
-export async function getBundle(namespace: string, name: string): Promise<SecureConnectionBundle> {
-  return (await custom().getNamespacedCustomObject({
-    group,
-    version,
-    namespace,
-    plural: 'secureconnectionbundles',
-    name,
-  })) as SecureConnectionBundle;
-}
-
-export async function getClusterRef(namespace: string, name: string): Promise<CassandraClusterRef> {
-  return (await custom().getNamespacedCustomObject({
-    group,
-    version,
-    namespace,
-    plural: 'cassandraclusterrefs',
-    name,
-  })) as CassandraClusterRef;
-}
-
-/** JSON merge patch of a resource's spec or metadata. */
-export async function patchObject(
-  namespace: string,
-  plural: 'secureconnectionbundles' | 'cassandraclusterrefs',
-  name: string,
-  body: Record<string, unknown>,
-) {
-  await custom().patchNamespacedCustomObject(
-    { group, version, namespace, plural, name, body },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-}
-
-export async function getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-  try {
-    return await core().readNamespacedSecret({ namespace, name });
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return undefined;
-    throw error;
-  }
 }
 
 /** Polls `read` until `done` holds; the error shows the last value read. */
