@@ -24,6 +24,9 @@ export SCB_CASSANDRA_LIB
 step "packaging tools (helm, promtool, Lua)"
 SCB_PACKAGING_BIN="$(bash tools/packaging/build.sh)" || { echo "packaging tools build failed"; exit 1; }
 export SCB_PACKAGING_BIN
+step "object store (versitygw)"
+SCB_OBJECT_STORE_BIN="$(bash tools/object-store/build.sh)" || { echo "versitygw build failed"; exit 1; }
+export SCB_OBJECT_STORE_BIN
 
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
 step "unit tests"; jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
