@@ -48,7 +48,14 @@ subjects:
   for (let attempt = 0; ; attempt += 1) {
     try {
       await kubectl(
-        ['auth', 'can-i', 'get', 'secureconnectionbundles.scb-operator.io/download', `--as=${user}`],
+        [
+          'auth',
+          'can-i',
+          'get',
+          'secureconnectionbundles.scb-operator.io',
+          '--subresource=download',
+          `--as=${user}`,
+        ],
         { namespace },
       );
       return;
