@@ -15,10 +15,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import {
   API_GROUP,
   API_VERSION,
@@ -37,6 +38,35 @@ const checkMs = 100;
 const rssSampleMs = 100;
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
+/**
+ * client-node 1.4 makes a new https.Agent for every request (kubernetes-client/javascript#2893),
+ * so each call pays a TCP connect and a full TLS handshake, on the apiserver's side too. Clients
+ * that create many objects (kubectl, GitOps tools) keep their connection, and the load generator
+ * should not add handshakes to the apiserver's bill: its requests share one keep-alive agent.
+ */
+class KeepAliveKubeConfig extends KubeConfig {
+  private agent: https.Agent | undefined;
+
+  override async applySecurityAuthentication(
+    context: Parameters<KubeConfig['applySecurityAuthentication']>[0],
+  ): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setAgent(this.shared(context.getAgent()));
+  }
+
+  override async applyToFetchOptions(opts: https.RequestOptions) {
+    const init = await super.applyToFetchOptions(opts);
+    return { ...init, agent: this.shared(init.agent) };
+  }
+
+  /** The credentials are fixed for the run, so the first agent's TLS options serve every request. */
+  private shared(agent: unknown): https.Agent {
+    if (!(agent instanceof https.Agent)) throw new Error('the benchmark expects an https control plane');
+    this.agent ??= new https.Agent({ ...agent.options, keepAlive: true });
+    return this.agent;
+  }
+}
+
 exitOnSignals();
 ensureBuilt();
 console.error('[bench] starting the control plane');
@@ -48,9 +78,12 @@ const kubectl = (...args: string[]): string =>
   execFileSync(
     path.join(controlPlane.connection.binDir, 'kubectl'),
     ['--kubeconfig', controlPlane.kubeconfigPath, '-n', namespace, ...args],
-    { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    // The apiserver's /metrics is a few MB.
+    { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 },
   );
-const custom = controlPlane.adminKubeConfig().makeApiClient(CustomObjectsApi);
+const benchKubeConfig = new KeepAliveKubeConfig();
+benchKubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+const custom = benchKubeConfig.makeApiClient(CustomObjectsApi);
 kubectl('create', 'namespace', namespace);
 const operator = startOperator();
 const observed = watchBundles();
@@ -65,6 +98,8 @@ interface PhaseResult {
   operatorPeakRssMiB: number;
   /** Per bundle: create (phase 1) or renewalTime (phase 2) until seen Ready / at version 2. */
   latencySeconds: { p50: number; p95: number; max: number };
+  /** Requests the apiserver finished during the phase, per bundle, by verb and resource. */
+  apiserverRequestsPerBundle: Record<string, number>;
   notes: string[];
 }
 const phases: PhaseResult[] = [];
@@ -198,7 +233,7 @@ function watchBundles() {
   let current: AbortController | undefined;
   const watchPath = `/apis/${API_GROUP}/${API_VERSION_NAME}/namespaces/${namespace}/${SECURE_CONNECTION_BUNDLE.plural}`;
   const open = async (): Promise<void> => {
-    current = await new Watch(controlPlane.adminKubeConfig()).watch(
+    current = await new Watch(benchKubeConfig).watch(
       watchPath,
       {},
       (type, object: SecureConnectionBundle) => {
@@ -258,6 +293,7 @@ function startMeasuring(startedAt = Date.now()) {
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   });
   const before = cpu();
+  const requestsBefore = apiserverRequests();
   let peakRss = rssMiB(operator.pid, 'VmRSS');
   const sampler = setInterval(() => {
     // A dead operator has no /proc entry; observeUntil reports its exit.
@@ -268,6 +304,11 @@ function startMeasuring(startedAt = Date.now()) {
     finish(phase: string, latencies: number[], notes: string[]): PhaseResult {
       clearInterval(sampler);
       const after = cpu();
+      const perBundle: Record<string, number> = {};
+      for (const [key, count] of apiserverRequests()) {
+        const rate = (count - (requestsBefore.get(key) ?? 0)) / latencies.length;
+        if (rate >= 0.05) perBundle[key] = Number(rate.toFixed(2));
+      }
       const sorted = [...latencies].sort((a, b) => a - b);
       const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
       return {
@@ -279,10 +320,25 @@ function startMeasuring(startedAt = Date.now()) {
         benchCpuSeconds: after.bench - before.bench,
         operatorPeakRssMiB: peakRss,
         latencySeconds: { p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? NaN },
+        apiserverRequestsPerBundle: perBundle,
         notes,
       };
     },
   };
+}
+
+/** apiserver_request_total from the apiserver's /metrics, summed by verb and resource. */
+function apiserverRequests(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const match of kubectl('get', '--raw', '/metrics').matchAll(
+    /^apiserver_request_total\{([^}]*)\} (\S+)$/gm,
+  )) {
+    const labels = new Map([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const subresource = labels.get('subresource') ? `/${labels.get('subresource')}` : '';
+    const key = `${labels.get('verb')} ${labels.get('resource')}${subresource}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(match[2]));
+  }
+  return counts;
 }
 
 /** utime + stime of a process, from /proc/<pid>/stat (fields 14 and 15, after the command name). */
@@ -357,6 +413,11 @@ function report(
     console.log(
       `${p.phase}: per-bundle latency p50 ${l.p50.toFixed(1)} s, p95 ${l.p95.toFixed(1)} s, max ${l.max.toFixed(1)} s; ${p.notes.join('; ')}`,
     );
+    const requests = Object.entries(p.apiserverRequestsPerBundle)
+      .sort(([, x], [, y]) => y - x)
+      .map(([key, rate]) => `${key} ${rate}`)
+      .join(', ');
+    console.log(`  apiserver requests per bundle (the benchmark's creates included): ${requests}`);
   }
   console.log(
     `operator RSS: idle ${idleRss.toFixed(1)} MiB before phase 1, VmHWM ${vmHwmMiB.toFixed(1)} MiB at the end`,
