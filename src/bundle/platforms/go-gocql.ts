@@ -6,7 +6,10 @@ const MODULE_VERSION = 'v2.1.2';
 
 // gocql sets tls.Config.ServerName to the dialled address when it is empty, so ServerName is set
 // only for tlsServerName. Without hostname verification Go's own check is switched off and the
-// chain is still verified against ca.crt in VerifyPeerCertificate.
+// chain is still verified against ca.crt in VerifyPeerCertificate. Without a password the
+// certificate is the credential, but a node running MutualTlsAuthenticator still asks the client
+// to authenticate, and gocql refuses to connect with no Authenticator: it answers with an empty,
+// non-nil token (gocql writes a nil one as a null value, which the node rejects).
 const EXAMPLE = `// Connects with the bundle's client certificate and prints the server's release_version.
 package main
 
@@ -59,6 +62,8 @@ func main() {
 	cluster.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.DCAwareRoundRobinPolicy(cfg.LocalDC))
 	if cfg.Username != nil {
 		cluster.Authenticator = gocql.PasswordAuthenticator{Username: *cfg.Username, Password: cfg.Password}
+	} else {
+		cluster.Authenticator = certificateAuthenticator{}
 	}
 	session, err := cluster.CreateSession()
 	if err != nil {
@@ -72,6 +77,16 @@ func main() {
 	}
 	fmt.Println(version)
 }
+
+// certificateAuthenticator answers a node's request to authenticate with an empty token: the
+// client certificate is the credential (Cassandra's MutualTlsAuthenticator).
+type certificateAuthenticator struct{}
+
+func (certificateAuthenticator) Challenge([]byte) ([]byte, gocql.Authenticator, error) {
+	return []byte{}, nil, nil
+}
+
+func (certificateAuthenticator) Success([]byte) error { return nil }
 
 func clientTLS(dir string, cfg bundleConfig) (*tls.Config, error) {
 	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
@@ -142,7 +157,9 @@ export const platform: Platform = {
         `connects with \`${ctx.files.caCert}\`, \`${ctx.files.cert}\` and \`${ctx.files.key}\` through ` +
         '`SslOptions{Config: &tls.Config{...}}`, a token-aware `DCAwareRoundRobinPolicy` and `ClusterConfig.Port`. ' +
         'The server certificate is always verified against `ca.crt`; its name only when `hostnameVerification` is ' +
-        'true (against `tlsServerName` when set). It prints `release_version`:',
+        'true (against `tlsServerName` when set). Without a password in the bundle it answers a node running ' +
+        "Cassandra 5's `MutualTlsAuthenticator` with an empty token (`certificateAuthenticator`): the certificate is " +
+        'the credential. It prints `release_version`:',
       codeBlock('sh', ['cd platforms/go-gocql && go mod tidy && SCB_BUNDLE_DIR=../.. go run .']),
     );
   },

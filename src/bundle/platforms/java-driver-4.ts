@@ -3,6 +3,10 @@ import type { Platform, PlatformContext, PlatformFile } from './platform.js';
 import { codeBlock, readmeSection, serverNameNote } from './platform-readme.js';
 
 const DRIVER = 'org.apache.cassandra:java-driver-core:4.19.4';
+// The driver looks a class name without a package up only among its own packages.
+const AUTH_PROVIDER_PACKAGE = 'scb.example';
+const CERTIFICATE_AUTH_PROVIDER = 'CertificateAuthProvider';
+const AUTH_PROVIDER_PATH = `${AUTH_PROVIDER_PACKAGE.replaceAll('.', '/')}/${CERTIFICATE_AUTH_PROVIDER}.java`;
 
 function applicationConf(ctx: PlatformContext): string {
   const tree = javaDriverTree(ctx, {
@@ -10,6 +14,7 @@ function applicationConf(ctx: PlatformContext): string {
     connection: true,
     credentials: true,
     keystoreReloadInterval: '5 minutes',
+    certificateAuthProvider: `${AUTH_PROVIDER_PACKAGE}.${CERTIFICATE_AUTH_PROVIDER}`,
   });
   return [...bundleDirPreamble, '', ...tree, ''].join('\n');
 }
@@ -30,6 +35,51 @@ public class ScbExample {
           session.execute("SELECT release_version FROM system.local").one().getString("release_version"));
     }
   }
+}
+`;
+
+// The driver builds the configured provider by reflection, through a constructor that takes the
+// DriverContext. An empty token, not a null one: the node reads a null token as a protocol error.
+const AUTH_PROVIDER = `package ${AUTH_PROVIDER_PACKAGE};
+
+import com.datastax.oss.driver.api.core.auth.AuthProvider;
+import com.datastax.oss.driver.api.core.auth.Authenticator;
+import com.datastax.oss.driver.api.core.auth.SyncAuthenticator;
+import com.datastax.oss.driver.api.core.context.DriverContext;
+import com.datastax.oss.driver.api.core.metadata.EndPoint;
+import java.nio.ByteBuffer;
+
+/**
+ * Passwordless mutual TLS: the client certificate is the credential. A node running
+ * MutualTlsAuthenticator still asks each connection to authenticate; this answers with an empty
+ * token and the node logs the client in as the role mapped to the certificate's identity.
+ */
+public class ${CERTIFICATE_AUTH_PROVIDER} implements AuthProvider {
+  public ${CERTIFICATE_AUTH_PROVIDER}(DriverContext context) {}
+
+  @Override
+  public Authenticator newAuthenticator(EndPoint endPoint, String serverAuthenticator) {
+    return new SyncAuthenticator() {
+      @Override
+      public ByteBuffer initialResponseSync() {
+        return ByteBuffer.allocate(0);
+      }
+
+      @Override
+      public ByteBuffer evaluateChallengeSync(ByteBuffer challenge) {
+        return ByteBuffer.allocate(0);
+      }
+
+      @Override
+      public void onAuthenticationSuccessSync(ByteBuffer token) {}
+    };
+  }
+
+  @Override
+  public void onMissingChallenge(EndPoint endPoint) {}
+
+  @Override
+  public void close() {}
 }
 `;
 
@@ -81,6 +131,7 @@ export const platform: Platform = {
     return [
       { path: 'application.conf', content: applicationConf(ctx) },
       { path: 'ScbExample.java', content: EXAMPLE },
+      ...(ctx.credentials ? [] : [{ path: AUTH_PROVIDER_PATH, content: AUTH_PROVIDER }]),
       { path: 'pom.xml', content: POM },
     ];
   },
@@ -94,6 +145,11 @@ export const platform: Platform = {
         'when running elsewhere. Load it with `DriverConfigLoader.fromFile(...)`, or put it on the classpath as ' +
         '`application.conf`. `ScbExample.java` connects with it and prints `release_version`:',
       codeBlock('sh', ['cd platforms/java-driver-4 && SCB_BUNDLE_DIR=../.. mvn -q compile exec:java']),
+      !ctx.credentials &&
+        `The bundle holds no password: the certificate is the credential. \`application.conf\` names ` +
+          `\`${AUTH_PROVIDER_PACKAGE}.${CERTIFICATE_AUTH_PROVIDER}\` (\`${AUTH_PROVIDER_PATH}\`, beside it) as the auth provider; it ` +
+          "answers a node running Cassandra 5's `MutualTlsAuthenticator` with an empty token. Copy that class " +
+          'into your application along with the configuration.',
       serverNameNote('The Java driver', ctx.cluster.tlsServerName, ctx.cluster.hostnameVerification),
     );
   },

@@ -3,9 +3,10 @@ import type { PlatformContext } from './platform.js';
 
 /**
  * The `datastax-java-driver { ... }` tree of a Java driver 4.x configuration: contact points, local
- * datacenter, TLS through `DefaultSslEngineFactory` (identity.jks + trustStore.jks) and, only when
- * the bundle carries credentials, `PlainTextAuthProvider`. The Java driver, DSBulk and Quarkus all
- * read this same tree; option names are those of the driver's reference.conf.
+ * datacenter, TLS through `DefaultSslEngineFactory` (identity.jks + trustStore.jks) and
+ * `PlainTextAuthProvider` when the bundle carries credentials (or, without them, the given
+ * certificate-only provider). The Java driver, DSBulk and Quarkus all read this same tree; option
+ * names are those of the driver's reference.conf.
  */
 export interface JavaDriverTreeOptions {
   /** How a bundle file's path is written (a HOCON value), e.g. relative or under a substitution. */
@@ -16,6 +17,13 @@ export interface JavaDriverTreeOptions {
   credentials: boolean;
   /** Re-read identity.jks periodically, so a long-running client picks up a renewed certificate. */
   keystoreReloadInterval?: string;
+  /**
+   * An AuthProvider class shipped beside the configuration that answers with an empty token, set
+   * when the bundle has no credentials. A node running MutualTlsAuthenticator (passwordless
+   * mutual TLS) still asks every client to authenticate, and the driver refuses to connect when
+   * no provider is configured; the client certificate is the credential.
+   */
+  certificateAuthProvider?: string;
 }
 
 export function javaDriverTree(ctx: PlatformContext, options: JavaDriverTreeOptions): string[] {
@@ -55,6 +63,8 @@ export function javaDriverTree(ctx: PlatformContext, options: JavaDriverTreeOpti
       `    password = ${hoconString(ctx.credentials.password)}`,
       '  }',
     );
+  } else if (options.certificateAuthProvider !== undefined && !ctx.credentials) {
+    lines.push(`  advanced.auth-provider.class = ${hoconString(options.certificateAuthProvider)}`);
   }
   lines.push('}');
   return lines;

@@ -41,11 +41,32 @@ describe('Java driver application.conf', () => {
     expect(conf.get('datastax-java-driver.advanced.auth-provider.password')).toBe(CREDENTIALS.password);
   });
 
-  it('turns hostname validation off only when the cluster does, and writes no auth provider without credentials', () => {
+  it('turns hostname validation off only when the cluster does', () => {
     const conf = parseHocon(file('java-driver-4', 'application.conf', plain));
     expect(conf.get(`${SSL}.hostname-validation`)).toBe(false);
     expect(conf.has('datastax-java-driver.basic.session-keyspace')).toBe(false);
-    expect([...conf.keys()].some((key) => key.includes('auth-provider'))).toBe(false);
+  });
+
+  it('without credentials, names the certificate-only auth provider the bundle ships beside it', () => {
+    const conf = parseHocon(file('java-driver-4', 'application.conf', plain));
+    const authKeys = [...conf.keys()].filter((key) => key.includes('auth-provider'));
+    expect(authKeys).toEqual(['datastax-java-driver.advanced.auth-provider.class']);
+    expect(conf.get('datastax-java-driver.advanced.auth-provider.class')).toBe(
+      'scb.example.CertificateAuthProvider',
+    );
+    // A public class of that name, built the way the driver builds providers (from the context).
+    const source = file('java-driver-4', 'scb/example/CertificateAuthProvider.java', plain);
+    expect(source).toMatch(/^package scb\.example;$/m);
+    expect(source).toMatch(/public class CertificateAuthProvider implements AuthProvider/);
+    expect(source).toMatch(/public CertificateAuthProvider\(DriverContext context\)/);
+    expect(source).toMatch(/initialResponseSync\(\) \{\s+return ByteBuffer\.allocate\(0\);/);
+  });
+
+  it('with credentials, ships no certificate-only provider', () => {
+    const paths = platformById('java-driver-4')
+      .files(ctx)
+      .map((f) => f.path);
+    expect(paths.filter((path) => path.endsWith('AuthProvider.java'))).toEqual([]);
   });
 
   it('puts an IPv6 contact point in brackets', () => {
@@ -57,6 +78,53 @@ describe('Java driver application.conf', () => {
     ).toEqual(['[fd00::5]:19142']);
   });
 });
+
+describe('cqlsh profiles', () => {
+  it('without credentials, a profile that adds SASL EXTERNAL to the root cqlshrc, and the script uses it', () => {
+    expect(file('cqlsh', 'release-version.sh', plain)).toContain(
+      "exec cqlsh --cqlshrc ./platforms/cqlsh/cqlshrc --ssl -e 'SELECT release_version",
+    );
+    const profile = file('cqlsh', 'cqlshrc', plain);
+    const sections = parseIni(profile);
+    expect(sections.get('auth_provider')).toEqual(
+      new Map([
+        ['module', 'cassandra.auth'],
+        ['classname', 'SaslAuthProvider'],
+        ['service', 'cassandra'],
+        ['mechanism', 'EXTERNAL'],
+      ]),
+    );
+    expect(sections.get('connection')?.get('ssl')).toBe('true');
+    expect(sections.get('ssl')?.get('usercert')).toBe('./cert');
+  });
+
+  it('with credentials, the script uses the root cqlshrc and no second profile exists', () => {
+    expect(file('cqlsh', 'release-version.sh', ctx)).toContain('exec cqlsh --cqlshrc ./cqlshrc --ssl');
+    expect(
+      platformById('cqlsh')
+        .files(ctx)
+        .map((f) => f.path),
+    ).toEqual(['release-version.sh']);
+  });
+});
+
+/** The sections of an INI file as cqlsh reads it: Python's own configparser. */
+function parseIni(text: string): Map<string, Map<string, string>> {
+  const read = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import configparser, json, sys\n' +
+        'c = configparser.ConfigParser()\n' +
+        'c.read_string(sys.stdin.read())\n' +
+        'print(json.dumps({s: dict(c.items(s)) for s in c.sections()}))',
+    ],
+    { input: text, encoding: 'utf8' },
+  );
+  if (read.status !== 0) throw new Error(`configparser refused the profile:\n${read.stderr}`);
+  const sections = JSON.parse(read.stdout) as Record<string, Record<string, string>>;
+  return new Map(Object.entries(sections).map(([name, keys]) => [name, new Map(Object.entries(keys))]));
+}
 
 describe('DSBulk and Quarkus reuse the driver tree', () => {
   it('DSBulk paths are relative to the bundle root its script runs from', () => {
