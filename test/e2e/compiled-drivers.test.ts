@@ -15,10 +15,13 @@ import path from 'node:path';
 import { startCassandra, type Cassandra } from '../support/cassandra.js';
 import { goEnv, mavenArgs } from '../support/drivers-install.js';
 import {
+  ansiEscape,
   createBundleWorkspace,
   createClientCa,
+  lastLine,
   runClient,
   runStep,
+  unexpectedJavaStderr,
   type BundleWorkspace,
   type ClientRun,
 } from '../support/drivers.js';
@@ -58,30 +61,6 @@ function report(client: string, build: ClientRun, run: ClientRun): void {
   console.log(
     `[client] ${client}: build ${build.seconds.toFixed(1)} s, run exit ${run.status} in ${run.seconds.toFixed(1)} s`,
   );
-}
-
-// Maven resets the terminal colour around a program's output, even with -Dstyle.color=never.
-const ansiEscape = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-
-/**
- * What a Java client printed to stderr beyond SLF4J's notice that the example has no logging
- * backend on its classpath (the driver logs through the SLF4J API; the user picks the backend).
- */
-function unexpectedJavaStderr(stderr: string): string {
-  return stderr
-    .replaceAll(ansiEscape, '')
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.startsWith('SLF4J: '))
-    .join('\n');
-}
-
-/** The last non-empty line a client printed: build tools may print before the program does. */
-function lastLine(output: string): string | undefined {
-  return output
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .at(-1);
 }
 
 describe('compiled drivers with only the bundle', () => {

@@ -5,6 +5,10 @@
  * with password authentication, a superuser maps bundle A's SPIFFE ID to a role and grants it one
  * table, and the node restarts with MutualTlsAuthenticator on the same data (the procedure
  * Cassandra's documentation gives). Bundle B comes from the same trusted CA with another identity.
+ *
+ * The node asks every client to authenticate even then; each client the bundle configures must
+ * answer with an empty token on its own: Node.js, Python, cqlsh (its platform profile), the Java
+ * driver (the bundle's application.conf and auth provider class) and gocql.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,16 +16,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startCassandra, type Cassandra } from '../support/cassandra.js';
 import { cqlshBinDir, nodeDriverModules, pythonDriverInterpreter } from '../support/cassandra-install.js';
 import { repositoryRoot } from '../support/control-plane-binaries.js';
+import { goEnv, mavenArgs } from '../support/drivers-install.js';
 import {
+  ansiEscape,
   createBundleWorkspace,
   createClientCa,
+  lastLine,
   runClient,
+  unexpectedJavaStderr,
   type BundleWorkspace,
   type ClientRun,
 } from '../support/drivers.js';
 
 const setupTimeoutMs = 300_000;
 const clientTimeoutMs = 60_000;
+// A cold Maven or Go build downloads the driver and its dependencies first.
+const buildTimeoutMs = 540_000;
 const trustDomain = 'e2e.test';
 const intruderSpiffeId = `spiffe://${trustDomain}/ns/other/scb/intruder`;
 const readTableScript = path.join(repositoryRoot, 'test/e2e/clients/read_table.py');
@@ -111,6 +121,39 @@ function pythonExample(dir: string): ClientRun {
   });
 }
 
+function cqlshScript(dir: string): ClientRun {
+  return runClient('sh', [path.join(dir, 'platforms/cqlsh/release-version.sh')], {
+    env: { SCB_BUNDLE_DIR: dir, PATH: `${cqlshBinDir()}:${process.env['PATH'] ?? ''}` },
+    timeoutMs: clientTimeoutMs,
+  });
+}
+
+/** The README's command: `cd platforms/go-gocql && go mod tidy && SCB_BUNDLE_DIR=../.. go run .` */
+function gocqlExample(dir: string): ClientRun {
+  const cwd = path.join(dir, 'platforms/go-gocql');
+  const env = goEnv();
+  const tidy = runClient('go', ['mod', 'tidy'], { cwd, env, timeoutMs: buildTimeoutMs });
+  if (tidy.status !== 0) throw new Error(`go mod tidy failed:\n${tidy.stderr}`);
+  return runClient('go', ['run', '.'], {
+    cwd,
+    env: { ...env, SCB_BUNDLE_DIR: '../..' },
+    timeoutMs: buildTimeoutMs,
+  });
+}
+
+/** The README's command: `cd platforms/java-driver-4 && SCB_BUNDLE_DIR=../.. mvn -q compile exec:java` */
+function javaExample(dir: string): ClientRun {
+  return runClient('mvn', [...mavenArgs(), '-q', 'compile', 'exec:java'], {
+    cwd: path.join(dir, 'platforms/java-driver-4'),
+    env: { SCB_BUNDLE_DIR: '../..' },
+    timeoutMs: buildTimeoutMs,
+  });
+}
+
+function report(client: string, run: ClientRun): void {
+  console.log(`[client] passwordless ${client}: exit ${run.status} in ${run.seconds.toFixed(1)} s`);
+}
+
 function readTable(dir: string, query: string): ClientRun {
   return runClient(python, [readTableScript, query], {
     env: { SCB_BUNDLE_DIR: dir },
@@ -134,6 +177,46 @@ describe('passwordless mutual TLS (MutualTlsAuthenticator, SPIFFE identities)', 
       }
     },
     clientTimeoutMs,
+  );
+
+  it(
+    "bundle A's cqlsh script, with the bundle's passwordless cqlsh profile, prints release_version",
+    () => {
+      const run = cqlshScript(bundleA);
+      report('cqlsh', run);
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      // cqlsh prints a table: the column name, a rule, the value, the row count.
+      expect(run.stdout.split('\n').map((line) => line.trim())).toContain(cassandra?.version);
+    },
+    clientTimeoutMs,
+  );
+
+  it(
+    "bundle A's gocql example answers the node with an empty token and prints release_version",
+    () => {
+      const run = gocqlExample(bundleA);
+      report('gocql', run);
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(run.stdout.trim()).toBe(cassandra?.version);
+    },
+    buildTimeoutMs * 2,
+  );
+
+  it(
+    "bundle A's Java driver example logs in through the bundle's application.conf and CertificateAuthProvider",
+    () => {
+      const run = javaExample(bundleA);
+      report('Java driver', run);
+      // Maven prints a failed program's exception on stdout.
+      const failure = run.status === 0 ? '' : run.stdout.replaceAll(ansiEscape, '').slice(-3000);
+      expect({ status: run.status, stderr: unexpectedJavaStderr(run.stderr), failure }).toEqual({
+        status: 0,
+        stderr: '',
+        failure: '',
+      });
+      expect(lastLine(run.stdout.replaceAll(ansiEscape, ''))).toBe(cassandra?.version);
+    },
+    buildTimeoutMs,
   );
 
   it(
@@ -166,7 +249,13 @@ describe('passwordless mutual TLS (MutualTlsAuthenticator, SPIFFE identities)', 
       expect(read.status).not.toBe(0);
       expect(read.stdout).toBe('');
       expect(read.stderr).toMatch(refusal);
+      // The same empty answer does not let cqlsh or gocql in with B's certificate either.
+      for (const run of [cqlshScript(bundleB), gocqlExample(bundleB)]) {
+        expect(run.status).not.toBe(0);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toMatch(/Certificate identity .*not authorized/);
+      }
     },
-    clientTimeoutMs,
+    buildTimeoutMs,
   );
 });

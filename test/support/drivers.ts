@@ -53,6 +53,30 @@ export function runStep(command: string, args: string[], options: ClientRunOptio
   return result;
 }
 
+// Maven resets the terminal colour around a program's output, even with -Dstyle.color=never.
+export const ansiEscape = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/**
+ * What a Java client printed to stderr beyond SLF4J's notice that the example has no logging
+ * backend on its classpath (the driver logs through the SLF4J API; the user picks the backend).
+ */
+export function unexpectedJavaStderr(stderr: string): string {
+  return stderr
+    .replaceAll(ansiEscape, '')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('SLF4J: '))
+    .join('\n');
+}
+
+/** The last non-empty line a client printed: build tools may print before the program does. */
+export function lastLine(output: string): string | undefined {
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .at(-1);
+}
+
 export type ClientCa = Awaited<ReturnType<typeof createManagedCaHierarchy>>;
 
 const day = 24 * 3600;
