@@ -47,6 +47,7 @@ const MAX_CACHED_REVIEWS = 10_000;
 export class CallerAuthorization {
   private readonly identities: ReviewCache<Identity>;
   private readonly decisions: ReviewCache<{ allowed: boolean; reason: string }>;
+  private readonly identifying = new Map<string, Promise<Identity>>();
 
   constructor(
     private readonly reviewer: AccessReviewer,
@@ -87,6 +88,16 @@ export class CallerAuthorization {
     const key = digest(token);
     const cached = this.identities.get(key);
     if (cached) return cached;
+    // Concurrent first requests with one token share one TokenReview instead of each sending one.
+    let review = this.identifying.get(key);
+    if (!review) {
+      review = this.reviewToken(token, key).finally(() => this.identifying.delete(key));
+      this.identifying.set(key, review);
+    }
+    return review;
+  }
+
+  private async reviewToken(token: string, key: string): Promise<Identity> {
     const status = await this.reviewer.reviewToken(token);
     const user = status.user;
     const identity: Identity =

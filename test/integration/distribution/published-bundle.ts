@@ -34,7 +34,7 @@ const core = () => kubeConfig().makeApiClient(CoreV1Api);
 export async function createPublishedBundle(
   namespace: string,
   name: string,
-  options: { versions: number; spec?: Record<string, unknown> },
+  options: { versions: number; spec?: Record<string, unknown>; certBytes?: number },
 ): Promise<PublishedBundle> {
   const created = (await custom().createNamespacedCustomObject({
     group: API_GROUP,
@@ -59,7 +59,7 @@ export async function createPublishedBundle(
           path: 'config.json',
           content: Buffer.from(JSON.stringify({ version, nonce: randomBytes(8).toString('hex') })),
         },
-        { path: 'cert', content: randomBytes(700) },
+        { path: 'cert', content: randomBytes(options.certBytes ?? 700) },
       ],
       new Date(now),
     );

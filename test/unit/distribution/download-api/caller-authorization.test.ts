@@ -127,3 +127,10 @@ test('an apiserver failure propagates and is not cached', async () => {
   failing = false;
   expect(await callers.authorize('token-a', orders)).toEqual({ outcome: 'allowed', username: 'alice' });
 });
+
+test('concurrent first requests with one token share a single TokenReview', async () => {
+  const { reviewer, callers } = setup();
+  const decisions = await Promise.all([1, 2, 3, 4].map(() => callers.authorize('token-a', orders)));
+  expect(decisions.every((decision) => decision.outcome === 'allowed')).toBe(true);
+  expect(reviewer.tokenReviews).toBe(1);
+});
