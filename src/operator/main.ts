@@ -2,8 +2,8 @@
 // The operator process: reads its configuration, connects to the API server and runs until
 // SIGTERM/SIGINT, when it finishes in-flight work and releases its Lease before exiting.
 import os from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidInputError } from '../errors.js';
+import { KeepAliveKubeConfig } from '../kube/keep-alive-kube-config.js';
 import { createLogger } from '../observability/logger.js';
 import { systemClock } from '../time/clock.js';
 import { systemTimers } from '../time/timers.js';
@@ -16,7 +16,7 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 async function main(): Promise<void> {
   const config = readOperatorConfig(process.argv.slice(2), process.env, os.hostname());
   const logger = createLogger({ level: config.logLevel, base: { component: 'scb-operator' } });
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new KeepAliveKubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
 

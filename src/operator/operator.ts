@@ -17,7 +17,7 @@ import { readGeneratorInfo } from '../bundle/generator.js';
 import { PLATFORMS } from '../bundle/platforms/index.js';
 import { observeSecret, type ObservedSecret } from '../controllers/bundle/bundle-secrets.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
-import { SigningCaCache } from '../controllers/bundle/signing-ca-cache.js';
+import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
 import { controllerOf, OWNED_SELECTOR } from '../controllers/ownership.js';
@@ -169,7 +169,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     kube,
     clusterRefs,
     secrets,
-    signingCAs: new SigningCaCache(clock),
+    clusterMaterial: new ClusterMaterialCache(kube, clock),
     signingKey,
     generator: readGeneratorInfo(),
     platforms: PLATFORMS,

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { V1Secret } from '@kubernetes/client-node';
 import {
   SECURE_CONNECTION_BUNDLE,
   bundleCommonName,
@@ -26,12 +27,9 @@ import { parseObjectKey } from '../../kube/object-key.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
 import { reconcileLogger, type Logger } from '../../observability/logger.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
-import { readCertificatesDer } from '../../pki/certificate-authority.js';
-import { sha256Hex } from '../../pki/fingerprint.js';
 import type { Clock } from '../../time/clock.js';
 import { parseDuration } from '../../time/duration.js';
 import { evaluateAccess } from '../cluster-ref/access-policy.js';
-import { readClientCa, readServerCaPem } from '../cluster-ref/ca-sources.js';
 import type { EventRecorder } from '../events.js';
 import { patchChangesStatus } from '../kstatus/status-patch.js';
 import { isControlledBy, roleOf } from '../ownership.js';
@@ -59,7 +57,7 @@ import { bundleInputsHash, secretValuesDigest, type InputsHash } from './inputs-
 import { decideIssuance, ROTATE_ANNOTATION, type IssuanceDecision } from './issuance-policy.js';
 import { bundleRenewal } from './renewal.js';
 import { nextRequeue } from './requeue.js';
-import type { SigningCa, SigningCaCache } from './signing-ca-cache.js';
+import type { ClusterMaterialCache, SigningCa } from './cluster-material-cache.js';
 import { nextVersionHistory } from './version-history.js';
 
 /** Read access to an informer's cache. */
@@ -73,7 +71,7 @@ export interface BundleReconcilerDeps {
   clusterRefs: ObjectCache<CassandraClusterRef>;
   /** Only Secrets we own, as observeSecret keeps them (no data). */
   secrets: ObjectCache<ObservedSecret>;
-  signingCAs: SigningCaCache;
+  clusterMaterial: ClusterMaterialCache;
   signingKey: ManifestSigningKey;
   generator: GeneratorInfo;
   platforms: readonly Platform[];
@@ -139,13 +137,9 @@ export class BundleReconciler {
   }
 
   private async gather(bundle: SecureConnectionBundle): Promise<Gathered> {
-    const { kube } = this.deps;
     const namespace = bundle.metadata.namespace ?? '';
     const cluster = await this.usableCluster(bundle);
-    const clientCa = await readClientCa(kube, cluster);
-    const signingCa = await this.deps.signingCAs.load(cluster.metadata.namespace ?? '', clientCa);
-    const serverCaPem = await readServerCaPem(kube, cluster);
-    const serverCAFingerprints = readCertificatesDer(serverCaPem, 'server CA').map((der) => sha256Hex(der));
+    const { signingCa, serverCaPem, serverCAFingerprints } = await this.deps.clusterMaterial.load(cluster);
     const passwords = await this.keystorePasswords(bundle);
     const credentials = await this.credentials(bundle);
     const uid = bundle.metadata.uid ?? '';
@@ -298,7 +292,7 @@ export class BundleReconciler {
       },
       now,
     );
-    const retryAt = this.pendingRetry(bundle);
+    const retryAt = this.issueRetryAt(bundle);
     if (decision.action === 'Issue' && retryAt && retryAt > now) {
       log.debug('issuance waits for its retry time', { retryAt: retryAt.toISOString() });
       return { requeueAfterMs: retryAt.getTime() - now.getTime() };
@@ -326,6 +320,19 @@ export class BundleReconciler {
     const notAfter = usable?.notAfter ?? timeOrEpoch(bundle.status?.notAfter, 'status.notAfter');
     const renewalTime = bundleRenewal({ notBefore, notAfter }, bundle.spec).renewalTime;
     return { entry, record: usable, secret, renewalTime, notBefore, notAfter };
+  }
+
+  /**
+   * When issuing may be tried again after a transient failure while issuing (the API server or
+   * network failed mid-way). Failures found while gathering — a missing or unready reference, a
+   * refused namespace, an invalid spec — do not hold issuing back: this pass got past them, so
+   * their cause is gone (a cluster ref that just turned Ready issues at once, not after backoff).
+   */
+  private issueRetryAt(bundle: SecureConnectionBundle): Date | undefined {
+    const status = bundle.status;
+    const stalled = status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+    if (stalled || /(NotFound|NotReady)$/.test(status?.lastFailureReason ?? '')) return undefined;
+    return this.pendingRetry(bundle);
   }
 
   /** When a failed issuance may be tried again; undefined when the last pass did not fail. */
@@ -377,7 +384,7 @@ export class BundleReconciler {
     const zip = { fileName: built.fileName, content: built.zip };
     // The create claims the number: a 409 here means another pass got there first.
     await kube.createSecret(namespace, versionSecret(bundle, record, zip));
-    await kube.applySecret(namespace, publishedSecret(bundle, record, zip, built.files));
+    await this.publish(bundle, gathered, publishedSecret(bundle, record, zip, built.files));
 
     const secretName = versionSecretName(bundle, record.version);
     const history = nextVersionHistory({
@@ -488,8 +495,9 @@ export class BundleReconciler {
       path: entry.path,
       content: entry.content,
     }));
-    await this.deps.kube.applySecret(
-      namespace,
+    await this.publish(
+      bundle,
+      gathered,
       publishedSecret(
         bundle,
         record,
@@ -505,6 +513,24 @@ export class BundleReconciler {
     );
     log.warn('republished bundle version', { version: decision.version, reason: decision.trigger.reason });
     return this.settle(bundle, gathered, current, now);
+  }
+
+  /**
+   * Creates or replaces the published Secret. A plain replace with the cached resourceVersion,
+   * not a server-side apply: the apiserver decodes a 60 KB apply body as YAML, which was a
+   * quarter of its CPU at 1,000 bundles. A stale resourceVersion fails with 409 and is retried.
+   */
+  private async publish(bundle: SecureConnectionBundle, gathered: Gathered, secret: V1Secret): Promise<void> {
+    const namespace = bundle.metadata.namespace ?? '';
+    const resourceVersion = gathered.published?.metadata?.resourceVersion;
+    if (resourceVersion === undefined) {
+      await this.deps.kube.createSecret(namespace, secret);
+      return;
+    }
+    await this.deps.kube.replaceSecret(namespace, {
+      ...secret,
+      metadata: { ...secret.metadata, resourceVersion },
+    });
   }
 
   /** Nothing to issue: keep status, history and the cluster in line with what is published. */
