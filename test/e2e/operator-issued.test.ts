@@ -79,6 +79,11 @@ beforeAll(async () => {
     namespace,
   });
   await api.createServerCaConfigMap(namespace, 'e2e-server-ca', serverCa.certificatePem);
+  await operator.waitForLog(
+    (line) => line.message === 'leading: reconciling',
+    'the operator to lead',
+    120_000,
+  );
   cassandra = await startingCassandra;
 
   await api.createClusterRef(namespace, clusterName, {
@@ -90,7 +95,14 @@ beforeAll(async () => {
     serverCA: { configMapRef: { name: 'e2e-server-ca' } },
     clientCA: { managed: {} },
   });
-  await waitFor(() => api.getClusterRef(namespace, clusterName), isReady, `cluster ref ${clusterName} Ready`);
+  await waitFor(
+    () => api.getClusterRef(namespace, clusterName),
+    isReady,
+    `cluster ref ${clusterName} Ready`,
+    120_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n--- operator log tail ---\n${operatorLogTail()}`, { cause: error });
+  });
   await cassandra.reloadClientTrust(await publishedTrustBundle());
   console.log(`[setup] control plane, operator and Cassandra ready in ${secondsSince(startedAt)} s`);
 }, setupTimeoutMs);
@@ -101,6 +113,11 @@ afterAll(async () => {
   await Promise.all([cassandra?.stop(), controlPlane?.stop()]);
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 }, 60_000);
+
+function operatorLogTail(): string {
+  const lines = (operator?.logs ?? []).slice(-20).map((line) => JSON.stringify(line));
+  return `${lines.join('\n')}\n${operator?.stderr().slice(-2000) ?? ''}`;
+}
 
 function secondsSince(startedAt: number): string {
   return ((Date.now() - startedAt) / 1000).toFixed(1);
