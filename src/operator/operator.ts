@@ -18,6 +18,8 @@ import { PLATFORMS } from '../bundle/platforms/index.js';
 import { observeSecret, type ObservedSecret } from '../controllers/bundle/bundle-secrets.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
+import { WebhookNotifier } from '../distribution/notifications/index.js';
+import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
 import { controllerOf, OWNED_SELECTOR } from '../controllers/ownership.js';
@@ -165,6 +167,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   ];
   const informers = watched.map(([, informer]) => informer);
 
+  const notifier = new WebhookNotifier({ kube, timers, logger });
   const bundleReconciler = new BundleReconciler({
     kube,
     clusterRefs,
@@ -178,6 +181,8 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     metrics,
     events,
     logger,
+    notifier,
+    rolloutLimiter: new RolloutRateLimiter(clock),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,
@@ -209,6 +214,15 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger.info('leading: reconciling');
     clusterQueue.start();
     bundleQueue.start();
+    // Webhooks of versions published before a restart or a hand-over, not yet delivered, once
+    // the bundle cache is complete.
+    whenSynced(bundles, timers)
+      .then(() => notifier.notifyPending(bundles.list()))
+      .catch((error: unknown) => {
+        logger.warn('could not resume webhook deliveries', {
+          error: String((error as Error)?.message ?? error),
+        });
+      });
   };
   let stopping = false;
   const elector = config.leaderElect
@@ -256,6 +270,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       stopping = true;
       logger.info('shutting down: finishing in-flight work');
       await Promise.all([bundleQueue.shutdown({ drain: true }), clusterQueue.shutdown({ drain: true })]);
+      notifier.close();
       if (elector) await elector.stop({ release: true });
       await Promise.all(informers.map((informer) => informer.stop()));
       await server.close();
@@ -290,4 +305,12 @@ function clusterSignature(cluster: CassandraClusterRef): string {
     cluster.status?.serverCA?.sha256Fingerprint,
     ready?.status,
   ]);
+}
+
+/** Resolves once the informer has listed everything (checked every 200 ms). */
+function whenSynced(informer: { health(): { synced: boolean } }, timers: Timers): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (informer.health().synced ? resolve() : timers.setTimeout(check, 200));
+    check();
+  });
 }

@@ -59,6 +59,8 @@ import { bundleRenewal } from './renewal.js';
 import { nextRequeue } from './requeue.js';
 import type { ClusterMaterialCache, SigningCa } from './cluster-material-cache.js';
 import { nextVersionHistory } from './version-history.js';
+import type { WebhookNotifier } from '../../distribution/notifications/index.js';
+import { rolloutConsumers, type RolloutRateLimiter } from '../../distribution/rollouts/index.js';
 
 /** Read access to an informer's cache. */
 export interface ObjectCache<T> {
@@ -80,6 +82,10 @@ export interface BundleReconcilerDeps {
   metrics: OperatorMetrics;
   events: EventRecorder;
   logger: Logger;
+  /** Posts each new version to the bundle's webhooks, in the background. */
+  notifier: Pick<WebhookNotifier, 'enqueue'>;
+  /** Spaces out restarts of spec.consumers (shared by all bundles). */
+  rolloutLimiter: RolloutRateLimiter;
 }
 
 /** Everything a pass reads before it decides; nothing here is written back as is. */
@@ -106,6 +112,8 @@ interface CurrentVersion {
 }
 
 const CONTROLLER = 'secureconnectionbundle';
+/** A consumer rollout the apiserver refused is tried again this much later. */
+const CONSUMER_RETRY_MS = 30_000;
 
 /**
  * SecureConnectionBundle reconciler: gather (informer caches and a few reads), decide (the pure
@@ -396,6 +404,7 @@ export class BundleReconciler {
     const published = this.publishedVersion(bundle, record);
     await this.writeStatus(bundle, publishedStatus(bundle, published, history.versions, now));
     await this.removeUnlisted(bundle, gathered, history.versions, history.secretsToDelete);
+    this.deps.notifier.enqueue(bundle, record);
 
     const first = current === undefined && decision.trigger.reason === 'Initial';
     this.deps.events.record(
@@ -412,7 +421,45 @@ export class BundleReconciler {
       sizeBytes: record.size,
     });
     this.recordMetrics(bundle, published, true);
-    return this.requeue(published, history.versions, now);
+    const rolloutRetryMs = await this.rollout(bundle, record.version, log);
+    return this.requeue(published, history.versions, now, rolloutRetryMs);
+  }
+
+  /**
+   * Rolls spec.consumers to `version` (a no-op for workloads already there, so every pass may
+   * call it); returns when to look again if a rollout was deferred or failed.
+   */
+  private async rollout(
+    bundle: SecureConnectionBundle,
+    version: number,
+    log: Logger,
+  ): Promise<number | undefined> {
+    if (!bundle.spec.consumers?.length) return undefined;
+    const results = await rolloutConsumers(this.deps.kube, bundle, version, {
+      limiter: this.deps.rolloutLimiter,
+    });
+    let retryMs: number | undefined;
+    const later = (ms: number) => (retryMs = Math.min(retryMs ?? ms, ms));
+    const regarding = { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind };
+    for (const result of results) {
+      const workload = `${result.kind} ${result.name}`;
+      if (result.outcome === 'Restarted') {
+        this.deps.events.record(
+          regarding,
+          'Normal',
+          'ConsumerRestarted',
+          `${workload} rolled to version ${version}`,
+        );
+      } else if (result.outcome === 'Missing') {
+        this.deps.events.record(regarding, 'Warning', 'ConsumerMissing', result.message);
+      } else if (result.outcome === 'Deferred') {
+        later(result.retryAfterMs);
+      } else if (result.outcome === 'Failed') {
+        log.warn('consumer rollout failed', { workload, detail: result.message });
+        later(CONSUMER_RETRY_MS);
+      }
+    }
+    return retryMs;
   }
 
   private build(
@@ -551,7 +598,8 @@ export class BundleReconciler {
     await this.writeStatus(bundle, publishedStatus(bundle, published, history.versions, now));
     await this.removeUnlisted(bundle, gathered, history.versions, history.secretsToDelete);
     this.recordMetrics(bundle, published, true);
-    return this.requeue(published, history.versions, now);
+    const rolloutRetryMs = await this.rollout(bundle, published.record.version, this.deps.logger);
+    return this.requeue(published, history.versions, now, rolloutRetryMs);
   }
 
   private async suspended(
@@ -707,8 +755,10 @@ export class BundleReconciler {
     published: PublishedVersion,
     versions: readonly BundleVersion[],
     now: Date,
+    retryInMs: number | undefined,
   ): ReconcileResult {
-    const next = nextRequeue({ now, renewalTime: published.renewalTime, versions, retryAt: undefined });
+    const retryAt = retryInMs === undefined ? undefined : new Date(now.getTime() + retryInMs);
+    const next = nextRequeue({ now, renewalTime: published.renewalTime, versions, retryAt });
     return { requeueAfterMs: next.delayMs };
   }
 }

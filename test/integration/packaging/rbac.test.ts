@@ -28,6 +28,9 @@ const watchedRules: Permission[] = [
   { group: '', resource: 'secrets', verbs: allVerbs },
   { group: '', resource: 'configmaps', verbs: allVerbs },
   { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'] },
+  { group: 'apps', resource: 'deployments', verbs: ['get', 'patch'] },
+  { group: 'apps', resource: 'statefulsets', verbs: ['get', 'patch'] },
+  { group: 'apps', resource: 'daemonsets', verbs: ['get', 'patch'] },
 ];
 const namespaceRule: Permission = { group: '', resource: 'namespaces', verbs: ['get'] };
 const leaseRule: Permission = {
@@ -105,7 +108,8 @@ const neverGranted: Triple[] = [
   'scb-operator.io|cassandraclusterrefs|delete',
   '|secrets|deletecollection',
   '|pods|list',
-  'apps|deployments|get',
+  'apps|deployments|delete',
+  'apps|deployments|list',
   '|namespaces|list',
   '|namespaces|create',
   'apiextensions.k8s.io|customresourcedefinitions|create',
