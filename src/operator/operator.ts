@@ -18,6 +18,7 @@ import { PLATFORMS } from '../bundle/platforms/index.js';
 import { observeSecret, type ObservedSecret } from '../controllers/bundle/bundle-secrets.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
+import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
 import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
@@ -183,6 +184,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger,
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
+    objectStore: new ObjectStoreSync(kube, logger),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,

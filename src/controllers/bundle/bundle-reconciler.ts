@@ -16,7 +16,7 @@ import {
 import { buildBundle, type BuiltBundle } from '../../bundle/build-bundle.js';
 import { DEFAULT_CQL_TLS_PORT, DEFAULT_DURATION } from '../../bundle/bundle-spec.js';
 import type { GeneratorInfo } from '../../bundle/generator.js';
-import { bundleZipFileName } from '../../bundle/layout.js';
+import { bundleZipFileName, MANIFEST_FILE } from '../../bundle/layout.js';
 import type { KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
 import type { ManifestSigningKey } from '../../bundle/signing.js';
 import { readZip } from '../../bundle/zip.js';
@@ -59,6 +59,7 @@ import { bundleRenewal } from './renewal.js';
 import { nextRequeue } from './requeue.js';
 import type { ClusterMaterialCache, SigningCa } from './cluster-material-cache.js';
 import { nextVersionHistory } from './version-history.js';
+import type { ObjectStoreSync } from './object-store-sync.js';
 import type { WebhookNotifier } from '../../distribution/notifications/index.js';
 import { rolloutConsumers, type RolloutRateLimiter } from '../../distribution/rollouts/index.js';
 
@@ -82,6 +83,8 @@ export interface BundleReconcilerDeps {
   metrics: OperatorMetrics;
   events: EventRecorder;
   logger: Logger;
+  /** Keeps spec.target.objectStore in step with the versions. */
+  objectStore: ObjectStoreSync;
   /** Posts each new version to the bundle's webhooks, in the background. */
   notifier: Pick<WebhookNotifier, 'enqueue'>;
   /** Spaces out restarts of spec.consumers (shared by all bundles). */
@@ -402,8 +405,16 @@ export class BundleReconciler {
       now,
     });
     const published = this.publishedVersion(bundle, record);
-    await this.writeStatus(bundle, publishedStatus(bundle, published, history.versions, now));
-    await this.removeUnlisted(bundle, gathered, history.versions, history.secretsToDelete);
+    const manifest = built.files.find((file) => file.path === MANIFEST_FILE)?.content ?? Buffer.alloc(0);
+    const store = await this.deps.objectStore.sync(
+      bundle,
+      history.versions,
+      { version: record.version, zip: built.zip, manifest },
+      (version) => version === record.version || gathered.versionSecrets.has(version),
+    );
+    const versions = store?.versions ?? history.versions;
+    await this.writeStatus(bundle, publishedStatus(bundle, published, versions, now, store?.condition));
+    await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
     this.deps.notifier.enqueue(bundle, record);
 
     const first = current === undefined && decision.trigger.reason === 'Initial';
@@ -422,7 +433,7 @@ export class BundleReconciler {
     });
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, record.version, log);
-    return this.requeue(published, history.versions, now, rolloutRetryMs);
+    return this.requeue(published, versions, now, earliest(rolloutRetryMs, store?.retryAfterMs));
   }
 
   /**
@@ -595,11 +606,15 @@ export class BundleReconciler {
       now,
     });
     const published = this.currentPublished(bundle, current);
-    await this.writeStatus(bundle, publishedStatus(bundle, published, history.versions, now));
-    await this.removeUnlisted(bundle, gathered, history.versions, history.secretsToDelete);
+    const store = await this.deps.objectStore.sync(bundle, history.versions, undefined, (version) =>
+      gathered.versionSecrets.has(version),
+    );
+    const versions = store?.versions ?? history.versions;
+    await this.writeStatus(bundle, publishedStatus(bundle, published, versions, now, store?.condition));
+    await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, published.record.version, this.deps.logger);
-    return this.requeue(published, history.versions, now, rolloutRetryMs);
+    return this.requeue(published, versions, now, earliest(rolloutRetryMs, store?.retryAfterMs));
   }
 
   private async suspended(
@@ -706,16 +721,28 @@ export class BundleReconciler {
     gathered: Gathered,
     versions: readonly BundleVersion[],
     secretsToDelete: readonly string[],
+    storeConfigured: boolean,
   ): Promise<void> {
     const namespace = bundle.metadata.namespace ?? '';
     const listed = new Set(versions.filter((v) => v.secretName).map((v) => v.secretName));
+    // With an object store, a pruned version's Secret stays until the store holds that version:
+    // it is the only copy left to upload from.
+    const awaitingStore = new Set(
+      storeConfigured
+        ? versions
+            .filter((v) => v.state === 'Archived' && v.objectKey === undefined)
+            .map((v) => versionSecretName(bundle, v.version))
+        : [],
+    );
     const doomed = new Map<string, string | undefined>();
     for (const name of secretsToDelete) doomed.set(name, undefined);
     for (const secret of gathered.versionSecrets.values()) {
       const name = secret.metadata?.name ?? '';
       if (!listed.has(name)) doomed.set(name, secret.metadata?.uid);
     }
-    for (const [name, uid] of doomed) await this.deps.kube.deleteSecret(namespace, name, uid);
+    for (const [name, uid] of doomed) {
+      if (!awaitingStore.has(name)) await this.deps.kube.deleteSecret(namespace, name, uid);
+    }
   }
 
   private async versionFile(
@@ -761,6 +788,11 @@ export class BundleReconciler {
     const next = nextRequeue({ now, renewalTime: published.renewalTime, versions, retryAt });
     return { requeueAfterMs: next.delayMs };
   }
+}
+
+function earliest(...delays: Array<number | undefined>): number | undefined {
+  const known = delays.filter((delay): delay is number => delay !== undefined);
+  return known.length === 0 ? undefined : Math.min(...known);
 }
 
 function objectLabels(bundle: SecureConnectionBundle) {

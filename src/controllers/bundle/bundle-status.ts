@@ -1,5 +1,6 @@
 import type {
   BundleVersion,
+  Condition,
   SecureConnectionBundle,
   SecureConnectionBundleStatus,
 } from '../../api/v1alpha1/index.js';
@@ -9,6 +10,7 @@ import { statusTime } from '../status-time.js';
 import type { FailureOutcome } from './failure-backoff.js';
 import type { IssuanceTrigger } from './issuance-policy.js';
 import type { VersionRecord } from './bundle-secrets.js';
+import { OBJECT_STORE_CONDITION } from './object-store-sync.js';
 
 /** The version pods have now, as this pass leaves it. */
 export interface PublishedVersion {
@@ -28,10 +30,13 @@ export function publishedStatus(
   published: PublishedVersion,
   versions: BundleVersion[],
   now: Date,
+  /** spec.target.objectStore's state, when one is set. */
+  objectStore?: Pick<Condition, 'status' | 'reason' | 'message'>,
 ): Status {
   const { record, secretName, renewalTime } = published;
   return {
     ...common(bundle, now, {
+      ...(objectStore ? { extra: [{ type: OBJECT_STORE_CONDITION, ...objectStore }] } : {}),
       ready: {
         status: 'True',
         reason: 'BundleReady',

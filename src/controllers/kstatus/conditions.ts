@@ -23,6 +23,8 @@ export interface ObservedConditions {
   reconciling?: ConditionDetail;
   /** Set when progress needs someone to change something. */
   stalled?: ConditionDetail;
+  /** Conditions of a part of the object (e.g. ObjectStoreSynced), listed after the kstatus ones. */
+  extra?: ReadonlyArray<ConditionDetail & { type: string; status: Condition['status'] }>;
 }
 
 /**
@@ -37,11 +39,12 @@ export function buildConditions(
   generation: number,
   now: Date,
 ): Condition[] {
-  const wanted: Array<[ConditionType, Condition['status'], ConditionDetail]> = [
+  const wanted: Array<[string, Condition['status'], ConditionDetail]> = [
     ['Ready', observed.ready.status, observed.ready],
   ];
   if (observed.reconciling) wanted.push(['Reconciling', 'True', observed.reconciling]);
   if (observed.stalled) wanted.push(['Stalled', 'True', observed.stalled]);
+  for (const extra of observed.extra ?? []) wanted.push([extra.type, extra.status, extra]);
   return wanted.map(([type, status, detail]) => {
     const before = previous?.find((condition) => condition.type === type);
     return {
