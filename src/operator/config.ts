@@ -19,6 +19,18 @@ export interface OperatorConfig {
   signingKeySecret: string;
   /** How often cluster refs are looked at without events (their CA Secrets are not watched). */
   clusterResyncMs: number;
+  /** The HTTPS download API; undefined: not served. */
+  download: DownloadConfig | undefined;
+}
+
+export interface DownloadConfig {
+  host: string;
+  port: number;
+  /** PEM files of the serving certificate and key; undefined: a self-signed one is made. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Secret (operator namespace) with the key that signs download links; created if absent. */
+  linkKeySecret: string;
 }
 
 /**
@@ -53,6 +65,16 @@ export function readOperatorConfig(
     .option(
       '--cluster-resync <seconds>',
       'look at each cluster ref this often (SCB_CLUSTER_RESYNC_SECONDS; default 300)',
+    )
+    .option(
+      '--download-address <host:port>',
+      'serve the HTTPS download API here (SCB_DOWNLOAD_ADDRESS; default off)',
+    )
+    .option('--download-tls-cert <file>', 'PEM serving certificate of the download API (default self-signed)')
+    .option('--download-tls-key <file>', 'PEM key of --download-tls-cert')
+    .option(
+      '--download-link-key-secret <name>',
+      'Secret with the link-signing key (default scb-operator-download-link-key)',
     );
   try {
     program.parse([...argv], { from: 'user' });
@@ -65,7 +87,21 @@ export function readOperatorConfig(
     stringOption(flags[flag]) ?? (variable !== undefined && variable !== '' ? variable : fallback);
   const [metricsHost, metricsPort] = hostPort(
     pick('metricsAddress', env.SCB_METRICS_ADDRESS, '0.0.0.0:8080'),
+    '--metrics-address (SCB_METRICS_ADDRESS)',
   );
+  const downloadAddress = pick('downloadAddress', env.SCB_DOWNLOAD_ADDRESS, '');
+  const tlsCertFile = stringOption(flags.downloadTlsCert);
+  const tlsKeyFile = stringOption(flags.downloadTlsKey);
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    throw new InvalidInputError(
+      'InvalidFlag',
+      '--download-tls-cert and --download-tls-key go together: give both, or neither for a self-signed certificate',
+      '--download-tls-cert',
+    );
+  }
+  const [downloadHost, downloadPort] = downloadAddress
+    ? hostPort(downloadAddress, '--download-address (SCB_DOWNLOAD_ADDRESS)')
+    : ['', 0];
   return {
     kubeconfig: stringOption(flags.kubeconfig) ?? (env.KUBECONFIG || undefined),
     watchNamespace: pick('watchNamespace', env.SCB_WATCH_NAMESPACE, '') || undefined,
@@ -90,6 +126,15 @@ export function readOperatorConfig(
         10,
         86_400,
       ) * 1000,
+    download: downloadAddress
+      ? {
+          host: downloadHost,
+          port: downloadPort,
+          tlsCertFile,
+          tlsKeyFile,
+          linkKeySecret: pick('downloadLinkKeySecret', undefined, 'scb-operator-download-link-key'),
+        }
+      : undefined,
   };
 }
 
@@ -108,14 +153,14 @@ function leaderElect(flag: string | boolean | undefined, env: string | undefined
   );
 }
 
-function hostPort(text: string): [string, number] {
+function hostPort(text: string, name: string): [string, number] {
   const match = /^(.*):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match || port > 65_535) {
     throw new InvalidInputError(
       'InvalidFlag',
-      `--metrics-address (SCB_METRICS_ADDRESS) "${text}" must be HOST:PORT, e.g. 0.0.0.0:8080 (port 0 picks a free one)`,
-      '--metrics-address',
+      `${name} "${text}" must be HOST:PORT, e.g. 0.0.0.0:8080 (port 0 picks a free one)`,
+      name.split(' ')[0] ?? name,
     );
   }
   return [match[1]?.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port]; // listen() refuses "[::]"

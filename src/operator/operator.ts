@@ -5,6 +5,8 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
 } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
   CASSANDRA_CLUSTER_REF,
@@ -37,6 +39,8 @@ import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
 import type { OperatorConfig } from './config.js';
 import { loadOrCreateSigningKey } from './signing-key-store.js';
+import { loadOrCreateOperatorSecret } from './operator-secrets.js';
+import { startDownloadApi, type DownloadApi } from '../distribution/download-api/index.js';
 
 export interface OperatorDeps {
   config: OperatorConfig;
@@ -257,6 +261,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       isReady: () => informer.health().synced,
     })),
   });
+  const download = config.download && (await startDownload(config, kube, clock, logger, metrics));
   if (elector) elector.start();
   else startQueues();
   logger.info('operator started', {
@@ -264,6 +269,9 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     watchNamespace: namespace ?? '(all)',
     leaderElection: config.leaderElect,
     metricsPort: server.port,
+    ...(download
+      ? { downloadPort: download.port, downloadCertificateSha256: download.certificateSha256 }
+      : {}),
   });
 
   return {
@@ -276,6 +284,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       if (elector) await elector.stop({ release: true });
       await Promise.all(informers.map((informer) => informer.stop()));
       await server.close();
+      await download?.close();
       logger.info('stopped');
     },
   };
@@ -314,5 +323,47 @@ function whenSynced(informer: { health(): { synced: boolean } }, timers: Timers)
   return new Promise((resolve) => {
     const check = () => (informer.health().synced ? resolve() : timers.setTimeout(check, 200));
     check();
+  });
+}
+
+/**
+ * The HTTPS download API (every replica serves it; reads need no leadership). Links are signed
+ * with a key all replicas share, kept in a Secret like the manifest signing key.
+ */
+async function startDownload(
+  config: OperatorConfig,
+  kube: KubeObjects,
+  clock: Clock,
+  logger: Logger,
+  metrics: OperatorMetrics,
+): Promise<DownloadApi | undefined> {
+  const download = config.download;
+  if (!download) return undefined;
+  const linkKey = await loadOrCreateOperatorSecret(
+    kube,
+    {
+      namespace: config.operatorNamespace,
+      name: download.linkKeySecret,
+      key: 'link-key',
+      role: 'signing-key',
+    },
+    () => randomBytes(32),
+  );
+  const tls =
+    download.tlsCertFile && download.tlsKeyFile
+      ? {
+          certPem: readFileSync(download.tlsCertFile, 'utf8'),
+          keyPem: readFileSync(download.tlsKeyFile, 'utf8'),
+        }
+      : undefined;
+  return startDownloadApi({
+    kube,
+    host: download.host,
+    port: download.port,
+    tls,
+    clock,
+    logger,
+    metrics,
+    linkKey,
   });
 }

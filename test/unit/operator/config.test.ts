@@ -14,6 +14,23 @@ function thrown(run: () => unknown): InvalidInputError {
 }
 
 describe('readOperatorConfig', () => {
+  it('serves the download API only when asked, and wants both TLS files or neither', () => {
+    expect(readOperatorConfig([], { SCB_DOWNLOAD_ADDRESS: ':8443' }, HOST).download).toEqual({
+      host: '0.0.0.0',
+      port: 8443,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      linkKeySecret: 'scb-operator-download-link-key',
+    });
+    const error = thrown(() =>
+      readOperatorConfig(['--download-address=:8443', '--download-tls-cert=/c.pem'], {}, HOST),
+    );
+    expect(error.message).toContain('--download-tls-cert and --download-tls-key go together');
+    expect(thrown(() => readOperatorConfig(['--download-address=nope'], {}, HOST)).message).toContain(
+      '--download-address (SCB_DOWNLOAD_ADDRESS) "nope" must be HOST:PORT',
+    );
+  });
+
   it('uses the documented defaults when neither flags nor environment set anything', () => {
     expect(readOperatorConfig([], {}, HOST)).toEqual<OperatorConfig>({
       kubeconfig: undefined,
@@ -28,6 +45,7 @@ describe('readOperatorConfig', () => {
       logLevel: 'info',
       signingKeySecret: 'scb-operator-signing-key',
       clusterResyncMs: 300_000,
+      download: undefined,
     });
   });
 
@@ -78,6 +96,12 @@ describe('readOperatorConfig', () => {
       'my-signing-key',
       '--cluster-resync',
       '600',
+      '--download-address',
+      '127.0.0.1:8443',
+      '--download-tls-cert',
+      '/tls/cert.pem',
+      '--download-tls-key',
+      '/tls/key.pem',
     ];
     expect(readOperatorConfig(argv, env, HOST)).toEqual<OperatorConfig>({
       kubeconfig: '/flag/kubeconfig',
@@ -92,6 +116,13 @@ describe('readOperatorConfig', () => {
       logLevel: 'debug',
       signingKeySecret: 'my-signing-key',
       clusterResyncMs: 600_000,
+      download: {
+        host: '127.0.0.1',
+        port: 8443,
+        tlsCertFile: '/tls/cert.pem',
+        tlsKeyFile: '/tls/key.pem',
+        linkKeySecret: 'scb-operator-download-link-key',
+      },
     });
   });
 
