@@ -39,6 +39,7 @@ import {
   observeSecret,
   publishedSecret,
   readVersionRecord,
+  secretZip,
   rotateTokenDigest,
   versionEntry,
   versionSecret,
@@ -536,14 +537,11 @@ export class BundleReconciler {
     const namespace = bundle.metadata.namespace ?? '';
     const name = current?.secret?.metadata?.name;
     const record = current?.record;
-    const full = name ? await this.deps.kube.getSecret(namespace, name) : undefined;
-    const zipKey = Object.keys(full?.data ?? {}).find((key) => key.endsWith('.zip'));
-    const zipBase64 = zipKey ? full?.data?.[zipKey] : undefined;
-    if (!current || !record || !zipKey || zipBase64 === undefined) {
+    const content = name ? secretZip(await this.deps.kube.getSecret(namespace, name)) : undefined;
+    if (!current || !record || content === undefined) {
       // The copy vanished between the cache and this read: the next pass issues a new version.
       return { requeueAfterMs: 0 };
     }
-    const content = Buffer.from(zipBase64, 'base64');
     // The Secret cache can lag a publish this controller just made; only a fresh read is proof.
     const live = await this.deps.kube.getSecret(namespace, bundleSecretName(bundle));
     if (live && observeSecret(live).zipSHA256 === record.bundleSHA256) {
@@ -750,14 +748,11 @@ export class BundleReconciler {
     secret: ObservedSecret,
     path: string,
   ): Promise<string | undefined> {
-    const full = await this.deps.kube.getSecret(namespace, secret.metadata?.name ?? '');
-    const zipKey = Object.keys(full?.data ?? {}).find((key) => key.endsWith('.zip'));
-    const zipBase64 = zipKey ? full?.data?.[zipKey] : undefined;
-    if (zipBase64 === undefined) return undefined;
-    const entry = readZip(
-      Buffer.from(zipBase64, 'base64'),
-      `Secret ${namespace}/${secret.metadata?.name}`,
-    ).find((candidate) => candidate.path === path);
+    const zip = secretZip(await this.deps.kube.getSecret(namespace, secret.metadata?.name ?? ''));
+    if (zip === undefined) return undefined;
+    const entry = readZip(zip, `Secret ${namespace}/${secret.metadata?.name}`).find(
+      (candidate) => candidate.path === path,
+    );
     return entry?.content.toString('utf8');
   }
 

@@ -74,6 +74,13 @@ export function observeSecret(secret: V1Secret): ObservedSecret {
   };
 }
 
+/** The bundle zip a (full, fetched) bundle Secret holds; undefined when it holds none. */
+export function secretZip(secret: V1Secret | undefined): Buffer | undefined {
+  const zipKey = Object.keys(secret?.data ?? {}).find((key) => key.endsWith('.zip'));
+  const base64 = zipKey ? secret?.data?.[zipKey] : undefined;
+  return base64 === undefined ? undefined : Buffer.from(base64, 'base64');
+}
+
 export function rotateTokenDigest(token: string | undefined): string | undefined {
   return token === undefined ? undefined : sha256Hex(Buffer.from(token, 'utf8'));
 }

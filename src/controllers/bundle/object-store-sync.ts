@@ -5,7 +5,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Condition } from '../../api/v1alpha1/index.js';
-import { versionSecretName } from './bundle-secrets.js';
+import { secretZip, versionSecretName } from './bundle-secrets.js';
 
 export const OBJECT_STORE_CONDITION = 'ObjectStoreSynced';
 
@@ -126,12 +126,9 @@ export class ObjectStoreSync {
   private async loadVersion(bundle: SecureConnectionBundle, version: number) {
     const namespace = bundle.metadata.namespace ?? '';
     const secretName = versionSecretName(bundle, version);
-    const secret = await this.kube.getSecret(namespace, secretName);
-    const zipKey = Object.keys(secret?.data ?? {}).find((key) => key.endsWith('.zip'));
-    const zipBase64 = zipKey ? secret?.data?.[zipKey] : undefined;
-    if (zipBase64 === undefined)
+    const zip = secretZip(await this.kube.getSecret(namespace, secretName));
+    if (zip === undefined)
       throw new Error(`Secret ${namespace}/${secretName} holds no bundle zip for version ${version}`);
-    const zip = Buffer.from(zipBase64, 'base64');
     const manifest = readZip(zip, `Secret ${namespace}/${secretName}`).find(
       (entry) => entry.path === MANIFEST_FILE,
     )?.content;
