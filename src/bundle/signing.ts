@@ -25,9 +25,16 @@ export interface ManifestSigningKey {
 
 const GENERATE_HINT = 'create one with "scbctl signing-key generate --out FILE"';
 
+/** Generated as DER and loaded back: see generateEcKeyMaterial in src/pki/private-key.ts for why. */
 export function generateSigningKey(): ManifestSigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, publicKey, keyId: signingKeyId(publicKey) };
+  const { privateKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  const loaded = createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(loaded);
+  return { privateKey: loaded, publicKey, keyId: signingKeyId(publicKey) };
 }
 
 /** `what` names the source (a file or Secret key) in errors; the PEM itself never appears in one. */

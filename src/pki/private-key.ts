@@ -6,14 +6,6 @@ import {
   webcrypto,
   type KeyObject,
 } from 'node:crypto';
-import {
-  derBitString,
-  derExplicit,
-  derInteger,
-  derObjectIdentifier,
-  derOctetString,
-  derSequence,
-} from '../asn1/der.js';
 import { InvalidInputError } from '../errors.js';
 import { encodePem } from './pem.js';
 
@@ -77,12 +69,7 @@ function webCryptoAlgorithm(algorithm: KeyAlgorithm, size: number) {
 }
 
 /** The AlgorithmIdentifier (id-ecPublicKey with the named curve) of PKCS#8 and SPKI, per curve. */
-const ecAlgorithm = (curveOid: string): Buffer =>
-  derSequence(derObjectIdentifier('1.2.840.10045.2.1'), derObjectIdentifier(curveOid));
-const CURVES: Readonly<Record<number, { name: string; algorithm: Buffer }>> = {
-  256: { name: 'P-256', algorithm: ecAlgorithm('1.2.840.10045.3.1.7') },
-  384: { name: 'P-384', algorithm: ecAlgorithm('1.3.132.0.34') },
-};
+const CURVE_NAMES: Readonly<Record<number, string>> = { 256: 'P-256', 384: 'P-384' };
 
 /**
  * Native key generation (OpenSSL). RSA runs on the libuv threadpool because it takes 0.1 to
@@ -111,35 +98,22 @@ function generateRsaKeyMaterial(size: number): Promise<KeyMaterial> {
 }
 
 /**
- * The DER forms are assembled from the JWK export: OpenSSL's PKCS#8/SPKI encoders cost about
- * 0.2 ms per key through its provider lookup, the JWK export a few microseconds. The bytes are
- * the ones OpenSSL writes (RFC 5915 ECPrivateKey with the public key, curve in the algorithm).
+ * Generated straight into DER, never as a KeyObject that is exported afterwards: on Node 20,
+ * exporting a freshly generated key can deadlock. The export holds the key's mutex while it
+ * allocates; that allocation can run a GC that destroys the finished generation job, whose
+ * destructor takes the same mutex (gdb on a hung operator: ~KeyGenJob<EcKeyGenTraits> under
+ * KeyObjectHandle::ExportJWK). It hung one `scbctl generate` in about 150, and the operator
+ * under load. The encoders cost about 0.2 ms per key.
  */
 function generateEcKeyMaterial(size: number): KeyMaterial {
-  const curve = CURVES[size];
-  if (!curve) throw new Error(`no curve for ECDSA size ${size}`);
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: curve.name });
-  const jwk = privateKey.export({ format: 'jwk' });
-  const coordinate = (value: string | undefined): Buffer =>
-    fixedLength(Buffer.from(value ?? '', 'base64url'), size / 8);
-  const point = Buffer.concat([Buffer.from([0x04]), coordinate(jwk.x), coordinate(jwk.y)]);
-  const ecPrivateKey = derSequence(
-    derInteger(1),
-    derOctetString(coordinate(jwk.d)),
-    derExplicit(1, derBitString(point)),
-  );
-  return {
-    algorithm: 'ECDSA',
-    size,
-    pkcs8Der: derSequence(derInteger(0), curve.algorithm, derOctetString(ecPrivateKey)),
-    spkiDer: derSequence(curve.algorithm, derBitString(point)),
-  };
-}
-
-/** Left-pads with zeros to the curve's field size, as SEC1 requires. */
-function fixedLength(bytes: Buffer, length: number): Buffer {
-  if (bytes.length > length) throw new Error(`EC key component is ${bytes.length} bytes, expected ${length}`);
-  return bytes.length === length ? bytes : Buffer.concat([Buffer.alloc(length - bytes.length), bytes]);
+  const namedCurve = CURVE_NAMES[size];
+  if (!namedCurve) throw new Error(`no curve for ECDSA size ${size}`);
+  const { publicKey: spkiDer, privateKey: pkcs8Der } = generateKeyPairSync('ec', {
+    namedCurve,
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  return { algorithm: 'ECDSA', size, pkcs8Der, spkiDer };
 }
 
 const CURVE_SIZES: Readonly<Record<string, number>> = {

@@ -1,5 +1,6 @@
 import { createHash, webcrypto } from 'node:crypto';
 import { encodePem } from '../../pki/pem.js';
+import { generateKeyMaterial, importSigningKey } from '../../pki/private-key.js';
 import { randomSerialNumber } from '../../pki/serial-number.js';
 import * as x509 from '../../pki/x509.js';
 import type { Clock } from '../../time/clock.js';
@@ -20,10 +21,12 @@ const SELF_SIGNED_DAYS = 365;
  */
 export async function selfSignedTlsIdentity(dnsNames: readonly string[], clock: Clock): Promise<TlsIdentity> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
+  // Generated as DER and imported: see generateEcKeyMaterial for why a generated key is not exported.
+  const material = await generateKeyMaterial({ algorithm: 'ECDSA', size: 256 });
+  const keys = {
+    privateKey: await importSigningKey(material),
+    publicKey: await webcrypto.subtle.importKey('spki', material.spkiDer, algorithm, true, ['verify']),
+  };
   const now = clock.now();
   const names = dnsNames.map((name) =>
     /^[0-9.]+$|:/.test(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name },
@@ -46,10 +49,9 @@ export async function selfSignedTlsIdentity(dnsNames: readonly string[], clock: 
     webcrypto,
   );
   const der = Buffer.from(certificate.rawData);
-  const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return {
     certPem: encodePem('CERTIFICATE', der),
-    keyPem: encodePem('PRIVATE KEY', pkcs8),
+    keyPem: encodePem('PRIVATE KEY', material.pkcs8Der),
     sha256: createHash('sha256').update(der).digest('hex'),
   };
 }
