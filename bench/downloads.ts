@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { startDownloadApi } from '../src/distribution/download-api/index.js';
-import { KeepAliveKubeConfig } from '../src/kube/keep-alive-kube-config.js';
+import { fromKubeconfigFile } from '../src/kube/client/kube-connection.js';
+import { KubeHttp } from '../src/kube/client/kube-http.js';
 import { KubeObjects } from '../src/kube/kube-objects.js';
 import { createLogger } from '../src/observability/logger.js';
 import { OperatorMetrics } from '../src/observability/metrics.js';
@@ -63,9 +64,8 @@ try {
   const results: PhaseResult[] = [];
   for (const phase of ['review cache on (10 s)', 'review cache off', 'signed link'] as const) {
     // As the operator talks to the apiserver: keep-alive connections (src/operator/main.ts).
-    const kubeConfig = new KeepAliveKubeConfig();
-    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    const counted = countingKube(new KubeObjects(kubeConfig));
+    const http = new KubeHttp(fromKubeconfigFile(controlPlane.kubeconfigPath, process.env));
+    const counted = countingKube(new KubeObjects(http));
     const api = await startDownloadApi({
       kube: counted,
       port: 0,

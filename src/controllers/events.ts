@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { V1MicroTime, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { MicroTime } from '../kube/client/micro-time.js';
 import type { KubeObjects } from '../kube/kube-objects.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../time/clock.js';
@@ -33,7 +34,7 @@ export function kubernetesEventRecorder(
       kube
         .createEvent(namespace, {
           metadata: { name, namespace },
-          eventTime: new V1MicroTime(clock.now().getTime()),
+          eventTime: new MicroTime(clock.now().getTime()),
           reportingController: `scb-operator.io/${MANAGED_BY}`,
           reportingInstance: instance,
           action: reason,

@@ -1,23 +1,16 @@
-import {
-  AppsV1Api,
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type V1ConfigMap,
-  type V1Namespace,
-  type V1Secret,
-  type V1SubjectAccessReviewSpec,
-  type V1SubjectAccessReviewStatus,
-  type V1TokenReviewStatus,
+import type {
+  EventsV1Event,
+  KubernetesListObject,
+  KubernetesObject,
+  V1ConfigMap,
+  V1Namespace,
+  V1Secret,
+  V1SubjectAccessReview,
+  V1SubjectAccessReviewSpec,
+  V1SubjectAccessReviewStatus,
+  V1TokenReview,
+  V1TokenReviewStatus,
 } from '@kubernetes/client-node';
-import type { EventsV1Event } from '@kubernetes/client-node';
 import {
   API_GROUP,
   API_VERSION_NAME,
@@ -28,6 +21,8 @@ import {
   type SecureConnectionBundle,
   type SecureConnectionBundleStatus,
 } from '../api/v1alpha1/index.js';
+import type { KubeHttp } from './client/kube-http.js';
+import { APPLY_PATCH, MERGE_PATCH, type QueryValue } from './client/kube-http.js';
 import { httpStatusOf } from './errors.js';
 
 /** The field manager our server-side applies and patches are recorded under. */
@@ -52,21 +47,7 @@ export interface WorkloadTemplateView {
  * RBAC we ship and each call has one spelling. `watchNamespace` undefined means cluster-wide.
  */
 export class KubeObjects {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
-  private readonly events: EventsV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly authentication: AuthenticationV1Api;
-  private readonly authorization: AuthorizationV1Api;
-
-  constructor(kubeConfig: KubeConfig) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.events = kubeConfig.makeApiClient(EventsV1Api);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
-    this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
-  }
+  constructor(private readonly http: KubeHttp) {}
 
   /** Collection path for a watch, e.g. `/api/v1/namespaces/db/secrets`. */
   static collectionPath(
@@ -81,97 +62,86 @@ export class KubeObjects {
   }
 
   listSecrets(namespace: string | undefined, labelSelector: string | undefined) {
-    return pagedList((page) =>
-      namespace
-        ? this.core.listNamespacedSecret({ namespace, ...page, ...selector(labelSelector) })
-        : this.core.listSecretForAllNamespaces({ ...page, ...selector(labelSelector) }),
-    );
+    return this.list<V1Secret>(KubeObjects.collectionPath('secrets', namespace), labelSelector);
   }
 
   listConfigMaps(namespace: string | undefined, labelSelector: string | undefined) {
-    return pagedList((page) =>
-      namespace
-        ? this.core.listNamespacedConfigMap({ namespace, ...page, ...selector(labelSelector) })
-        : this.core.listConfigMapForAllNamespaces({ ...page, ...selector(labelSelector) }),
-    );
+    return this.list<V1ConfigMap>(KubeObjects.collectionPath('configmaps', namespace), labelSelector);
   }
 
   listBundles(namespace: string | undefined) {
-    return this.listCustom<SecureConnectionBundle>(SECURE_CONNECTION_BUNDLE, namespace);
+    return this.list<SecureConnectionBundle>(
+      KubeObjects.collectionPath(SECURE_CONNECTION_BUNDLE.plural, namespace),
+      undefined,
+    );
   }
 
   listClusterRefs(namespace: string | undefined) {
-    return this.listCustom<CassandraClusterRef>(CASSANDRA_CLUSTER_REF, namespace);
+    return this.list<CassandraClusterRef>(
+      KubeObjects.collectionPath(CASSANDRA_CLUSTER_REF.plural, namespace),
+      undefined,
+    );
   }
 
   /** A fresh read (not from a cache): a pass decides on the status it last wrote, never an older one. */
   getBundle(namespace: string, name: string): Promise<SecureConnectionBundle | undefined> {
-    return this.getCustom<SecureConnectionBundle>(SECURE_CONNECTION_BUNDLE, namespace, name);
+    return this.get(customPath(SECURE_CONNECTION_BUNDLE, namespace, name));
   }
 
   getClusterRef(namespace: string, name: string): Promise<CassandraClusterRef | undefined> {
-    return this.getCustom<CassandraClusterRef>(CASSANDRA_CLUSTER_REF, namespace, name);
+    return this.get(customPath(CASSANDRA_CLUSTER_REF, namespace, name));
   }
 
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    return orUndefined(this.core.readNamespacedSecret({ namespace, name }));
+    return this.get(corePath('secrets', namespace, name));
   }
 
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
-    return orUndefined(this.core.readNamespacedConfigMap({ namespace, name }));
+    return this.get(corePath('configmaps', namespace, name));
   }
 
   getNamespace(name: string): Promise<V1Namespace | undefined> {
-    return orUndefined(this.core.readNamespace({ name }));
+    return this.get(`/api/v1/namespaces/${name}`);
   }
 
   /** Fails with 409 AlreadyExists when the name is taken: how version numbers stay unique. */
   createSecret(namespace: string, body: V1Secret): Promise<V1Secret> {
-    return this.core.createNamespacedSecret({ namespace, body, fieldManager: FIELD_MANAGER });
+    return this.http.request('POST', corePath('secrets', namespace), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { apiVersion: 'v1', kind: 'Secret', ...body },
+    });
   }
 
   /** Fails with 409 when `body.metadata.resourceVersion` is no longer current. */
   replaceSecret(namespace: string, body: V1Secret): Promise<V1Secret> {
-    const name = body.metadata?.name ?? '';
-    return this.core.replaceNamespacedSecret({ namespace, name, body, fieldManager: FIELD_MANAGER });
+    return this.http.request('PUT', corePath('secrets', namespace, body.metadata?.name ?? ''), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { apiVersion: 'v1', kind: 'Secret', ...body },
+    });
   }
 
   /** Server-side apply: creates or updates, and drops keys we set before but not now. */
   applySecret(namespace: string, body: V1Secret): Promise<V1Secret> {
-    const name = body.metadata?.name ?? '';
-    return this.core.patchNamespacedSecret(
-      {
-        namespace,
-        name,
-        body: { apiVersion: 'v1', kind: 'Secret', ...body },
-        fieldManager: FIELD_MANAGER,
-        force: true,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
+    return this.apply(corePath('secrets', namespace, body.metadata?.name ?? ''), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      ...body,
+    });
   }
 
   applyConfigMap(namespace: string, body: V1ConfigMap): Promise<V1ConfigMap> {
-    const name = body.metadata?.name ?? '';
-    return this.core.patchNamespacedConfigMap(
-      {
-        namespace,
-        name,
-        body: { apiVersion: 'v1', kind: 'ConfigMap', ...body },
-        fieldManager: FIELD_MANAGER,
-        force: true,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
+    return this.apply(corePath('configmaps', namespace, body.metadata?.name ?? ''), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      ...body,
+    });
   }
 
   /** Deletes only the object with this uid (a same-named newcomer is left alone); gone is fine. */
   async deleteSecret(namespace: string, name: string, uid: string | undefined): Promise<void> {
     try {
-      await this.core.deleteNamespacedSecret({
-        namespace,
-        name,
-        ...(uid ? { body: { preconditions: { uid } } } : {}),
+      await this.http.request('DELETE', corePath('secrets', namespace, name), {
+        ...(uid ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } } : {}),
       });
     } catch (error) {
       if (httpStatusOf(error) !== 404) throw error;
@@ -191,7 +161,9 @@ export class KubeObjects {
   }
 
   async createEvent(namespace: string, body: EventsV1Event): Promise<void> {
-    await this.events.createNamespacedEvent({ namespace, body });
+    await this.http.request('POST', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
+      body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...body },
+    });
   }
 
   /**
@@ -199,21 +171,32 @@ export class KubeObjects {
    * too: immutability covers data, not metadata.
    */
   async annotateSecret(namespace: string, name: string, annotations: Record<string, string | null>) {
-    await this.core.patchNamespacedSecret(
-      { namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.http.request('PATCH', corePath('secrets', namespace, name), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { metadata: { annotations } },
+      contentType: MERGE_PATCH,
+    });
   }
 
   /** TokenReview (authentication.k8s.io/v1): who a bearer token belongs to, if anyone. */
   async reviewToken(token: string): Promise<V1TokenReviewStatus> {
-    const review = await this.authentication.createTokenReview({ body: { spec: { token } } });
+    const review = await this.http.request<V1TokenReview>(
+      'POST',
+      '/apis/authentication.k8s.io/v1/tokenreviews',
+      {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+      },
+    );
     return review.status ?? {};
   }
 
   /** SubjectAccessReview (authorization.k8s.io/v1): may this user do this? */
   async reviewAccess(spec: V1SubjectAccessReviewSpec): Promise<V1SubjectAccessReviewStatus> {
-    const review = await this.authorization.createSubjectAccessReview({ body: { spec } });
+    const review = await this.http.request<V1SubjectAccessReview>(
+      'POST',
+      '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } },
+    );
     return review.status ?? { allowed: false };
   }
 
@@ -222,14 +205,7 @@ export class KubeObjects {
     namespace: string,
     name: string,
   ): Promise<WorkloadTemplateView | undefined> {
-    const request = { namespace, name };
-    return orUndefined<WorkloadTemplateView>(
-      kind === 'Deployment'
-        ? this.apps.readNamespacedDeployment(request)
-        : kind === 'StatefulSet'
-          ? this.apps.readNamespacedStatefulSet(request)
-          : this.apps.readNamespacedDaemonSet(request),
-    );
+    return this.get(workloadPath(kind, namespace, name));
   }
 
   /**
@@ -242,84 +218,73 @@ export class KubeObjects {
     name: string,
     body: object,
   ): Promise<WorkloadTemplateView> {
-    const request = { namespace, name, body, fieldManager: FIELD_MANAGER };
-    const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    return kind === 'Deployment'
-      ? this.apps.patchNamespacedDeployment(request, mergePatch)
-      : kind === 'StatefulSet'
-        ? this.apps.patchNamespacedStatefulSet(request, mergePatch)
-        : this.apps.patchNamespacedDaemonSet(request, mergePatch);
+    return this.http.request('PATCH', workloadPath(kind, namespace, name), {
+      query: { fieldManager: FIELD_MANAGER },
+      body,
+      contentType: MERGE_PATCH,
+    });
   }
 
   private async patchStatus(kind: CustomKind, namespace: string, name: string, status: object) {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: API_GROUP,
-        version: API_VERSION_NAME,
-        plural: kind.plural,
-        namespace,
-        name,
-        body: { status },
-        fieldManager: FIELD_MANAGER,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.http.request('PATCH', `${customPath(kind, namespace, name)}/status`, {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { status },
+      contentType: MERGE_PATCH,
+    });
   }
 
-  private getCustom<T>(kind: CustomKind, namespace: string, name: string): Promise<T | undefined> {
-    return orUndefined(
-      this.custom.getNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION_NAME,
-        plural: kind.plural,
-        namespace,
-        name,
-      }) as Promise<T>,
-    );
+  private apply<T>(path: string, body: object): Promise<T> {
+    return this.http.request('PATCH', path, {
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      body,
+      contentType: APPLY_PATCH,
+    });
   }
 
-  private listCustom<T extends KubernetesObject>(kind: CustomKind, namespace: string | undefined) {
-    const common = { group: API_GROUP, version: API_VERSION_NAME, plural: kind.plural };
-    return pagedList(
-      (page) =>
-        (namespace
-          ? this.custom.listNamespacedCustomObject({ ...common, namespace, ...page })
-          : this.custom.listClusterCustomObject({ ...common, ...page })) as Promise<KubernetesListObject<T>>,
-    );
+  private async get<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.http.request<T>('GET', path);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
   }
+
+  /**
+   * Lists in pages and returns one list with the last page's resourceVersion, which is the
+   * resourceVersion of the whole consistent snapshot (the continue token pins it), so a watch can
+   * start from it.
+   */
+  private async list<T extends KubernetesObject>(
+    path: string,
+    labelSelector: string | undefined,
+  ): Promise<KubernetesListObject<T>> {
+    const items: T[] = [];
+    let token: string | undefined;
+    let last: KubernetesListObject<T>;
+    do {
+      const query: Record<string, QueryValue> = { limit: LIST_PAGE_SIZE, labelSelector, continue: token };
+      last = await this.http.request<KubernetesListObject<T>>('GET', path, { query });
+      items.push(...(last.items ?? []));
+      token = (last.metadata as { continue?: string } | undefined)?.continue || undefined;
+    } while (token);
+    return { ...last, items };
+  }
+}
+
+function corePath(resource: 'secrets' | 'configmaps', namespace: string, name?: string): string {
+  return `/api/v1/namespaces/${namespace}/${resource}${name === undefined ? '' : `/${name}`}`;
+}
+
+function customPath(kind: CustomKind, namespace: string, name: string): string {
+  return `/apis/${API_GROUP}/${API_VERSION_NAME}/namespaces/${namespace}/${kind.plural}/${name}`;
+}
+
+function workloadPath(kind: WorkloadKind, namespace: string, name: string): string {
+  const plural =
+    kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
+  return `/apis/apps/v1/namespaces/${namespace}/${plural}/${name}`;
 }
 
 /** A status object where any optional field may be sent as null to remove it. */
 export type NullableFields<T> = { [K in keyof T]?: T[K] | null };
-
-/**
- * Lists in pages and returns one list with the last page's resourceVersion, which is the
- * resourceVersion of the whole consistent snapshot (the continue token pins it), so a watch can
- * start from it.
- */
-async function pagedList<T extends KubernetesObject>(
-  fetchPage: (page: { limit: number; _continue?: string }) => Promise<KubernetesListObject<T>>,
-): Promise<KubernetesListObject<T>> {
-  const items: T[] = [];
-  let token: string | undefined;
-  let last: KubernetesListObject<T>;
-  do {
-    last = await fetchPage({ limit: LIST_PAGE_SIZE, ...(token ? { _continue: token } : {}) });
-    items.push(...last.items);
-    token = last.metadata?._continue || undefined;
-  } while (token);
-  return { ...last, items };
-}
-
-function selector(labelSelector: string | undefined): { labelSelector?: string } {
-  return labelSelector ? { labelSelector } : {};
-}
-
-async function orUndefined<T>(request: Promise<T>): Promise<T | undefined> {
-  try {
-    return await request;
-  } catch (error) {
-    if (httpStatusOf(error) === 404) return undefined;
-    throw error;
-  }
-}

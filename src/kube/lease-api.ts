@@ -1,4 +1,6 @@
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import type { KubeHttp } from './client/kube-http.js';
+import { MicroTime } from './client/micro-time.js';
 import { httpStatusOf } from './errors.js';
 import type { LeaseRecord, LeaseSpec } from './lease-decisions.js';
 
@@ -12,23 +14,26 @@ export interface LeaseApi {
   replace(spec: LeaseSpec, resourceVersion: string): Promise<LeaseRecord>;
 }
 
-export function coordinationLeaseApi(api: CoordinationV1Api, namespace: string, name: string): LeaseApi {
+export function coordinationLeaseApi(http: KubeHttp, namespace: string, name: string): LeaseApi {
+  const collection = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
   return {
     async read() {
       try {
-        return toRecord(await api.readNamespacedLease({ name, namespace }));
+        return toRecord(await http.request<V1Lease>('GET', `${collection}/${name}`));
       } catch (error) {
         if (httpStatusOf(error) === 404) return undefined;
         throw error;
       }
     },
     async create(spec) {
-      return toRecord(await api.createNamespacedLease({ namespace, body: toLease(name, namespace, spec) }));
+      return toRecord(
+        await http.request<V1Lease>('POST', collection, { body: toLease(name, namespace, spec) }),
+      );
     },
     async replace(spec, resourceVersion) {
       const body = toLease(name, namespace, spec);
       body.metadata = { ...body.metadata, resourceVersion };
-      return toRecord(await api.replaceNamespacedLease({ name, namespace, body }));
+      return toRecord(await http.request<V1Lease>('PUT', `${collection}/${name}`, { body }));
     },
   };
 }
@@ -41,9 +46,9 @@ function toLease(name: string, namespace: string, spec: LeaseSpec): V1Lease {
     spec: {
       holderIdentity: spec.holderIdentity ?? '',
       ...(spec.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: spec.leaseDurationSeconds } : {}),
-      // MicroTime fields must be sent with microsecond precision; V1MicroTime formats them so.
-      ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime.getTime()) } : {}),
-      ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime.getTime()) } : {}),
+      // MicroTime fields must be sent with microsecond precision.
+      ...(spec.acquireTime ? { acquireTime: new MicroTime(spec.acquireTime.getTime()) } : {}),
+      ...(spec.renewTime ? { renewTime: new MicroTime(spec.renewTime.getTime()) } : {}),
       ...(spec.leaseTransitions !== undefined ? { leaseTransitions: spec.leaseTransitions } : {}),
     },
   };

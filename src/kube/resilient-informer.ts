@@ -1,13 +1,10 @@
-import {
-  ListWatch,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type Watch,
-} from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../time/clock.js';
 import { InvalidInputError } from '../errors.js';
 import { validateBackoffPolicy, type BackoffPolicy } from './backoff.js';
+import type { WatchTransport } from './client/kube-http.js';
 import { classifyError } from './errors.js';
+import { ListWatch } from './list-watch.js';
 import { objectKey } from './object-key.js';
 import type { TimerHandle, Timers } from '../time/timers.js';
 import {
@@ -20,8 +17,7 @@ import {
   type WatchSignal,
 } from './watch-health.js';
 
-/** The streaming half of client-node's `Watch`; `new Watch(kubeConfig)` in production. */
-export type WatchTransport = Pick<Watch, 'watch'>;
+export type { WatchTransport } from './client/kube-http.js';
 
 /** Typed health events, for logs (the snapshot from `health()` feeds readiness and metrics). */
 export type WatchHealthEvent =
@@ -81,17 +77,15 @@ export const DEFAULT_SERVER_TIMEOUT_SECONDS = 5 * 60;
 
 interface Attempt<T extends KubernetesObject> {
   listWatch: ListWatch<T>;
-  /** The open watch connection (earlier ones of this attempt have ended: ListWatch re-watches after a close). */
-  watch?: AbortController;
   connected: boolean;
   dead: boolean;
 }
 
 /**
- * A watch that stays alive. client-node's ListWatch handles 410 Gone by relisting, but stops for
- * good on any other error and never notices a connection that silently stops delivering. Here
- * each attempt is a fresh ListWatch; an error or a stall abandons it and starts another after a
- * jittered backoff, while reads keep using the last synced cache until the new one has listed.
+ * A watch that stays alive. A ListWatch relists after 410 Gone, but stops for good on any other
+ * error and cannot notice a connection that silently stops delivering. Here each attempt is a
+ * fresh ListWatch; an error or a stall abandons it and starts another after a jittered backoff,
+ * while reads keep using the last synced cache until the new one has listed.
  */
 export class ResilientInformer<T extends KubernetesObject> {
   private state: WatchHealth = INITIAL_WATCH_HEALTH;
@@ -135,7 +129,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const attempt = this.current;
     this.current = undefined;
     this.state = { ...this.state, watching: false };
-    if (attempt) await this.abandon(attempt);
+    if (attempt) this.abandon(attempt);
   }
 
   health(): WatchHealthSnapshot {
@@ -162,57 +156,36 @@ export class ResilientInformer<T extends KubernetesObject> {
   private startAttempt(): void {
     const { options } = this;
     const live = () => this.current === attempt && !attempt.dead;
-    const transform = options.transform;
-    const transport: WatchTransport = {
-      watch: async (path, queryParams, callback, done) => {
-        const controller = await options.transport.watch(
-          path,
-          { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.serverTimeoutSeconds },
-          (phase, object, raw) => {
-            if (live()) this.onWatchEvent(attempt, phase, object);
-            callback(phase, transform && phase !== 'ERROR' ? transform(object as T) : object, raw);
-          },
-          (error) => {
-            if (live() && isGone(error)) this.emit({ type: 'Gone', resource: options.resource });
-            done(error);
-          },
-        );
-        // A watch that opens after its attempt was abandoned is closed at once.
-        if (attempt.dead) {
-          controller.abort();
-        } else if (live()) {
-          attempt.watch = controller;
-          // The list is complete and the server accepted the watch (a refused one has already failed).
-          this.onConnected(attempt);
-        }
-        return controller;
-      },
-    };
     const attempt: Attempt<T> = {
-      // ListWatch only calls `watch` on its transport; the rest of the Watch class is unused.
-      listWatch: new ListWatch<T>(
-        options.path,
-        transport as Watch,
-        async () => {
-          const listed = await options.list(options.labelSelector);
-          return transform ? { ...listed, items: listed.items.map(transform) } : listed;
+      listWatch: new ListWatch<T>({
+        path: options.path,
+        transport: options.transport,
+        list: () => options.list(options.labelSelector),
+        query: {
+          labelSelector: options.labelSelector,
+          allowWatchBookmarks: true,
+          timeoutSeconds: this.serverTimeoutSeconds,
         },
-        false,
-        options.labelSelector,
-      ),
+        ...(options.transform ? { transform: options.transform } : {}),
+        onChange: (object) => {
+          if (live()) this.enqueueFor(object);
+        },
+        onEvent: (type, object) => {
+          if (live()) this.onWatchEvent(attempt, type, object);
+        },
+        onWatching: () => {
+          if (live()) this.onConnected(attempt);
+        },
+        onGone: () => {
+          if (live()) this.emit({ type: 'Gone', resource: options.resource });
+        },
+        onError: (error) => {
+          if (live()) this.fail(attempt, classifyError(error).message);
+        },
+      }),
       connected: false,
       dead: false,
     };
-    const onChange = (object: T) => {
-      if (live()) this.enqueueFor(object);
-    };
-    attempt.listWatch.on('add', onChange);
-    attempt.listWatch.on('update', onChange);
-    attempt.listWatch.on('delete', onChange);
-    attempt.listWatch.on('error', (error: unknown) => {
-      if (live()) this.fail(attempt, classifyError(error).message);
-    });
-
     this.current = attempt;
     this.signal({ type: 'AttemptStarted' });
     this.armWatchdog(this.watchdogTimeoutMs);
@@ -240,11 +213,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.signal({ type: 'Event' });
     if (phase !== 'ERROR') return;
     const code = (object as { code?: unknown } | undefined)?.code;
-    if (code === 410) {
-      // ListWatch relists by itself once the server closes this watch.
-      this.emit({ type: 'Gone', resource: this.options.resource });
-      return;
-    }
+    // ListWatch relists by itself once the server closes this watch.
+    if (code === 410) return;
     // ListWatch would silently re-watch from the same resourceVersion, possibly in a tight loop.
     const message = (object as { message?: unknown } | undefined)?.message;
     this.fail(
@@ -262,7 +232,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private scheduleRestart(attempt: Attempt<T>): void {
     this.current = undefined;
     this.clearTimers();
-    void this.abandon(attempt);
+    this.abandon(attempt);
     const delayMs = restartDelayMs(this.state, this.backoff, this.random);
     this.emit({
       type: 'RestartScheduled',
@@ -294,10 +264,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     }, delayMs);
   }
 
-  private async abandon(attempt: Attempt<T>): Promise<void> {
+  private abandon(attempt: Attempt<T>): void {
     attempt.dead = true;
-    attempt.watch?.abort();
-    await attempt.listWatch.stop();
+    attempt.listWatch.stop();
   }
 
   private clearTimers(): void {
@@ -319,9 +288,4 @@ export class ResilientInformer<T extends KubernetesObject> {
   private emit(event: WatchHealthEvent): void {
     this.options.onHealth?.(event);
   }
-}
-
-function isGone(error: unknown): boolean {
-  const record = error as { statusCode?: unknown; code?: unknown } | null;
-  return record?.statusCode === 410 || record?.code === 410;
 }

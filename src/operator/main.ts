@@ -3,7 +3,8 @@
 // SIGTERM/SIGINT, when it finishes in-flight work and releases its Lease before exiting.
 import os from 'node:os';
 import { InvalidInputError } from '../errors.js';
-import { KeepAliveKubeConfig } from '../kube/keep-alive-kube-config.js';
+import { loadKubeConnection } from '../kube/client/kube-connection.js';
+import { KubeHttp } from '../kube/client/kube-http.js';
 import { createLogger } from '../observability/logger.js';
 import { systemClock } from '../time/clock.js';
 import { systemTimers } from '../time/timers.js';
@@ -16,13 +17,14 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 async function main(): Promise<void> {
   const config = readOperatorConfig(process.argv.slice(2), process.env, os.hostname());
   const logger = createLogger({ level: config.logLevel, base: { component: 'scb-operator' } });
-  const kubeConfig = new KeepAliveKubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromDefault();
+  const connection = loadKubeConnection({
+    ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+    env: process.env,
+  });
 
   const operator = await startOperator({
     config,
-    kubeConfig,
+    http: new KubeHttp(connection),
     clock: systemClock,
     timers: systemTimers,
     logger,

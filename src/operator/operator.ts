@@ -1,10 +1,4 @@
-import {
-  CoordinationV1Api,
-  Watch,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1ConfigMap,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -28,6 +22,7 @@ import { kubernetesEventRecorder } from '../controllers/events.js';
 import { controllerOf, OWNED_SELECTOR } from '../controllers/ownership.js';
 import { KubeObjects } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
+import type { KubeHttp } from '../kube/client/kube-http.js';
 import { coordinationLeaseApi } from '../kube/lease-api.js';
 import { objectKey } from '../kube/object-key.js';
 import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
@@ -44,7 +39,8 @@ import { startDownloadApi, type DownloadApi } from '../distribution/download-api
 
 export interface OperatorDeps {
   config: OperatorConfig;
-  kubeConfig: KubeConfig;
+  /** The API server connection (src/kube/client); the operator owns no other. */
+  http: KubeHttp;
   clock: Clock;
   timers: Timers;
   logger: Logger;
@@ -66,15 +62,15 @@ type Routed = `bundle:${string}` | `cluster:${string}`;
  * only while this replica leads; /readyz turns ready once every informer has synced.
  */
 export async function startOperator(deps: OperatorDeps): Promise<RunningOperator> {
-  const { config, kubeConfig, clock, timers, logger } = deps;
-  const kube = new KubeObjects(kubeConfig);
+  const { config, http, clock, timers, logger } = deps;
+  const kube = new KubeObjects(http);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new OperatorMetrics(registry);
   const events = kubernetesEventRecorder(kube, clock, config.identity, logger);
   const signingKey = await loadOrCreateSigningKey(kube, config.operatorNamespace, config.signingKeySecret);
   const namespace = config.watchNamespace;
-  const transport = new Watch(kubeConfig);
+  const transport = http;
 
   const onReconciled = (controller: string) => (report: ReconcileReport) => {
     metrics.recordReconcile(controller, report.outcome, report.durationMs);
@@ -233,11 +229,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   let stopping = false;
   const elector = config.leaderElect
     ? new LeaderElector({
-        api: coordinationLeaseApi(
-          kubeConfig.makeApiClient(CoordinationV1Api),
-          config.operatorNamespace,
-          config.leaderElectionId,
-        ),
+        api: coordinationLeaseApi(http, config.operatorNamespace, config.leaderElectionId),
         identity: config.identity,
         clock,
         timers,

@@ -8,7 +8,7 @@ import { LeaderElector } from '../../src/kube/leader-election.js';
 import { coordinationLeaseApi } from '../../src/kube/lease-api.js';
 import { systemTimers } from '../../src/time/timers.js';
 import { systemClock } from '../../src/time/clock.js';
-import { createTestNamespace, kubeConfig } from '../support/kube.js';
+import { createTestNamespace, kubeConfig, kubeHttp } from '../support/kube.js';
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +28,7 @@ describe('LeaderElector on the real apiserver', () => {
 
   function candidate(namespace: string, identity: string) {
     const elector = new LeaderElector({
-      api: coordinationLeaseApi(coordination(), namespace, 'scb-operator-leader'),
+      api: coordinationLeaseApi(kubeHttp(), namespace, 'scb-operator-leader'),
       identity,
       clock: systemClock,
       timers: systemTimers,

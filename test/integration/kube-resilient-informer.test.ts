@@ -4,11 +4,12 @@
  * dropped connection is survived with the gap's changes delivered after the relist.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, Watch, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import { KubeObjects } from '../../src/kube/kube-objects.js';
 import { ResilientInformer, type WatchTransport } from '../../src/kube/resilient-informer.js';
 import { systemTimers } from '../../src/time/timers.js';
 import { systemClock } from '../../src/time/clock.js';
-import { createTestNamespace, kubeConfig } from '../support/kube.js';
+import { createTestNamespace, kubeConfig, kubeHttp } from '../support/kube.js';
 
 const ownedLabel = { 'app.kubernetes.io/managed-by': 'scb-operator' };
 const selector = 'app.kubernetes.io/managed-by=scb-operator';
@@ -34,8 +35,7 @@ describe('ResilientInformer on the real apiserver', () => {
     const informer = new ResilientInformer<V1Secret>({
       resource: 'secrets',
       path: `/api/v1/namespaces/${namespace}/secrets`,
-      list: (labelSelector) =>
-        core().listNamespacedSecret({ namespace, ...(labelSelector ? { labelSelector } : {}) }),
+      list: (labelSelector) => new KubeObjects(kubeHttp()).listSecrets(namespace, labelSelector),
       labelSelector: selector,
       transport,
       enqueue: (key) => enqueued.push(key),
@@ -59,7 +59,7 @@ describe('ResilientInformer on the real apiserver', () => {
     await createSecret(namespace, 'owned-before');
     await createSecret(namespace, 'foreign-before', { team: 'payments' });
 
-    const { informer, enqueued } = watchSecrets(namespace, new Watch(kubeConfig()));
+    const { informer, enqueued } = watchSecrets(namespace, kubeHttp());
     informer.start();
     await eventually(() => informer.health().synced, 'the first sync');
     expect(enqueued).toEqual([`${namespace}/owned-before`]);
@@ -84,7 +84,7 @@ describe('ResilientInformer on the real apiserver', () => {
   it('survives a dropped watch connection and delivers what changed while it was down', async () => {
     const namespace = await createTestNamespace('informer-drop');
     await createSecret(namespace, 'first');
-    const real = new Watch(kubeConfig());
+    const real = kubeHttp();
     const drops: Array<() => void> = [];
     // Ends the real connection the way a reset socket does: the watch reports an error, once.
     const droppable: WatchTransport = {
@@ -107,7 +107,7 @@ describe('ResilientInformer on the real apiserver', () => {
     informer.start();
     await eventually(() => informer.health().watching, 'the watch to open');
 
-    // client-node's ListWatch alone stops for good after this error.
+    // A ListWatch alone stops for good after this error; the informer restarts it.
     drops.at(-1)?.();
     await createSecret(namespace, 'during-gap');
     await eventually(() => enqueued.includes(`${namespace}/during-gap`), 'the Secret created during the gap');

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { fromKubeconfigFile } from '../../src/kube/client/kube-connection.js';
+import { KubeHttp } from '../../src/kube/client/kube-http.js';
 import { controlPlaneBinDir } from './control-plane-binaries.js';
 import {
   adminKubeConfig,
@@ -33,6 +35,14 @@ export function controlPlaneConnection(): ControlPlaneConnection {
     cachedConnection = JSON.parse(readFileSync(file, 'utf8')) as ControlPlaneConnection;
   }
   return cachedConnection;
+}
+
+let cachedHttp: KubeHttp | undefined;
+
+/** The operator's own API client (src/kube/client) with admin credentials, as KubeObjects takes it. */
+export function kubeHttp(): KubeHttp {
+  cachedHttp ??= new KubeHttp(fromKubeconfigFile(controlPlaneConnection().kubeconfigPath, process.env));
+  return cachedHttp;
 }
 
 /** Admin (system:masters) credentials. */

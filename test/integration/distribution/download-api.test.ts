@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { startDownloadApi, type DownloadApi } from '../../../src/distribution/download-api/index.js';
 import { KubeObjects } from '../../../src/kube/kube-objects.js';
 import { OperatorMetrics } from '../../../src/observability/metrics.js';
-import { createTestNamespace, kubeConfig } from '../../support/kube.js';
+import { createTestNamespace, kubeHttp } from '../../support/kube.js';
 import { getSecret, secretFile } from '../../support/operator-fixtures.js';
 import { capturedLogger, grantDownload, httpsCall, serviceAccountToken } from './distribution-support.js';
 import { createPublishedBundle, type PublishedBundle } from './published-bundle.js';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   stranger = (await serviceAccountToken(namespace, 'stranger')).token;
   await grantDownload(namespace, 'reader');
   api = await startDownloadApi({
-    kube: new KubeObjects(kubeConfig()),
+    kube: new KubeObjects(kubeHttp()),
     port: 0,
     host: '127.0.0.1',
     tls: undefined,

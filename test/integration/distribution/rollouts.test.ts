@@ -12,13 +12,13 @@ import {
 } from '../../../src/distribution/rollouts/index.js';
 import { KubeObjects } from '../../../src/kube/kube-objects.js';
 import type { Clock } from '../../../src/time/clock.js';
-import { createTestNamespace, kubeConfig } from '../../support/kube.js';
+import { createTestNamespace, kubeConfig, kubeHttp } from '../../support/kube.js';
 import { createPublishedBundle } from './published-bundle.js';
 
 jest.setTimeout(120_000);
 
 const apps = () => kubeConfig().makeApiClient(AppsV1Api);
-const kube = new KubeObjects(kubeConfig());
+const kube = new KubeObjects(kubeHttp());
 const annotation = bundleVersionAnnotation('orders');
 let namespace: string;
 

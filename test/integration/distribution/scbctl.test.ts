@@ -16,7 +16,7 @@ import { startDownloadApi, type DownloadApi } from '../../../src/distribution/do
 import { KubeObjects } from '../../../src/kube/kube-objects.js';
 import { OperatorMetrics } from '../../../src/observability/metrics.js';
 import { controlPlaneBinDir, repositoryRoot } from '../../support/control-plane-binaries.js';
-import { createTestNamespace, kubeConfig, kubectl } from '../../support/kube.js';
+import { createTestNamespace, kubeHttp, kubectl } from '../../support/kube.js';
 import { getBundle } from '../../support/operator-fixtures.js';
 import { capturedLogger, grantDownload, serviceAccountToken } from './distribution-support.js';
 import { createPublishedBundle, type PublishedBundle } from './published-bundle.js';
@@ -86,7 +86,7 @@ subjects: [{kind: ServiceAccount, name: ci, namespace: ${namespace}}]
   });
   await grantDownload(namespace, 'ci');
   api = await startDownloadApi({
-    kube: new KubeObjects(kubeConfig()),
+    kube: new KubeObjects(kubeHttp()),
     port: 0,
     host: '127.0.0.1',
     tls: undefined,

@@ -18,7 +18,7 @@ import {
 } from '../../../src/distribution/notifications/index.js';
 import { KubeObjects } from '../../../src/kube/kube-objects.js';
 import { systemTimers } from '../../../src/time/timers.js';
-import { createTestNamespace, kubeConfig } from '../../support/kube.js';
+import { createTestNamespace, kubeConfig, kubeHttp } from '../../support/kube.js';
 import { getSecret } from '../../support/operator-fixtures.js';
 import { capturedLogger } from './distribution-support.js';
 import { createPublishedBundle } from './published-bundle.js';
@@ -72,7 +72,7 @@ function signatureValid(received: Received): boolean {
 }
 
 let namespace: string;
-const kube = new KubeObjects(kubeConfig());
+const kube = new KubeObjects(kubeHttp());
 const receivers: Array<{ close(): Promise<void> }> = [];
 const notifiers: WebhookNotifier[] = [];
 
