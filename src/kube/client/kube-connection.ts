@@ -30,7 +30,7 @@ export interface KubeConnection {
 }
 
 export interface LoadConnectionOptions {
-  /** --kubeconfig; otherwise $KUBECONFIG, ~/.kube/config, then in-cluster credentials. */
+  /** --kubeconfig (a path list like $KUBECONFIG); otherwise $KUBECONFIG, ~/.kube/config, then in-cluster. */
   kubeconfig?: string;
   env: NodeJS.ProcessEnv;
   now?: () => number;
@@ -42,7 +42,10 @@ export interface LoadConnectionOptions {
  */
 export function loadKubeConnection(options: LoadConnectionOptions): KubeConnection {
   const now = options.now ?? Date.now;
-  if (options.kubeconfig) return fromKubeconfigFile(options.kubeconfig, options.env, now);
+  const named = (options.kubeconfig ?? '').split(path.delimiter).filter(Boolean);
+  if (named.length > 0) {
+    return fromKubeconfigFile(named.find((file) => existsSync(file)) ?? named[0]!, options.env, now);
+  }
   const listed = (options.env['KUBECONFIG'] ?? '').split(path.delimiter).filter(Boolean);
   const candidates = [...listed, path.join(options.env['HOME'] ?? os.homedir(), '.kube', 'config')];
   const file = candidates.find((candidate) => existsSync(candidate));

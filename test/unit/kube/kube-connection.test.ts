@@ -37,9 +37,15 @@ describe('loadKubeConnection', () => {
     const env = { KUBECONFIG: [path.join(dir, 'missing'), listed].join(path.delimiter), HOME: home };
 
     expect(loadKubeConnection({ kubeconfig: flag, env }).server.host).toBe('flag:6443');
+    // --kubeconfig falls back to $KUBECONFIG in config.ts, so it may be a path list too.
+    const flagList = [path.join(dir, 'missing'), flag].join(path.delimiter);
+    expect(loadKubeConnection({ kubeconfig: flagList, env }).server.host).toBe('flag:6443');
     expect(loadKubeConnection({ env }).server.host).toBe('listed:6443');
     mkdirSync(path.join(home, '.kube'), { recursive: true });
-    renameSync(writeKubeconfig('home-config', 'https://home:6443', { token: 'c' }), path.join(home, '.kube/config'));
+    renameSync(
+      writeKubeconfig('home-config', 'https://home:6443', { token: 'c' }),
+      path.join(home, '.kube/config'),
+    );
     expect(loadKubeConnection({ env: { HOME: home } }).server.host).toBe('home:6443');
   });
 
