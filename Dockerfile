@@ -27,4 +27,6 @@ COPY package.json ./
 COPY crds ./crds
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 65532:65532
-ENTRYPOINT ["node", "dist/operator/main.js"]
+# --optimize-for-size: V8 keeps a smaller young generation and collects sooner. At 1,000 bundles
+# the peak RSS fell from 148 to 105 MiB for about 50 % more operator CPU (bench/README.md).
+ENTRYPOINT ["node", "--optimize-for-size", "dist/operator/main.js"]

@@ -8,8 +8,9 @@
  *     [--duration 2m] [--no-renewal] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
  *     [--timeout 900] [--json FILE]
  *
- * The operator runs as `node dist/operator/main.js` (built first when src/ is newer), so its CPU
- * and memory are the product's, not tsx's. `--cpu-prof DIR` writes its V8 CPU profile there.
+ * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) with the node
+ * flags of the Dockerfile's ENTRYPOINT, so its CPU and memory are the product's, not tsx's;
+ * `--operator-node-args` replaces those flags ("" for none). `--cpu-prof DIR` writes its V8 CPU profile there.
  * Bundles use the defaults (ECDSA P-256, all 13 platforms) and `--duration` (default 2m: renewal
  * at two thirds, 80 s after issue), so phase 2 follows phase 1 without a long wait.
  */
@@ -380,7 +381,7 @@ function report(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load now ${load}`,
   );
   console.log(
-    `bundles ${options.bundles}, operator --concurrency ${options.concurrency}, ${options.inFlight} creates in flight, duration ${options.duration}\n`,
+    `bundles ${options.bundles}, operator node flags [${options.operatorNodeArgs.join(' ')}] --concurrency ${options.concurrency}, ${options.inFlight} creates in flight, duration ${options.duration}\n`,
   );
   const header = [
     'phase',
@@ -485,6 +486,18 @@ interface BenchOperator {
   /** The last log lines and stderr, for a failure message. */
   tail(): string;
   stop(): Promise<void>;
+}
+
+/** The node flags the image's ENTRYPOINT runs the operator with, so the benchmark measures the same. */
+function imageNodeFlags(): string[] {
+  const line = readFileSync(path.join(repo, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith('ENTRYPOINT '));
+  const entrypoint = JSON.parse(line?.slice('ENTRYPOINT '.length) ?? '[]') as string[];
+  const script = entrypoint.indexOf('dist/operator/main.js');
+  if (entrypoint[0] !== 'node' || script < 0)
+    throw new Error('Dockerfile: ENTRYPOINT is not ["node", ..., "dist/operator/main.js"]');
+  return entrypoint.slice(1, script);
 }
 
 /** `node dist/operator/main.js` with its JSON log parsed for the start line, warnings and errors. */
@@ -619,7 +632,7 @@ function parseArgs(args: string[]): Options {
     duration: text('--duration') ?? '2m',
     renewal: !args.includes('--no-renewal'),
     timeoutSeconds: whole('--timeout', 900),
-    operatorNodeArgs: (text('--operator-node-args') ?? '').split(' ').filter(Boolean),
+    operatorNodeArgs: (text('--operator-node-args') ?? imageNodeFlags().join(' ')).split(' ').filter(Boolean),
     ...(cpuProf ? { cpuProf: path.resolve(cpuProf) } : {}),
     ...(json ? { json: path.resolve(json) } : {}),
   };

@@ -90,7 +90,14 @@ it('runs the operator as the image user with the chart args and RBAC: ready, the
   const asImageUser = process.getuid?.() === 0 ? { uid: imageUser, gid: imageUser } : {};
   const child = spawn(
     process.execPath,
-    ['dist/operator/main.js', ...chartArgs, '--metrics-address=127.0.0.1:0', `--kubeconfig=${kubeconfig}`],
+    // The image's ENTRYPOINT (pinned by test/unit/packaging/dockerfile.test.ts), then the chart's args.
+    [
+      '--optimize-for-size',
+      'dist/operator/main.js',
+      ...chartArgs,
+      '--metrics-address=127.0.0.1:0',
+      `--kubeconfig=${kubeconfig}`,
+    ],
     {
       cwd: appDir,
       env: {

@@ -94,9 +94,9 @@ it('runs as a numeric non-root user, so runAsNonRoot can verify it', () => {
   expect(gid).toBeGreaterThan(0);
 });
 
-it('starts dist/operator/main.js, which npm run build makes from src/operator/main.ts', () => {
+it('starts dist/operator/main.js (V8 optimised for size), which npm run build makes from src/operator/main.ts', () => {
   expect(of(finalStage, 'ENTRYPOINT').map((entry) => JSON.parse(entry.args) as unknown)).toEqual([
-    ['node', 'dist/operator/main.js'],
+    ['node', '--optimize-for-size', 'dist/operator/main.js'],
   ]);
   const build = JSON.parse(readFileSync(path.join(repositoryRoot, 'tsconfig.build.json'), 'utf8')) as {
     compilerOptions: { rootDir: string; outDir: string };
