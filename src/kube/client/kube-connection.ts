@@ -34,6 +34,8 @@ export interface LoadConnectionOptions {
   kubeconfig?: string;
   env: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Where the kubelet mounts the pod's ServiceAccount token and CA; tests point it elsewhere. */
+  serviceAccountDir?: string;
 }
 
 /**
@@ -51,7 +53,10 @@ export function loadKubeConnection(options: LoadConnectionOptions): KubeConnecti
   const file = candidates.find((candidate) => existsSync(candidate));
   if (file) return fromKubeconfigFile(file, options.env, now);
   const host = options.env['KUBERNETES_SERVICE_HOST'];
-  if (host) return inCluster(host, options.env['KUBERNETES_SERVICE_PORT'] ?? '443', now);
+  if (host) {
+    const port = options.env['KUBERNETES_SERVICE_PORT'] ?? '443';
+    return inCluster(host, port, options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR, now);
+  }
   throw new InvalidInputError(
     'NoKubeconfig',
     `no kubeconfig found (tried ${candidates.join(', ')}) and not running in a pod; pass --kubeconfig`,
@@ -77,13 +82,13 @@ export function fromKubeconfigFile(
   return credentialsConnection(resolveKubeconfig(doc, path.resolve(file)), env, now);
 }
 
-function inCluster(host: string, port: string, now: () => number): KubeConnection {
+function inCluster(host: string, port: string, accountDir: string, now: () => number): KubeConnection {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return credentialsConnection(
     {
       server: `https://${hostPart}:${port}`,
-      ca: { file: path.join(SERVICE_ACCOUNT_DIR, 'ca.crt') },
-      token: { file: path.join(SERVICE_ACCOUNT_DIR, 'token') },
+      ca: { file: path.join(accountDir, 'ca.crt') },
+      token: { file: path.join(accountDir, 'token') },
       insecureSkipTlsVerify: false,
     },
     {},

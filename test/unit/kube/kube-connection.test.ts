@@ -60,6 +60,22 @@ describe('loadKubeConnection', () => {
     );
   });
 
+  it('in a pod: the service address (IPv6 bracketed) and the mounted ServiceAccount token', async () => {
+    const accountDir = path.join(dir, 'serviceaccount');
+    mkdirSync(accountDir);
+    writeFileSync(path.join(accountDir, 'token'), 'projected-token');
+    writeFileSync(path.join(accountDir, 'ca.crt'), 'not parsed until a request is made');
+    const env = {
+      HOME: path.join(dir, 'nobody'),
+      KUBERNETES_SERVICE_HOST: 'fd00::1',
+      KUBERNETES_SERVICE_PORT: '6443',
+    };
+    const connection = loadKubeConnection({ env, serviceAccountDir: accountDir });
+    expect(connection.server.href).toBe('https://[fd00::1]:6443/');
+    expect((await connection.target()).headers).toEqual({ Authorization: 'Bearer projected-token' });
+    connection.close();
+  });
+
   it('says what it tried when there is no kubeconfig and no pod', () => {
     const env = { HOME: path.join(dir, 'nobody') };
     expect(() => loadKubeConnection({ env })).toThrow(/no kubeconfig found .*pass --kubeconfig/);
