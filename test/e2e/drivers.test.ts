@@ -134,15 +134,39 @@ describe('real drivers with only the bundle', () => {
 });
 
 describe('connections the node or the client must refuse, saying why', () => {
-  it(
-    'a bundle issued by a client CA the node does not trust is refused in the TLS handshake',
-    () => {
-      const result = nodeExample(foreignBundleDir);
+  // Both examples ask the node why it refused, over a bare TLS connection, and print its alert.
+  // Cassandra 5 answers an unknown issuer with alert 80 (internal error), which names no cause.
+  const untrusted =
+    /the node refused the client certificate: (certificate unknown|unknown ca|bad certificate|internal error) \(.*does not trust the CA that issued this bundle/;
+  const expired =
+    /the node refused the client certificate: certificate expired \(the bundle's certificate has expired; use a renewed bundle\)/;
+
+  it.each([
+    ['Node.js', nodeExample],
+    ['Python', pythonExample],
+  ])(
+    '%s: a bundle issued by a client CA the node does not trust is refused in the TLS handshake',
+    (_client, example) => {
+      const result = example(foreignBundleDir);
       expect(result.status).not.toBe(0);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/NoHostAvailableError/);
-      // The node ends the handshake with a TLS alert once it has checked the client certificate.
-      expect(result.stderr).toMatch(/ERR_SSL_TLSV1_ALERT|SSL alert number|ECONNRESET/);
+      expect(result.stderr).toMatch(/NoHostAvailable|Unable to connect to any servers/);
+      expect(result.stderr).toMatch(untrusted);
+    },
+    clientTimeoutMs,
+  );
+
+  it.each([
+    ['Node.js', nodeExample],
+    ['Python', pythonExample],
+  ])(
+    '%s: a bundle whose certificate has expired is refused by the node, and the client says it expired',
+    (_client, example) => {
+      const result = example(expiredBundleDir);
+      expect(result.status).not.toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/NoHostAvailable|Unable to connect to any servers/);
+      expect(result.stderr).toMatch(expired);
     },
     clientTimeoutMs,
   );
@@ -158,24 +182,6 @@ describe('connections the node or the client must refuse, saying why', () => {
       expect(python.status).not.toBe(0);
       expect(python.stdout).toBe('');
       expect(python.stderr).toMatch(/CERTIFICATE_VERIFY_FAILED/);
-    },
-    clientTimeoutMs,
-  );
-
-  it(
-    'a bundle whose certificate has expired is refused, and Node.js and Python both say it expired',
-    () => {
-      const node = nodeExample(expiredBundleDir);
-      expect(node.status).not.toBe(0);
-      expect(node.stdout).toBe('');
-      // The node's TLS alert 45, which Node.js reads before the connection closes.
-      expect(node.stderr).toMatch(/sslv3 alert certificate expired/);
-      // The Python driver writes its first request before it reads, and loses that alert to the
-      // closed connection (SSLEOFError), so the bundle's example.py checks manifest.json first.
-      const python = pythonExample(expiredBundleDir);
-      expect(python.status).not.toBe(0);
-      expect(python.stdout).toBe('');
-      expect(python.stderr).toMatch(/client certificate expired at \S+; use a renewed bundle/);
     },
     clientTimeoutMs,
   );

@@ -7,10 +7,14 @@ const DRIVER_VERSION = '4.10.0';
 // it is set explicitly; checkServerIdentity is replaced only when hostname verification is off.
 // Without a password the client certificate is the credential: Cassandra's MutualTlsAuthenticator
 // still asks the client to authenticate and takes any answer, but the driver has to give one.
+// When no node accepts the connection, the example asks the first node why over a bare TLS
+// connection: the driver writes its first request at once, and when the node has already closed
+// the connection, the reset can discard the alert with which it refused the client certificate.
 const EXAMPLE = `'use strict';
 // Connects with the bundle's client certificate and prints the server's release_version.
 const fs = require('node:fs');
 const path = require('node:path');
+const tls = require('node:tls');
 const cassandra = require('cassandra-driver');
 
 const bundleDir = process.env.SCB_BUNDLE_DIR || '.';
@@ -44,11 +48,38 @@ const client = new cassandra.Client({
       : new cassandra.auth.PlainTextAuthProvider(config.username, config.password),
 });
 
+const hints = {
+  'certificate expired': "the bundle's certificate has expired; use a renewed bundle",
+  'certificate unknown': 'the node does not trust the CA that issued this bundle',
+  'unknown ca': 'the node does not trust the CA that issued this bundle',
+  'bad certificate': 'the node does not trust the CA that issued this bundle',
+  'certificate revoked': "the bundle's certificate has been revoked",
+  'internal error': 'the node gave no reason; most often it does not trust the CA that issued this bundle, and its log says why',
+};
+
+// The TLS alert with which the first node refuses this client certificate, or undefined.
+function refusalReason() {
+  const host = config.contactPoints[0];
+  return new Promise((resolve) => {
+    const socket = tls.connect({ ...sslOptions, host, port: config.cql_port });
+    socket.setTimeout(5000, () => socket.destroy()); // a node that accepted the certificate waits for a request
+    socket.on('error', (err) => {
+      const alert = /alert ([a-z ]+)/.exec(err.message);
+      resolve(alert && \`\${alert[1]} (\${hints[alert[1]] || 'see the node log'})\`);
+    });
+    socket.on('close', () => resolve(undefined));
+  });
+}
+
 client
   .execute('SELECT release_version FROM system.local')
   .then((result) => console.log(result.first().release_version))
-  .catch((err) => {
+  .catch(async (err) => {
     console.error(err);
+    if (err instanceof cassandra.errors.NoHostAvailableError) {
+      const reason = await refusalReason();
+      if (reason) console.error(\`the node refused the client certificate: \${reason}\`);
+    }
     process.exitCode = 1;
   })
   .finally(() => client.shutdown());
