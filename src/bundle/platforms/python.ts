@@ -49,7 +49,7 @@ def refusal_reason():
                 tls.recv(1)  # a node that accepted the certificate waits for a request: timeout
     except ssl.SSLError as error:
         if "ALERT" in (error.reason or ""):
-            alert = error.reason.lower().replace("_", " ").removeprefix("sslv3 alert ").removeprefix("tlsv1 alert ")
+            alert = " ".join(error.reason.lower().split("_")).removeprefix("sslv3 alert ").removeprefix("tlsv1 alert ")
             return f"{alert} ({HINTS.get(alert, 'see the node log')})"
     except OSError:
         pass
