@@ -1,11 +1,13 @@
 /**
  * The chart as tests use it: the pinned helm, promtool and Lua (built by tools/packaging/build.sh),
- * rendering charts/scb-operator, and installing the chart's ServiceAccount and RBAC into the test
- * control plane so a process can run with exactly the permissions the chart grants.
+ * rendering charts/scb-operator, installing the chart's ServiceAccount and RBAC into a test
+ * control plane so a process can run with exactly the permissions the chart grants, and turning
+ * the chart's operator container into a command line for such a process.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { V1Container, V1PodSpec, V1Secret } from '@kubernetes/client-node';
 import {
   helmTemplateArgs,
   packagingBinDir as buildPackagingTools,
@@ -15,7 +17,8 @@ import {
   type Manifest,
   type RenderOptions,
 } from '../../tools/packaging/chart-render.js';
-import { kubeconfigForServiceAccount, kubectl } from './kube.js';
+import { controlPlaneConnection } from './kube.js';
+import { serviceAccountKubeconfig, type ControlPlaneConnection } from './control-plane-users.js';
 
 export {
   chartDir,
@@ -96,6 +99,8 @@ export interface ChartIdentity {
   kubeconfigPath: string;
   /** The ServiceAccount and RBAC objects applied. */
   objects: Manifest[];
+  /** Everything the chart rendered with these values (the Deployment too), applied or not. */
+  rendered: Manifest[];
 }
 
 export interface ChartIdentityOptions {
@@ -106,6 +111,10 @@ export interface ChartIdentityOptions {
   watchNamespace?: string;
   /** Cluster-scoped RBAC objects are named after it, so tests sharing a control plane need their own. */
   releaseName: string;
+  /** More chart values (e.g. `{download: {enabled: true}}`), merged under `rbac`. */
+  values?: Record<string, unknown>;
+  /** Where to install; default the integration run's control plane. */
+  controlPlane?: ControlPlaneConnection;
 }
 
 /**
@@ -116,27 +125,103 @@ export interface ChartIdentityOptions {
  *   // start the operator with --kubeconfig=identity.kubeconfigPath --operator-namespace=namespace ...
  */
 export async function installChartIdentity(options: ChartIdentityOptions): Promise<ChartIdentity> {
+  const connection = options.controlPlane ?? controlPlaneConnection();
   const watchNamespace = options.scope === 'namespace' ? (options.watchNamespace ?? options.namespace) : '';
   const rendered = parseManifests(
     await renderChart({
       releaseName: options.releaseName,
       namespace: options.namespace,
-      values: { rbac: { scope: options.scope, watchNamespace } },
+      values: { ...options.values, rbac: { scope: options.scope, watchNamespace } },
     }),
   );
   const objects = rendered.filter((object) => identityKinds.has(object.kind));
   const serviceAccount = objects.find((object) => object.kind === 'ServiceAccount')?.metadata.name;
   if (!serviceAccount)
     throw new Error('the chart rendered no ServiceAccount; is serviceAccount.create false?');
-  await kubectl(['apply', '--server-side', '--field-manager=scb-chart-test', '-f', '-'], {
-    input: toYamlStream(objects),
-  });
+  await kubectlAsAdmin(
+    connection,
+    ['apply', '--server-side', '--field-manager=scb-chart-test', '-f', '-'],
+    toYamlStream(objects),
+  );
   return {
     releaseName: options.releaseName,
     namespace: options.namespace,
     serviceAccount,
     watchNamespace,
-    kubeconfigPath: await kubeconfigForServiceAccount(options.namespace, serviceAccount),
+    kubeconfigPath: await serviceAccountKubeconfig(connection, options.namespace, serviceAccount),
     objects,
+    rendered,
   };
+}
+
+/** The pinned kubectl as the admin of `connection`'s control plane. */
+function kubectlAsAdmin(
+  connection: ControlPlaneConnection,
+  args: readonly string[],
+  input?: string,
+): Promise<string> {
+  return runTool(
+    path.join(connection.binDir, 'kubectl'),
+    [
+      `--kubeconfig=${connection.kubeconfigPath}`,
+      // A per-control-plane discovery cache: one from an earlier server on the same port would lie.
+      `--cache-dir=${path.join(connection.workDir, 'kubectl-cache')}`,
+      ...args,
+    ],
+    input,
+  );
+}
+
+/** The operator container of the rendered Deployment, with its pod spec. */
+export function chartOperatorContainer(objects: readonly Manifest[]): {
+  container: V1Container;
+  pod: V1PodSpec;
+} {
+  const deployment = objects.find((object) => object.kind === 'Deployment') as
+    (Manifest & { spec: { template: { spec: V1PodSpec } } }) | undefined;
+  const pod = deployment?.spec.template.spec;
+  const container = pod?.containers.find((candidate) => candidate.name === 'operator');
+  if (!pod || !container) throw new Error('the chart rendered no Deployment with an "operator" container');
+  return { container, pod };
+}
+
+/**
+ * The operator container's args, made runnable by a local process the way the kubelet would run
+ * them: every Secret volume the container mounts is projected into a folder under `root` (its
+ * items, read with `readSecret`), paths under a mount point are moved to that folder, and the
+ * listen addresses become 127.0.0.1:0. --metrics-address is dropped (startOperatorProcess sets it).
+ */
+export async function chartOperatorArgs(
+  objects: readonly Manifest[],
+  root: string,
+  readSecret: (name: string) => Promise<V1Secret | undefined>,
+): Promise<string[]> {
+  const { container, pod } = chartOperatorContainer(objects);
+  const mounts: Array<{ mountPath: string; folder: string }> = [];
+  for (const mount of container.volumeMounts ?? []) {
+    const source = pod.volumes?.find((volume) => volume.name === mount.name)?.secret;
+    if (!source) continue;
+    const secret = await readSecret(source.secretName ?? '');
+    if (!secret) throw new Error(`Secret ${source.secretName} (volume ${mount.name}) does not exist`);
+    const folder = path.join(root, mount.name);
+    mkdirSync(folder, { recursive: true });
+    const items = source.items ?? Object.keys(secret.data ?? {}).map((key) => ({ key, path: key }));
+    for (const item of items) {
+      const value = secret.data?.[item.key];
+      if (value === undefined) {
+        throw new Error(`Secret ${source.secretName} has no key ${item.key} (volume ${mount.name})`);
+      }
+      writeFileSync(path.join(folder, item.path), Buffer.from(value, 'base64'), { mode: 0o600 });
+    }
+    mounts.push({ mountPath: mount.mountPath, folder });
+  }
+  return (container.args ?? [])
+    .filter((arg) => !arg.startsWith('--metrics-address='))
+    .map((arg) => {
+      if (arg.startsWith('--download-address=')) return '--download-address=127.0.0.1:0';
+      for (const { mountPath, folder } of mounts) {
+        arg = arg.replace(`=${mountPath}/`, `=${folder}/`);
+      }
+      return arg;
+    });
 }

@@ -2,7 +2,9 @@
  * The chart with the real helm and the real kube-apiserver: helm lint passes; bad values are
  * refused naming the field; every manifest of the default, the namespace-scoped and the
  * all-features render passes a server-side dry run and is then applied; the operator's pod meets
- * Pod Security "restricted" where it is enforced; deploy/ is what the generator writes, and real
+ * Pod Security "restricted" where it is enforced; the container's args are what the operator's
+ * own flag parser accepts, with the download API's certificate where the Secret is mounted; the
+ * install notes name the values the chart uses; deploy/ is what the generator writes, and real
  * kustomize turns it into exactly the helm renders.
  *
  * ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs, which cannot be fetched
@@ -12,11 +14,13 @@
 import { jest } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readOperatorConfig } from '../../../src/operator/config.js';
 import { generatedDeployFiles } from '../../../tools/packaging/generated-files.js';
 import { repositoryRoot } from '../../support/control-plane-binaries.js';
-import { KubectlError, createTestNamespace, kubectl } from '../../support/kube.js';
+import { KubectlError, controlPlaneConnection, createTestNamespace, kubectl } from '../../support/kube.js';
 import {
   chartDir,
+  chartOperatorContainer,
   helm,
   packagingBinDir,
   parseManifests,
@@ -37,7 +41,8 @@ const allFeatures = {
   serviceMonitor: { enabled: true },
   prometheusRule: { enabled: true },
   grafanaDashboard: { enabled: true },
-  download: { enabled: true },
+  // The Secret need not exist to apply the Deployment: no kubelet mounts it here.
+  download: { enabled: true, tls: { secretName: 'scb-download-tls' } },
 };
 
 const key = (object: Manifest) => `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`;
@@ -50,7 +55,11 @@ describe('helm lint', () => {
     ['a namespace-scoped install', ['--set', 'rbac.scope=namespace']],
     [
       'every optional feature on',
-      Object.keys(allFeatures).flatMap((name) => ['--set', `${name}.enabled=true`]),
+      [
+        ...Object.keys(allFeatures).flatMap((name) => ['--set', `${name}.enabled=true`]),
+        '--set',
+        'download.tls.secretName=scb-download-tls',
+      ],
     ],
   ])('passes --strict with %s', async (_, args) => {
     const output = await helm(['lint', chartDir, '--strict', ...args]);
@@ -67,6 +76,21 @@ describe('bad values', () => {
       'two replicas without leader election',
       { leaderElection: { enabled: false } },
       /replicaCount > 1 needs leaderElection\.enabled=true/,
+    ],
+    [
+      'a download certificate Secret name that is not a DNS name',
+      { download: { enabled: true, tls: { secretName: 'Download_TLS' } } },
+      /download\/tls\/secretName[\s\S]*'Download_TLS' does not match pattern/,
+    ],
+    [
+      'a download certificate without the download API',
+      { download: { tls: { secretName: 'scb-download-tls' } } },
+      /download\.tls\.secretName is set but download\.enabled is false: set download\.enabled=true/,
+    ],
+    [
+      'one Secret for the link key and the signing key',
+      { download: { enabled: true, linkKeySecret: 'scb-operator-signing-key' } },
+      /download\.linkKeySecret and signingKeySecret are both "scb-operator-signing-key"/,
     ],
   ])('refuses %s, naming the field', async (_, values, message) => {
     const refusal = await renderChart({ namespace: 'scb-system', values }).then(
@@ -131,6 +155,111 @@ describe.each([
     );
     expect(refusal).toBeInstanceOf(KubectlError);
     expect((refusal as KubectlError).stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+  });
+});
+
+describe("the operator container's args and environment", () => {
+  const podEnv = { POD_NAME: 'scb-operator-7d9f-abcde', POD_NAMESPACE: 'scb-system' };
+
+  it("parse with the operator's own flag parser; POD_NAME comes from the pod name, for the Lease", async () => {
+    const { container } = chartOperatorContainer(
+      parseManifests(await renderChart({ namespace: 'scb-system' })),
+    );
+    expect(container.env).toContainEqual({
+      name: 'POD_NAME',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
+    const config = readOperatorConfig(container.args ?? [], podEnv, 'host');
+    expect(config).toMatchObject({
+      identity: 'scb-operator-7d9f-abcde',
+      operatorNamespace: 'scb-system',
+      watchNamespace: undefined,
+      leaderElect: true,
+      signingKeySecret: 'scb-operator-signing-key',
+      download: undefined,
+    });
+  });
+
+  it('serve the download API with the mounted, read-only certificate Secret and the shared link key', async () => {
+    const { container, pod } = chartOperatorContainer(
+      parseManifests(
+        await renderChart({
+          namespace: 'scb-system',
+          values: {
+            signingKeySecret: 'manifests-key',
+            download: { enabled: true, tls: { secretName: 'download-tls' }, linkKeySecret: 'links-key' },
+          },
+        }),
+      ),
+    );
+    const config = readOperatorConfig(container.args ?? [], podEnv, 'host');
+    const mount = container.volumeMounts?.find((candidate) => candidate.name === 'download-tls');
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(pod.volumes?.find((volume) => volume.name === 'download-tls')?.secret).toEqual({
+      secretName: 'download-tls',
+      items: [
+        { key: 'tls.crt', path: 'tls.crt' },
+        { key: 'tls.key', path: 'tls.key' },
+      ],
+    });
+    expect(config.signingKeySecret).toBe('manifests-key');
+    expect(config.download).toEqual({
+      host: '0.0.0.0',
+      port: 8443,
+      tlsCertFile: `${mount?.mountPath}/tls.crt`,
+      tlsKeyFile: `${mount?.mountPath}/tls.key`,
+      linkKeySecret: 'links-key',
+    });
+    expect(container.ports).toContainEqual({ name: 'download', containerPort: 8443, protocol: 'TCP' });
+  });
+
+  it('without a certificate Secret, mount nothing and let each replica self-sign', async () => {
+    const { container, pod } = chartOperatorContainer(
+      parseManifests(await renderChart({ namespace: 'scb-system', values: { download: { enabled: true } } })),
+    );
+    expect(readOperatorConfig(container.args ?? [], podEnv, 'host').download).toMatchObject({
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      linkKeySecret: 'scb-operator-download-link-key',
+    });
+    expect(pod.volumes?.map((volume) => volume.name)).toEqual(['tmp']);
+  });
+});
+
+describe('the install notes', () => {
+  const notes = async (values: Record<string, string>) => {
+    const output = await helm([
+      'install',
+      'scb-operator',
+      chartDir,
+      '--namespace=scb-system',
+      '--dry-run=client',
+      `--kubeconfig=${controlPlaneConnection().kubeconfigPath}`,
+      ...Object.entries(values).flatMap(([name, value]) => ['--set', `${name}=${value}`]),
+    ]);
+    return output.slice(output.indexOf('NOTES:'));
+  };
+
+  it("name the chart's signing-key Secret and its ConfigMap, and the download API's Secrets", async () => {
+    const text = await notes({
+      signingKeySecret: 'manifests-key',
+      'download.enabled': 'true',
+      'download.tls.secretName': 'download-tls',
+    });
+    expect(text).toContain('Bundles are signed with the key in Secret manifests-key');
+    expect(text).toContain('kubectl -n scb-system get configmap manifests-key -o yaml');
+    expect(text).not.toContain('scb-operator-signing-key');
+    expect(text).toContain('Every replica serves the certificate in Secret download-tls');
+    expect(text).toContain('kubectl -n scb-system rollout restart deployment/scb-operator');
+    expect(text).toContain('signed with the key in Secret scb-operator-download-link-key');
+  });
+
+  it('warn that two replicas without a certificate Secret serve two different certificates', async () => {
+    const text = await notes({ 'download.enabled': 'true' });
+    expect(text).toMatch(
+      /WARNING: download\.tls\.secretName is empty[\s\S]*2 replicas: clients behind the Service see a different one per pod/,
+    );
+    expect(await notes({})).not.toContain('download');
   });
 });
 

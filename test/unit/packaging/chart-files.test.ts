@@ -68,6 +68,8 @@ describe('values.schema.json', () => {
     const table = configurationTable(schema, values);
     expect(table).toContain('| `rbac.scope` | `cluster`, `namespace` | `"cluster"` |');
     expect(table).toContain('| `replicaCount` | integer | `2` |');
+    expect(table).toContain('| `download.tls.secretName` | string | `""` | kubernetes.io/tls Secret');
+    expect(table).toContain('| `download.linkKeySecret` | string | `"scb-operator-download-link-key"` |');
     const [[file, content]] = Object.entries(await generatedInstallDoc()) as [[string, string]];
     expect({ file, inSync: read(file) === content, fix: regenerate }).toEqual({
       file,
