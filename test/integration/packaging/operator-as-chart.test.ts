@@ -2,9 +2,14 @@
  * The operator does its whole job with exactly the chart's ServiceAccount and namespace-scoped
  * RBAC — issue, rotate, publish, rotate the managed CA — and is refused what that role must
  * refuse. The Argo CD health check then runs, with the real Lua interpreters, on the status
- * objects this operator just wrote.
+ * objects this operator just wrote. Watching another namespace than its own, with the chart's
+ * container args and the download API on, it keeps its keys in its own namespace through a Role
+ * that names them.
+ * (A cluster-wide install gets its own control plane: operator-cluster-wide.test.ts.)
  */
 import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { SecureConnectionBundle } from '../../../src/api/v1alpha1/index.js';
@@ -26,17 +31,20 @@ import {
   waitFor,
 } from '../../support/operator-fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.js';
-import { installChartIdentity } from '../../support/packaging.js';
+import { chartOperatorArgs, installChartIdentity } from '../../support/packaging.js';
 import { luaInterpreters, runHealthCheck } from '../../support/packaging-lua.js';
 
 jest.setTimeout(240_000);
 
 const healthScript = path.join(repositoryRoot, 'charts/scb-operator/argocd/health.lua');
 let operator: OperatorProcess | undefined;
+let scratch: string | undefined;
 
 afterEach(async () => {
   await stopOperator(operator);
   operator = undefined;
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
 });
 
 async function health(object: unknown) {
@@ -142,5 +150,59 @@ describe("the operator with the chart's namespace-scoped RBAC", () => {
     expect(await health(stalled)).toBe('Degraded');
     expect(await health(far)).toBe('Progressing');
     expect(v1.status?.versions?.[0]?.state).toBe('Active');
+  });
+});
+
+describe("the operator with the chart's namespace-scoped RBAC, watching another namespace", () => {
+  it('creates, then on restart reads, its keys in its own namespace through the by-name Role', async () => {
+    const own = await createTestNamespace('chart-own');
+    const watched = await createTestNamespace('chart-watched');
+    const identity = await installChartIdentity({
+      namespace: own,
+      scope: 'namespace',
+      watchNamespace: watched,
+      releaseName: `scb-${own}`,
+      values: { download: { enabled: true } },
+    });
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'scb-chart-mounts-'));
+    const args = await chartOperatorArgs(identity.rendered, scratch, (name) => getSecret(own, name));
+    const start = () =>
+      startOperatorProcess({
+        kubeconfig: identity.kubeconfigPath,
+        namespace: watched,
+        operatorNamespace: own,
+        extraArgs: args,
+      });
+    operator = start();
+    const started = await operator.waitForLog((line) => line.message === 'operator started', 'start-up');
+    expect(Number(started.downloadPort)).toBeGreaterThan(0);
+
+    await createServerCaConfigMap(watched);
+    await createClusterRef(watched, 'orders', managedClusterSpec());
+    await waitFor(() => getClusterRef(watched, 'orders'), isReady, 'cluster ref Ready');
+    await createBundle(watched, 'app', { clusterRef: { name: 'orders' }, platforms: ['nodejs'] });
+    await waitFor(
+      () => getBundle(watched, 'app'),
+      (b) => b.status?.currentVersion === 1 && isReady(b),
+      'version 1',
+    );
+    const signingKey = await getSecret(own, 'scb-operator-signing-key');
+    const linkKey = await getSecret(own, 'scb-operator-download-link-key');
+    expect(Object.keys(signingKey?.data ?? {})).toEqual(['signing-key.pem']);
+    expect(Buffer.from(linkKey?.data?.['link-key'] ?? '', 'base64')).toHaveLength(32);
+    const publicKey = await core().readNamespacedConfigMap({
+      namespace: own,
+      name: 'scb-operator-signing-key',
+    });
+    expect(publicKey.data?.['signing-key.pub.pem']).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(operator.logs.filter((line) => line.level === 'error')).toEqual([]);
+
+    // A restart finds both keys (get by name) and applies the public key again (patch by name).
+    await stopOperator(operator);
+    operator = start();
+    await operator.waitForLog((line) => line.message === 'operator started', 'the restart');
+    expect((await getSecret(own, 'scb-operator-download-link-key'))?.data).toEqual(linkKey?.data);
+    expect((await getSecret(own, 'scb-operator-signing-key'))?.data).toEqual(signingKey?.data);
+    expect(operator.logs.filter((line) => line.level === 'error')).toEqual([]);
   });
 });

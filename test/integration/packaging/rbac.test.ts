@@ -220,20 +220,100 @@ describe('a namespace-scoped install', () => {
   });
 });
 
-describe('a namespace-scoped install watching another namespace', () => {
-  it('reaches the signing-key Secret in its own namespace, but not bundles there', async () => {
+/** `kubectl auth can-i VERB RESOURCE/NAME` as the identity's ServiceAccount, as `resource/name verb: yes|no`. */
+async function canIOn(identity: ChartIdentity, namespace: string, verb: string, object: string) {
+  try {
+    const answer = await kubectl([
+      'auth',
+      'can-i',
+      verb,
+      object,
+      `--as=system:serviceaccount:${identity.namespace}:${identity.serviceAccount}`,
+      `--namespace=${namespace}`,
+    ]);
+    return `${object} ${verb}: ${answer.trim()}`;
+  } catch (error) {
+    if (error instanceof KubectlError && error.stdout.trim() === 'no') return `${object} ${verb}: no`;
+    throw error;
+  }
+}
+
+describe('a namespace-scoped install watching another namespace, with the download API', () => {
+  let identity: ChartIdentity;
+  let watched: string;
+
+  beforeAll(async () => {
     const namespace = await createTestNamespace('rbac-operator');
-    const watched = await createTestNamespace('rbac-watched');
-    const identity = await installChartIdentity({
+    watched = await createTestNamespace('rbac-watched');
+    identity = await installChartIdentity({
       namespace,
       scope: 'namespace',
       watchNamespace: watched,
       releaseName: `rbac-${namespace.split('-').at(-1)}`,
+      values: { download: { enabled: true } },
     });
-    const secrets = triples([{ group: '', resource: 'secrets', verbs: ['get', 'create', 'update'] }]);
-    expect(await answers(identity, secrets, namespace)).toEqual(all(secrets, namespace, 'yes'));
+  });
+
+  it('renders a Role in its own namespace for exactly its signing-key and link-key objects, by name', () => {
+    const name = `${identity.releaseName}-scb-operator-signing-key`;
+    const role = identity.objects.find((object) => object.kind === 'Role' && object.metadata.name === name);
+    expect(role?.metadata.namespace).toBe(identity.namespace);
+    expect(role?.['rules']).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['scb-operator-signing-key', 'scb-operator-download-link-key'],
+        verbs: ['get'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['scb-operator-signing-key'],
+        verbs: ['patch'],
+      },
+      { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['create'] },
+    ]);
+  });
+
+  it('reads those Secrets and patches that ConfigMap in its own namespace, and nothing else there', async () => {
+    const own = identity.namespace;
+    const asked = await Promise.all([
+      canIOn(identity, own, 'get', 'secrets/scb-operator-signing-key'),
+      canIOn(identity, own, 'get', 'secrets/scb-operator-download-link-key'),
+      canIOn(identity, own, 'create', 'secrets'),
+      canIOn(identity, own, 'patch', 'configmaps/scb-operator-signing-key'),
+      canIOn(identity, own, 'create', 'configmaps'),
+      canIOn(identity, own, 'get', 'secrets/someone-elses'),
+      canIOn(identity, own, 'list', 'secrets'),
+      canIOn(identity, own, 'update', 'secrets/scb-operator-signing-key'),
+      canIOn(identity, own, 'delete', 'secrets/scb-operator-signing-key'),
+      canIOn(identity, own, 'patch', 'configmaps/someone-elses'),
+    ]);
+    expect(asked).toEqual([
+      'secrets/scb-operator-signing-key get: yes',
+      'secrets/scb-operator-download-link-key get: yes',
+      'secrets create: yes',
+      'configmaps/scb-operator-signing-key patch: yes',
+      'configmaps create: yes',
+      'secrets/someone-elses get: no',
+      'secrets list: no',
+      'secrets/scb-operator-signing-key update: no',
+      'secrets/scb-operator-signing-key delete: no',
+      'configmaps/someone-elses patch: no',
+    ]);
     const bundles = triples([watchedRules[0] as Permission]);
-    expect(await answers(identity, bundles, namespace)).toEqual(all(bundles, namespace, 'no'));
+    expect(await answers(identity, bundles, own)).toEqual(all(bundles, own, 'no'));
     expect(await answers(identity, bundles, watched)).toEqual(all(bundles, watched, 'yes'));
+  });
+
+  it('may ask the two reviews the download API needs, cluster-wide', async () => {
+    const reviews = triples([
+      { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'] },
+      { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verbs: ['create'] },
+    ]);
+    expect(await answers(identity, reviews, undefined)).toEqual(all(reviews, undefined, 'yes'));
+    expect(
+      granted(identity.objects, 'ClusterRole', `${identity.releaseName}-scb-operator-download-auth`),
+    ).toEqual(reviews);
   });
 });
