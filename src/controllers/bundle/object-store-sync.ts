@@ -29,9 +29,9 @@ export interface IssuedUpload {
 const BEHIND_RETRY_MS = 30_000;
 
 /**
- * Keeps spec.target.objectStore in step with status.versions: the version just issued, then any
- * version still in the cluster that the store has not received (oldest first, so the store never
- * holds N+1 without N), then the move of superseded versions under archive/. A store that is down
+ * Keeps spec.target.objectStore in step with status.versions: any version still in the cluster
+ * that the store has not received (oldest first), then the version just issued, so the store never
+ * holds N+1 without N; then the move of superseded versions under archive/. A store that is down
  * or refuses never fails the pass: the result says so, the Secret is already published, and the
  * next pass catches up. The S3 client is loaded only when some bundle uses a store.
  */
@@ -81,11 +81,7 @@ export class ObjectStoreSync {
 
     const publisher = new store.ObjectStorePublisher(settings, { logger: this.logger });
     try {
-      if (issued) {
-        const published = await publisher.publish(issued);
-        if (published.state === 'behind') return behind(next, published);
-        record(published.version, published.objectKey);
-      }
+      // Older versions the store has not received go first, so it never holds N+1 without N.
       // Archived before the store ever had them, but still in the cluster: store, then archive.
       const prunedUnstored = next
         .filter(
@@ -100,6 +96,11 @@ export class ObjectStoreSync {
       );
       for (const stored of caughtUp.stored) record(stored.version, stored.objectKey);
       if (caughtUp.state === 'behind') return behind(next, caughtUp);
+      if (issued) {
+        const published = await publisher.publish(issued);
+        if (published.state === 'behind') return behind(next, published);
+        record(published.version, published.objectKey);
+      }
 
       const location = { prefix: target.prefix, namespace, name };
       for (const entry of next) {

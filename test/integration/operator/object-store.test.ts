@@ -2,10 +2,12 @@
  * The operator publishing to a real S3 server (versitygw): every version lands under its own key
  * with the exact bytes of its Secret, superseded versions move under archive/, and while the store
  * is down the Secret still updates, a condition says the store is behind, and it catches up in
- * order once the store is back.
+ * order once the store is back, even when a new version is issued before the catch-up.
  */
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createTestNamespace } from '../../support/kube.js';
 import { startObjectStore, type ObjectStoreServer } from '../../support/object-store.js';
@@ -32,13 +34,41 @@ jest.setTimeout(240_000);
 
 let operator: OperatorProcess | undefined;
 let store: ObjectStoreServer | undefined;
+let proxy: http.Server | undefined;
 
 afterEach(async () => {
   await stopOperator(operator);
   operator = undefined;
+  proxy?.close();
+  proxy?.closeAllConnections();
+  proxy = undefined;
   await store?.dispose();
   store = undefined;
 });
+
+/**
+ * An HTTP proxy in front of the store that records, in order, the versions whose zip the store
+ * accepted (PUT .../app/v<N>/secure-connect-app.zip answered 200; archive copies do not count). While the store is down it drops
+ * the connection, as the store itself would refuse it.
+ */
+async function recordingProxy(upstream: string, stored: number[]): Promise<string> {
+  const target = new URL(upstream);
+  proxy = http.createServer((request, response) => {
+    const forward = http.request(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        const zip = /\/app\/v(\d+)\/secure-connect-app\.zip(\?|$)/.exec(request.url ?? '');
+        if (request.method === 'PUT' && zip && answer.statusCode === 200) stored.push(Number(zip[1]));
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    forward.on('error', () => response.destroy());
+    request.pipe(forward);
+  });
+  await new Promise<void>((resolve) => proxy?.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+}
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -46,6 +76,8 @@ describe('operator: the object-store target', () => {
   it('stores every version, archives superseded ones, and catches up in order after an outage', async () => {
     store = await startObjectStore();
     await store.createBucket('scb-bundles');
+    const uploaded: number[] = [];
+    const endpoint = await recordingProxy(store.endpoint, uploaded);
     const namespace = await createTestNamespace('op-s3');
     await core().createNamespacedSecret({
       namespace,
@@ -66,7 +98,7 @@ describe('operator: the object-store target', () => {
         objectStore: {
           bucket: 'scb-bundles',
           prefix: 'prod',
-          endpoint: store.endpoint,
+          endpoint,
           pathStyle: true,
           credentialsSecretRef: { name: 's3' },
         },
@@ -110,28 +142,37 @@ describe('operator: the object-store target', () => {
       'version 3',
     );
 
+    // Back up, and version 4 is issued before the 30 s retry: 2 and 3 must still land before it.
     await store.start();
+    await patchObject(namespace, 'secureconnectionbundles', 'app', {
+      metadata: { annotations: { 'scb-operator.io/rotate': '4' } },
+    });
     const caughtUp = await waitFor(
       () => getBundle(namespace, 'app'),
       (b) =>
+        b.status?.currentVersion === 4 &&
         condition(b, 'ObjectStoreSynced')?.status === 'True' &&
         (b.status?.versions ?? []).every((entry) => entry.objectKey !== undefined),
       'the store caught up',
       120_000,
     );
+    expect(uploaded).toEqual([1, 2, 3, 4]);
     expect(caughtUp.status?.versions?.map((v) => [v.version, v.state, v.objectKey])).toEqual([
-      [3, 'Active', `prod/${namespace}/app/v3/secure-connect-app.zip`],
-      [2, 'Deprecated', `prod/${namespace}/app/v2/secure-connect-app.zip`],
+      [4, 'Active', `prod/${namespace}/app/v4/secure-connect-app.zip`],
+      [3, 'Deprecated', `prod/${namespace}/app/v3/secure-connect-app.zip`],
+      [2, 'Archived', `prod/${namespace}/app/archive/v2/secure-connect-app.zip`],
       [1, 'Archived', `prod/${namespace}/app/archive/v1/secure-connect-app.zip`],
     ]);
     const latest = await store.client.send(
       new GetObjectCommand({ Bucket: 'scb-bundles', Key: `prod/${namespace}/app/latest.json` }),
     );
-    expect(JSON.parse((await latest.Body?.transformToString()) ?? '{}')).toMatchObject({ version: 3 });
-    await waitFor(
-      () => getSecret(namespace, 'app-scb-v1'),
-      (secret) => secret === undefined,
-      'v1 Secret deleted',
-    );
+    expect(JSON.parse((await latest.Body?.transformToString()) ?? '{}')).toMatchObject({ version: 4 });
+    for (const pruned of ['app-scb-v1', 'app-scb-v2']) {
+      await waitFor(
+        () => getSecret(namespace, pruned),
+        (secret) => secret === undefined,
+        `${pruned} Secret deleted`,
+      );
+    }
   });
 });
