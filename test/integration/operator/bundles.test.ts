@@ -1,17 +1,18 @@
 /**
  * The operator's main job on a real control plane: a cluster ref with a managed CA and a bundle
  * become Ready, the published Secret's certificate chains to the published trust bundle, spec
- * changes make new versions with history pruning, short-lived certificates renew on their own,
- * and a client-CA rotation re-issues every bundle of the cluster.
+ * changes make new versions with history pruning and an Event per version, short-lived
+ * certificates renew on their own, and a client-CA rotation re-issues every bundle of the cluster.
  */
 import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
+import { EventsV1Api } from '@kubernetes/client-node';
 import type { SecureConnectionBundle } from '../../../src/api/v1alpha1/index.js';
 import { readZip } from '../../../src/bundle/zip.js';
-import { createTestNamespace, kubectl } from '../../support/kube.js';
+import { createTestNamespace, kubeConfig, kubectl } from '../../support/kube.js';
 import type { OperatorProcess } from '../../support/operator-process.js';
 import {
   condition,
@@ -138,6 +139,30 @@ describe('operator: bundles on the real control plane', () => {
     ]);
     const zip2 = readZip(secretFile(await getSecret(namespace, 'app-scb'), 'secure-connect-app.zip'), 'v2');
     expect(zip2.some((entry) => entry.path.startsWith('platforms/python/'))).toBe(true);
+
+    // One Event per version, on the bundle, saying which version went where and why.
+    const events = kubeConfig().makeApiClient(EventsV1Api);
+    const issuedEvents = await waitFor(
+      async () =>
+        (await events.listNamespacedEvent({ namespace })).items
+          .filter((event) => event.regarding?.kind === 'SecureConnectionBundle' && event.regarding.name === 'app')
+          .map((event) => ({ type: event.type, reason: event.reason, note: event.note ?? '' }))
+          .sort((a, b) => a.note.localeCompare(b.note)),
+      (list) => list.length >= 2,
+      'Events for versions 1 and 2',
+    );
+    expect(issuedEvents).toEqual([
+      {
+        type: 'Normal',
+        reason: 'Issued',
+        note: expect.stringMatching(/^version 1 published in Secret app-scb \(Initial: .*\); valid until \S+Z$/),
+      },
+      {
+        type: 'Normal',
+        reason: 'Rotated',
+        note: expect.stringMatching(/^version 2 published in Secret app-scb \(InputsChanged: .*\); valid until /),
+      },
+    ]);
 
     await patchObject(namespace, 'secureconnectionbundles', 'app', {
       metadata: { annotations: { 'scb-operator.io/rotate': 'now' } },
