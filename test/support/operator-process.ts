@@ -12,6 +12,8 @@ export interface OperatorProcessOptions {
   kubeconfig: string;
   /** Watch only this namespace; also where the Lease and signing key live unless set below. */
   namespace: string;
+  /** Watch every namespace (no --watch-namespace), as a cluster-wide install does. */
+  allNamespaces?: boolean;
   operatorNamespace?: string;
   /** Default true, as in a cluster. */
   leaderElect?: boolean;
@@ -47,8 +49,7 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     path.join(repositoryRoot, 'src/operator/main.ts'),
     '--kubeconfig',
     options.kubeconfig,
-    '--watch-namespace',
-    options.namespace,
+    ...(options.allNamespaces ? [] : ['--watch-namespace', options.namespace]),
     '--operator-namespace',
     options.operatorNamespace ?? options.namespace,
     '--metrics-address',
@@ -62,6 +63,8 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     env: {
       ...process.env,
       SCB_LOG_LEVEL: 'debug',
+      // An inherited SCB_WATCH_NAMESPACE would narrow a cluster-wide operator.
+      ...(options.allNamespaces ? { SCB_WATCH_NAMESPACE: '' } : {}),
       ...(options.identity ? { POD_NAME: options.identity } : {}),
       ...options.env,
     },
