@@ -145,7 +145,9 @@ describe('operator: bundles on the real control plane', () => {
     const issuedEvents = await waitFor(
       async () =>
         (await events.listNamespacedEvent({ namespace })).items
-          .filter((event) => event.regarding?.kind === 'SecureConnectionBundle' && event.regarding.name === 'app')
+          .filter(
+            (event) => event.regarding?.kind === 'SecureConnectionBundle' && event.regarding.name === 'app',
+          )
           .map((event) => ({ type: event.type, reason: event.reason, note: event.note ?? '' }))
           .sort((a, b) => a.note.localeCompare(b.note)),
       (list) => list.length >= 2,
@@ -155,12 +157,16 @@ describe('operator: bundles on the real control plane', () => {
       {
         type: 'Normal',
         reason: 'Issued',
-        note: expect.stringMatching(/^version 1 published in Secret app-scb \(Initial: .*\); valid until \S+Z$/),
+        note: expect.stringMatching(
+          /^version 1 published in Secret app-scb \(Initial: .*\); valid until \S+Z$/,
+        ),
       },
       {
         type: 'Normal',
         reason: 'Rotated',
-        note: expect.stringMatching(/^version 2 published in Secret app-scb \(InputsChanged: .*\); valid until /),
+        note: expect.stringMatching(
+          /^version 2 published in Secret app-scb \(InputsChanged: .*\); valid until /,
+        ),
       },
     ]);
 

@@ -55,7 +55,13 @@ async function recordingProxy(upstream: string, stored: number[]): Promise<strin
   const target = new URL(upstream);
   proxy = http.createServer((request, response) => {
     const forward = http.request(
-      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      },
       (answer) => {
         const zip = /\/app\/v(\d+)\/secure-connect-app\.zip(\?|$)/.exec(request.url ?? '');
         if (request.method === 'PUT' && zip && answer.statusCode === 200) stored.push(Number(zip[1]));
