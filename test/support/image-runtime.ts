@@ -1,0 +1,31 @@
+/**
+ * The Node.js the image ships (the Dockerfile's NODE_IMAGE version), fetched and cached by
+ * tools/node-runtime/build.sh, so tests can run the operator on the image's runtime rather than
+ * on whichever Node.js runs Jest.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repositoryRoot } from './control-plane-binaries.js';
+
+/** The X.Y.Z of the Dockerfile's `ARG NODE_IMAGE=node:X.Y.Z-<debian>-slim`. */
+export function imageNodeVersion(): string {
+  const dockerfile = readFileSync(path.join(repositoryRoot, 'Dockerfile'), 'utf8');
+  const version = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(dockerfile)?.[1];
+  if (!version) throw new Error('the Dockerfile has no ARG NODE_IMAGE=node:X.Y.Z-...');
+  return version;
+}
+
+/** The folder with the image's `node`; `SCB_IMAGE_NODE_BIN` skips asking build.sh. */
+export function imageNodeBinDir(): string {
+  const fromEnv = process.env['SCB_IMAGE_NODE_BIN'];
+  if (fromEnv) return fromEnv;
+  const stdout = execFileSync('bash', [path.join(repositoryRoot, 'tools/node-runtime/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const binDir = stdout.trim().split('\n').at(-1);
+  if (!binDir)
+    throw new Error('tools/node-runtime/build.sh printed no bin folder; run it by hand to see why');
+  return binDir;
+}
