@@ -6,11 +6,13 @@
  *
  *   node --import tsx bench/operator-scale.ts [--bundles 1000] [--concurrency 4] [--in-flight 50]
  *     [--duration 2m] [--no-renewal] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
- *     [--timeout 900] [--json FILE]
+ *     [--operator-node PATH] [--timeout 900] [--json FILE]
  *
- * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) with the node
- * flags of the Dockerfile's ENTRYPOINT, so its CPU and memory are the product's, not tsx's;
- * `--operator-node-args` replaces those flags ("" for none). `--cpu-prof DIR` writes its V8 CPU profile there.
+ * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) on the
+ * image's Node.js (the Dockerfile's NODE_IMAGE version, tools/node-runtime/build.sh) with the node
+ * flags of the Dockerfile's ENTRYPOINT and its ENV, so its CPU and memory are the product's, not tsx's;
+ * `--operator-node` runs it on another node binary, `--operator-node-args` replaces those flags
+ * ("" for none). `--cpu-prof DIR` writes its V8 CPU profile there.
  * Bundles use the defaults (ECDSA P-256, all 13 platforms) and `--duration` (default 2m: renewal
  * at two thirds, 80 s after issue), so phase 2 follows phase 1 without a long wait.
  */
@@ -30,6 +32,7 @@ import {
   type SecureConnectionBundle,
 } from '../src/api/v1alpha1/index.js';
 import { exitOnSignals, startControlPlane } from '../test/support/control-plane.js';
+import { imageEnvironment, imageNodeBinDir } from '../test/support/image-runtime.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const options = parseArgs(process.argv.slice(2));
@@ -381,7 +384,14 @@ function report(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load now ${load}`,
   );
   console.log(
-    `bundles ${options.bundles}, operator node flags [${options.operatorNodeArgs.join(' ')}] --concurrency ${options.concurrency}, ${options.inFlight} creates in flight, duration ${options.duration}\n`,
+    `bundles ${options.bundles}, operator on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
+      { ...imageEnvironment(), ...process.env },
+    )
+      .filter(([key]) => key in imageEnvironment())
+      .map(([key, value]) => `${key}=${value ?? ''}`)
+      .join(
+        ' ',
+      )}, --concurrency ${options.concurrency}, ${options.inFlight} creates in flight, duration ${options.duration}\n`,
   );
   const header = [
     'phase',
@@ -507,7 +517,7 @@ function startOperator(): BenchOperator {
     ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf] : []),
   ];
   const child = spawn(
-    process.execPath,
+    options.operatorNode,
     [
       ...nodeArgs,
       path.join(repo, 'dist/operator/main.js'),
@@ -525,7 +535,8 @@ function startOperator(): BenchOperator {
       '--log-level',
       'info',
     ],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The image's ENV (MALLOC_ARENA_MAX, NODE_ENV), unless this shell sets them.
+    { cwd: repo, env: { ...imageEnvironment(), ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const recent: string[] = [];
   let stderr = '';
@@ -608,6 +619,8 @@ interface Options {
   timeoutSeconds: number;
   /** Extra node flags for the operator, e.g. "--max-semi-space-size=2" (to try memory settings). */
   operatorNodeArgs: string[];
+  /** The node binary the operator runs on; the image's by default. */
+  operatorNode: string;
   cpuProf?: string;
   json?: string;
 }
@@ -633,6 +646,7 @@ function parseArgs(args: string[]): Options {
     renewal: !args.includes('--no-renewal'),
     timeoutSeconds: whole('--timeout', 900),
     operatorNodeArgs: (text('--operator-node-args') ?? imageNodeFlags().join(' ')).split(' ').filter(Boolean),
+    operatorNode: text('--operator-node') ?? path.join(imageNodeBinDir(), 'node'),
     ...(cpuProf ? { cpuProf: path.resolve(cpuProf) } : {}),
     ...(json ? { json: path.resolve(json) } : {}),
   };

@@ -29,3 +29,15 @@ export function imageNodeBinDir(): string {
     throw new Error('tools/node-runtime/build.sh printed no bin folder; run it by hand to see why');
   return binDir;
 }
+
+/** The `ENV KEY=VALUE` settings of the Dockerfile's final stage, which the operator runs with. */
+export function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(path.join(repositoryRoot, 'Dockerfile'), 'utf8').split('\n');
+  const finalStage = dockerfile.slice(dockerfile.findLastIndex((line) => line.startsWith('FROM ')));
+  const environment: Record<string, string> = {};
+  for (const line of finalStage) {
+    const setting = /^ENV ([A-Z_][A-Z0-9_]*)=(\S+)$/.exec(line);
+    if (setting?.[1] && setting[2]) environment[setting[1]] = setting[2];
+  }
+  return environment;
+}

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { repositoryRoot } from '../../support/control-plane-binaries.js';
-import { imageNodeBinDir, imageNodeVersion } from '../../support/image-runtime.js';
+import { imageEnvironment, imageNodeBinDir, imageNodeVersion } from '../../support/image-runtime.js';
 import { createTestNamespace, kubectl } from '../../support/kube.js';
 import { installChartIdentity, parseManifests, renderChart, type Manifest } from '../../support/packaging.js';
 
@@ -105,7 +105,8 @@ it('runs the operator as the image user with the chart args and RBAC: ready, the
     imageNode,
     // The image's ENTRYPOINT (pinned by test/unit/packaging/dockerfile.test.ts), then the chart's args.
     [
-      '--optimize-for-size',
+      '--max-semi-space-size=4',
+      '--max-old-space-size=128',
       'dist/operator/main.js',
       ...chartArgs,
       '--metrics-address=127.0.0.1:0',
@@ -114,6 +115,7 @@ it('runs the operator as the image user with the chart args and RBAC: ready, the
     {
       cwd: appDir,
       env: {
+        ...imageEnvironment(),
         PATH: process.env['PATH'] ?? '',
         HOME: '/tmp',
         POD_NAMESPACE: namespace,

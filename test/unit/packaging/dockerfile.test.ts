@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { repositoryRoot } from '../../support/control-plane-binaries.js';
 
 interface Instruction {
@@ -94,9 +95,9 @@ it('runs as a numeric non-root user, so runAsNonRoot can verify it', () => {
   expect(gid).toBeGreaterThan(0);
 });
 
-it('starts dist/operator/main.js (V8 optimised for size), which npm run build makes from src/operator/main.ts', () => {
+it('starts dist/operator/main.js with a bounded V8 heap, which npm run build makes from src/operator/main.ts', () => {
   expect(of(finalStage, 'ENTRYPOINT').map((entry) => JSON.parse(entry.args) as unknown)).toEqual([
-    ['node', '--optimize-for-size', 'dist/operator/main.js'],
+    ['node', '--max-semi-space-size=4', '--max-old-space-size=128', 'dist/operator/main.js'],
   ]);
   const build = JSON.parse(readFileSync(path.join(repositoryRoot, 'tsconfig.build.json'), 'utf8')) as {
     compilerOptions: { rootDir: string; outDir: string };
@@ -118,4 +119,25 @@ it('sends the build only what the Dockerfile copies from the context (.dockerign
     .filter((copy) => !copy.args.includes('--from='))
     .flatMap((copy) => copy.args.split(/\s+/).slice(0, -1));
   expect(allowed.sort()).toEqual([...new Set(fromContext.map((source) => source.replace(/\/$/, '')))].sort());
+});
+
+it("bounds V8's heap well inside the chart's default memory limit", () => {
+  const flags = (JSON.parse(of(finalStage, 'ENTRYPOINT')[0]?.args ?? '[]') as string[]).filter((arg) =>
+    arg.startsWith('--'),
+  );
+  const mib = (flag: string) => Number(flags.find((arg) => arg.startsWith(`${flag}=`))?.split('=')[1]);
+  // The young generation is three semi-spaces (two plus the new large-object space).
+  const heapMiB = mib('--max-old-space-size') + 3 * mib('--max-semi-space-size');
+  const values = yaml.load(
+    readFileSync(path.join(repositoryRoot, 'charts/scb-operator/values.yaml'), 'utf8'),
+  ) as {
+    resources: { limits: { memory: string } };
+  };
+  const limitMiB = Number(/^(\d+)Mi$/.exec(values.resources.limits.memory)?.[1]);
+  // Code, Node.js itself and native buffers took about 90 MiB more at 1,000 bundles.
+  expect({ heapMiB, limitMiB, fits: heapMiB + 90 <= limitMiB }).toEqual({
+    heapMiB: 140,
+    limitMiB,
+    fits: true,
+  });
 });
