@@ -1,12 +1,14 @@
 /**
  * The chart as tests use it: the pinned helm, promtool and Lua (built by tools/packaging/build.sh),
- * rendering charts/scb-operator, installing the chart's ServiceAccount and RBAC into a test
+ * rendering charts/scb-operator, installing the Prometheus Operator's ServiceMonitor and
+ * PrometheusRule CRDs (fetched by build.sh from its Go module) into a test control plane, installing the chart's ServiceAccount and RBAC into a test
  * control plane so a process can run with exactly the permissions the chart grants, and turning
  * the chart's operator container into a command line for such a process.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1PodSpec, V1Secret } from '@kubernetes/client-node';
 import {
   helmTemplateArgs,
@@ -17,7 +19,7 @@ import {
   type Manifest,
   type RenderOptions,
 } from '../../tools/packaging/chart-render.js';
-import { controlPlaneConnection } from './kube.js';
+import { controlPlaneConnection, kubectl } from './kube.js';
 import { serviceAccountKubeconfig, type ControlPlaneConnection } from './control-plane-users.js';
 
 export {
@@ -34,6 +36,49 @@ let cachedBinDir: string | undefined;
 export function packagingBinDir(): string {
   cachedBinDir ??= buildPackagingTools();
   return cachedBinDir;
+}
+
+/** The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs, as build.sh copies them. */
+export function prometheusOperatorCrdDir(): string {
+  return path.join(path.dirname(packagingBinDir()), 'prometheus-operator-crds');
+}
+
+/** The monitoring.coreos.com resources the chart renders, by the plural discovery lists. */
+const prometheusOperatorResources = ['servicemonitors', 'prometheusrules'];
+
+/**
+ * Installs the Prometheus Operator's ServiceMonitor and PrometheusRule CRDs on the integration
+ * run's control plane and waits until both are Established and served by discovery. Test files
+ * share the control plane, so this is a server-side apply: running it again, or from another
+ * file, changes nothing and does not fail.
+ */
+export async function installPrometheusOperatorCrds(): Promise<void> {
+  const dir = prometheusOperatorCrdDir();
+  const files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+  if (files.length !== prometheusOperatorResources.length) {
+    throw new Error(`${dir} holds ${files.join(', ') || 'no CRDs'}; run bash tools/packaging/build.sh`);
+  }
+  await kubectl([
+    'apply',
+    '--server-side',
+    '--field-manager=scb-chart-test',
+    ...files.flatMap((file) => ['-f', path.join(dir, file)]),
+  ]);
+  const names = prometheusOperatorResources.map((plural) => `crd/${plural}.monitoring.coreos.com`);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...names]);
+  // kubectl and the apiserver's own clients resolve kinds through discovery, which can lag.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const served = await kubectl(['get', '--raw', '/apis/monitoring.coreos.com/v1']).then(
+      (body) => (JSON.parse(body) as { resources: { name: string }[] }).resources.map((r) => r.name),
+      () => [] as string[],
+    );
+    if (prometheusOperatorResources.every((plural) => served.includes(plural))) return;
+    if (Date.now() > deadline) {
+      throw new Error(`discovery does not serve monitoring.coreos.com/v1 ${prometheusOperatorResources}`);
+    }
+    await sleep(100);
+  }
 }
 
 export class ToolError extends Error {

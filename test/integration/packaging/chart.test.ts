@@ -7,9 +7,10 @@
  * install notes name the values the chart uses; deploy/ is what the generator writes, and real
  * kustomize turns it into exactly the helm renders.
  *
- * ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs, which cannot be fetched
- * here: they are left out of the apply and checked instead for what they must match (the Service
- * they select, its port) here, and by promtool in test/unit/packaging/alerts.test.ts.
+ * The ServiceMonitor and PrometheusRule are applied like the rest, against the Prometheus
+ * Operator's real CRDs (from its Go module, pinned in tools/packaging/versions.env), installed on
+ * the shared control plane first; they are also checked for what they must match (the Service they
+ * select, its port) here, and by promtool in test/unit/packaging/alerts.test.ts.
  */
 import { jest } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -22,6 +23,7 @@ import {
   chartDir,
   chartOperatorContainer,
   helm,
+  installPrometheusOperatorCrds,
   packagingBinDir,
   parseManifests,
   renderChart,
@@ -36,7 +38,6 @@ const restricted = {
   'pod-security.kubernetes.io/enforce': 'restricted',
   'pod-security.kubernetes.io/enforce-version': 'latest',
 };
-const prometheusOperatorKinds = new Set(['ServiceMonitor', 'PrometheusRule']);
 const allFeatures = {
   serviceMonitor: { enabled: true },
   prometheusRule: { enabled: true },
@@ -44,6 +45,9 @@ const allFeatures = {
   // The Secret need not exist to apply the Deployment: no kubelet mounts it here.
   download: { enabled: true, tls: { secretName: 'scb-download-tls' } },
 };
+
+// Installed once per file, before the first apply; installing again (another file) changes nothing.
+let prometheusOperatorCrds: Promise<void> | undefined;
 
 const key = (object: Manifest) => `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 const byKey = (objects: Manifest[]) => [...objects].sort((a, b) => key(a).localeCompare(key(b)));
@@ -109,22 +113,26 @@ describe.each([
 ])('the manifests rendered with %s', (_, values: Record<string, unknown>) => {
   let namespace: string;
   let objects: Manifest[];
-  let applicable: string;
+  let stream: string;
 
   beforeAll(async () => {
     namespace = await createTestNamespace('chart', restricted);
     objects = parseManifests(
       await renderChart({ releaseName: uniqueRelease(namespace), namespace, values, includeCrds: true }),
     );
-    applicable = toYamlStream(objects.filter((object) => !prometheusOperatorKinds.has(object.kind)));
+    stream = toYamlStream(objects);
+    await (prometheusOperatorCrds ??= installPrometheusOperatorCrds());
   });
 
   it('pass a server-side dry run, then apply, and are all there', async () => {
-    await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: applicable });
-    await kubectl(['apply', '--server-side', '-f', '-'], { input: applicable });
-    const listed = await kubectl(['get', '-f', '-', '--output=name'], { input: applicable });
-    const applied = objects.filter((object) => !prometheusOperatorKinds.has(object.kind));
-    expect(listed.trim().split('\n')).toHaveLength(applied.length);
+    await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: stream });
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: stream });
+    const listed = await kubectl(['get', '-f', '-', '--output=name'], { input: stream });
+    expect(listed.trim().split('\n')).toHaveLength(objects.length);
+    if (values === allFeatures) {
+      expect(listed).toMatch(/^servicemonitor\.monitoring\.coreos\.com\//m);
+      expect(listed).toMatch(/^prometheusrule\.monitoring\.coreos\.com\//m);
+    }
   });
 
   it('give the operator a pod that Pod Security "restricted" admits, where it is enforced', async () => {
