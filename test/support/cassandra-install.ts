@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repositoryRoot } from './control-plane-binaries.js';
+import { repositoryRoot, toolFolder } from './control-plane-binaries.js';
 
 export const cassandraToolsDir = path.join(repositoryRoot, 'tools/cassandra');
 
@@ -27,15 +27,7 @@ export function scbCacheRoot(): string {
 
 /** The folder of cassandra-all and its dependency jars (fetching them the first time). */
 export function cassandraLibDir(): string {
-  const fromEnv = process.env['SCB_CASSANDRA_LIB'];
-  if (fromEnv) return fromEnv;
-  const stdout = execFileSync('bash', [path.join(cassandraToolsDir, 'build.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const libDir = stdout.trim().split('\n').at(-1);
-  if (!libDir) throw new Error('tools/cassandra/build.sh printed no lib folder; run it by hand to see why');
-  return libDir;
+  return toolFolder('SCB_CASSANDRA_LIB', 'tools/cassandra/build.sh');
 }
 
 /** A `node_modules` folder holding npm cassandra-driver, for NODE_PATH. */

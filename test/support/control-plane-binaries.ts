@@ -10,17 +10,24 @@ import { fileURLToPath } from 'node:url';
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function controlPlaneBinDir(): string {
-  const fromEnv = process.env['SCB_CONTROL_PLANE_BIN'];
+  return toolFolder('SCB_CONTROL_PLANE_BIN', 'tools/control-plane/build.sh');
+}
+
+/**
+ * The folder a `tools/<tool>/build.sh` prints as its last line on stdout (building or fetching
+ * first when the pinned version is missing from the cache); `envVariable`, when set, skips asking
+ * it (CI and the Jest workers set it once).
+ */
+export function toolFolder(envVariable: string, buildScript: string): string {
+  const fromEnv = process.env[envVariable];
   if (fromEnv) return fromEnv;
-  // build.sh prints the bin folder on stdout (building first if the pinned versions are missing).
-  const stdout = execFileSync('bash', [path.join(repositoryRoot, 'tools/control-plane/build.sh')], {
+  const stdout = execFileSync('bash', [path.join(repositoryRoot, buildScript)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const binDir = stdout.trim().split('\n').at(-1);
-  if (!binDir)
-    throw new Error('tools/control-plane/build.sh printed no bin folder; run it by hand to see why');
-  return binDir;
+  const folder = stdout.trim().split('\n').at(-1);
+  if (!folder) throw new Error(`${buildScript} printed no folder; run it by hand to see why`);
+  return folder;
 }
 
 /** The same cache root build.sh uses. */

@@ -3,10 +3,9 @@
  * tools/node-runtime/build.sh, so tests can run the operator on the image's runtime rather than
  * on whichever Node.js runs Jest.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repositoryRoot } from './control-plane-binaries.js';
+import { repositoryRoot, toolFolder } from './control-plane-binaries.js';
 
 /** The X.Y.Z of the Dockerfile's `ARG NODE_IMAGE=node:X.Y.Z-<debian>-slim`. */
 export function imageNodeVersion(): string {
@@ -18,16 +17,7 @@ export function imageNodeVersion(): string {
 
 /** The folder with the image's `node`; `SCB_IMAGE_NODE_BIN` skips asking build.sh. */
 export function imageNodeBinDir(): string {
-  const fromEnv = process.env['SCB_IMAGE_NODE_BIN'];
-  if (fromEnv) return fromEnv;
-  const stdout = execFileSync('bash', [path.join(repositoryRoot, 'tools/node-runtime/build.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const binDir = stdout.trim().split('\n').at(-1);
-  if (!binDir)
-    throw new Error('tools/node-runtime/build.sh printed no bin folder; run it by hand to see why');
-  return binDir;
+  return toolFolder('SCB_IMAGE_NODE_BIN', 'tools/node-runtime/build.sh');
 }
 
 /** The `ENV KEY=VALUE` settings of the Dockerfile's final stage, which the operator runs with. */

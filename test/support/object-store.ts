@@ -3,7 +3,7 @@
  * serving a temp folder on a free loopback port, with random root credentials. `stop()` and
  * `start()` take it down and bring it back on the same port and data, for "store is down" tests.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { scbCacheRoot } from './cassandra-install.js';
-import { repositoryRoot } from './control-plane-binaries.js';
+import { toolFolder } from './control-plane-binaries.js';
 import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
 import { freeLoopbackPorts, logTail } from './local-processes.js';
 
@@ -39,16 +39,7 @@ const region = 'us-east-1';
 
 /** The folder with the pinned versitygw; `SCB_OBJECT_STORE_BIN` skips asking build.sh. */
 export function objectStoreBinDir(): string {
-  const fromEnv = process.env['SCB_OBJECT_STORE_BIN'];
-  if (fromEnv) return fromEnv;
-  const stdout = execFileSync('bash', [path.join(repositoryRoot, 'tools/object-store/build.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const binDir = stdout.trim().split('\n').at(-1);
-  if (!binDir)
-    throw new Error('tools/object-store/build.sh printed no bin folder; run it by hand to see why');
-  return binDir;
+  return toolFolder('SCB_OBJECT_STORE_BIN', 'tools/object-store/build.sh');
 }
 
 export async function startObjectStore(
