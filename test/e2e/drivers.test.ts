@@ -141,32 +141,33 @@ describe('connections the node or the client must refuse, saying why', () => {
   const expired =
     /the node refused the client certificate: certificate expired \(the bundle's certificate has expired; use a renewed bundle\)/;
 
-  it.each([
-    ['Node.js', nodeExample],
-    ['Python', pythonExample],
-  ])(
-    '%s: a bundle issued by a client CA the node does not trust is refused in the TLS handshake',
-    (_client, example) => {
-      const result = example(foreignBundleDir);
-      expect(result.status).not.toBe(0);
-      expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/NoHostAvailable|Unable to connect to any servers/);
-      expect(result.stderr).toMatch(untrusted);
+  const refusals = [
+    {
+      bundle: 'a bundle issued by a client CA the node does not trust',
+      outcome: 'is refused in the TLS handshake',
+      dir: () => foreignBundleDir,
+      says: untrusted,
     },
-    clientTimeoutMs,
-  );
-
-  it.each([
-    ['Node.js', nodeExample],
-    ['Python', pythonExample],
-  ])(
-    '%s: a bundle whose certificate has expired is refused by the node, and the client says it expired',
-    (_client, example) => {
-      const result = example(expiredBundleDir);
+    {
+      bundle: 'a bundle whose certificate has expired',
+      outcome: 'is refused by the node, and the client says it expired',
+      dir: () => expiredBundleDir,
+      says: expired,
+    },
+  ];
+  it.each(
+    refusals.flatMap((refusal) => [
+      { client: 'Node.js', example: nodeExample, ...refusal },
+      { client: 'Python', example: pythonExample, ...refusal },
+    ]),
+  )(
+    '$client: $bundle $outcome',
+    ({ example, dir, says }) => {
+      const result = example(dir());
       expect(result.status).not.toBe(0);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/NoHostAvailable|Unable to connect to any servers/);
-      expect(result.stderr).toMatch(expired);
+      expect(result.stderr).toMatch(says);
     },
     clientTimeoutMs,
   );
