@@ -41,6 +41,10 @@ const clusterName = 'orders-cluster';
 const checkMs = 100;
 const rssSampleMs = 100;
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/** The image's ENV (MALLOC_ARENA_MAX, NODE_ENV) as the operator gets it: this shell's values win. */
+const operatorEnvironment = Object.fromEntries(
+  Object.entries(imageEnvironment()).map(([key, value]) => [key, process.env[key] ?? value]),
+);
 
 /**
  * client-node 1.4 makes a new https.Agent for every request (kubernetes-client/javascript#2893),
@@ -385,10 +389,9 @@ function report(
   );
   console.log(
     `bundles ${options.bundles}, operator on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
-      { ...imageEnvironment(), ...process.env },
+      operatorEnvironment,
     )
-      .filter(([key]) => key in imageEnvironment())
-      .map(([key, value]) => `${key}=${value ?? ''}`)
+      .map(([key, value]) => `${key}=${value}`)
       .join(
         ' ',
       )}, --concurrency ${options.concurrency}, ${options.inFlight} creates in flight, duration ${options.duration}\n`,
@@ -535,8 +538,7 @@ function startOperator(): BenchOperator {
       '--log-level',
       'info',
     ],
-    // The image's ENV (MALLOC_ARENA_MAX, NODE_ENV), unless this shell sets them.
-    { cwd: repo, env: { ...imageEnvironment(), ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repo, env: { ...process.env, ...operatorEnvironment }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const recent: string[] = [];
   let stderr = '';

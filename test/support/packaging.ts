@@ -1,9 +1,10 @@
 /**
  * The chart as tests use it: the pinned helm, promtool and Lua (built by tools/packaging/build.sh),
  * rendering charts/scb-operator, installing the Prometheus Operator's ServiceMonitor and
- * PrometheusRule CRDs (fetched by build.sh from its Go module) into a test control plane, installing the chart's ServiceAccount and RBAC into a test
- * control plane so a process can run with exactly the permissions the chart grants, and turning
- * the chart's operator container into a command line for such a process.
+ * PrometheusRule CRDs (fetched by build.sh from its Go module), installing the chart's
+ * ServiceAccount and RBAC into a test control plane so a process can run with exactly the
+ * permissions the chart grants, and turning the chart's operator container into a command line
+ * for such a process.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

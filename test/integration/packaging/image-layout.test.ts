@@ -8,7 +8,16 @@
  */
 import { jest } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,10 +40,9 @@ let imageNode: string;
 beforeAll(async () => {
   appDir = mkdtempSync(path.join(os.tmpdir(), 'scb-image-'));
   chmodSync(appDir, 0o755);
-  const runtimeDir = path.join(appDir, '.node-runtime');
-  cpSync(imageNodeBinDir(), runtimeDir, { recursive: true, filter: (source) => !source.endsWith('.lock') });
-  chmodSync(runtimeDir, 0o755);
-  imageNode = path.join(runtimeDir, 'node');
+  imageNode = path.join(appDir, '.node-runtime/node');
+  mkdirSync(path.dirname(imageNode), { mode: 0o755 });
+  copyFileSync(path.join(imageNodeBinDir(), 'node'), imageNode);
   await run(process.execPath, [
     path.join(repositoryRoot, 'node_modules/typescript/bin/tsc'),
     '-p',
