@@ -65,3 +65,16 @@ export function isControlledBy(object: KubernetesObject, owner: KubernetesObject
   const uid = owner.metadata?.uid;
   return uid !== undefined && controllerOf(object.metadata)?.uid === uid;
 }
+
+/**
+ * Who holds an object, in words for a NameConflict message: the controlling resource's kind and
+ * name, or that nothing of ours controls it. Never the object's content.
+ */
+export function describeHolder(metadata: V1ObjectMeta | undefined): string {
+  const controller = controllerOf(metadata);
+  if (controller)
+    return `${controller.kind} ${metadata?.namespace ? `${metadata.namespace}/` : ''}${controller.name}`;
+  const other = metadata?.ownerReferences?.find((ref) => ref.controller === true);
+  if (other) return `${other.kind} ${other.name} (${other.apiVersion})`;
+  return 'an object not controlled by scb-operator';
+}

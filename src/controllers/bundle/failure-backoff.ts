@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError, NameConflictError } from '../../errors.js';
 import { backoffDelayMs, type BackoffPolicy } from '../../kube/backoff.js';
 import { classifyError } from '../../kube/errors.js';
 import { statusTime } from '../status-time.js';
@@ -11,9 +11,13 @@ import { statusTime } from '../status-time.js';
  *   often appear moments later (cert-manager, GitOps ordering), and they are not watched.
  * - AccessDenied: the cluster's spec.access does not allow this namespace.
  * - Transient: the API server, network or object store may recover; retry with backoff.
+ * - NameConflict: a name the operator would write is held by an object it does not control for
+ *   this resource. Stalled (someone must rename or remove), but retried with backoff like
+ *   Transient, since the holder going away is not an event we watch.
  * - Conflict: someone wrote first (HTTP 409). Not a failure: re-read and retry at once, uncounted.
  */
-export type FailureClass = 'InvalidSpec' | 'MissingReference' | 'AccessDenied' | 'Transient' | 'Conflict';
+export type FailureClass =
+  'InvalidSpec' | 'MissingReference' | 'AccessDenied' | 'NameConflict' | 'Transient' | 'Conflict';
 
 export interface IssuanceFailure {
   class: FailureClass;
@@ -66,13 +70,16 @@ export function recordIssuanceFailure(
     lastFailureTime: statusTime(now),
   };
   const detail = { reason: failure.reason, message: failure.message };
-  return failure.class === 'Transient' || failure.class === 'MissingReference'
-    ? {
-        status,
-        condition: { type: 'Reconciling', ...detail },
-        retryAfterMs: backoffDelayMs(attempts, ISSUANCE_BACKOFF, random),
-      }
-    : { status, condition: { type: 'Stalled', ...detail }, retryAfterMs: STALLED_RESYNC_MS };
+  if (failure.class === 'Transient' || failure.class === 'MissingReference') {
+    return {
+      status,
+      condition: { type: 'Reconciling', ...detail },
+      retryAfterMs: backoffDelayMs(attempts, ISSUANCE_BACKOFF, random),
+    };
+  }
+  const retryAfterMs =
+    failure.class === 'NameConflict' ? backoffDelayMs(attempts, ISSUANCE_BACKOFF, random) : STALLED_RESYNC_MS;
+  return { status, condition: { type: 'Stalled', ...detail }, retryAfterMs };
 }
 
 /** What status says about the last failure, as the next pass reads it back. */
@@ -105,6 +112,9 @@ export function issuanceRetryAt(recorded: RecordedFailure, inputsChanged: boolea
  * error (a bug, a library failure) gets a generic message; its details belong in the log.
  */
 export function classifyIssuanceError(error: unknown): IssuanceFailure {
+  if (error instanceof NameConflictError) {
+    return { class: 'NameConflict', reason: error.reason, message: error.message };
+  }
   if (error instanceof InvalidInputError) {
     const missing = error.reason.endsWith('NotFound') || error.reason.endsWith('NotReady');
     return {
