@@ -46,8 +46,14 @@ export interface WorkloadTemplateView {
  * Every Kubernetes call the controllers make, in one place, so the set of verbs matches the
  * RBAC we ship and each call has one spelling. `watchNamespace` undefined means cluster-wide.
  */
+/** Told of every Secret this client created (for the scb_secret_creates_total metric). */
+export type SecretCreated = (namespace: string, secret: V1Secret) => void;
+
 export class KubeObjects {
-  constructor(private readonly http: KubeHttp) {}
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly secretCreated: SecretCreated = () => {},
+  ) {}
 
   /** Collection path for a watch, e.g. `/api/v1/namespaces/db/secrets`. */
   static collectionPath(
@@ -105,11 +111,13 @@ export class KubeObjects {
   }
 
   /** Fails with 409 AlreadyExists when the name is taken: how version numbers stay unique. */
-  createSecret(namespace: string, body: V1Secret): Promise<V1Secret> {
-    return this.http.request('POST', corePath('secrets', namespace), {
+  async createSecret(namespace: string, body: V1Secret): Promise<V1Secret> {
+    const created = await this.http.request<V1Secret>('POST', corePath('secrets', namespace), {
       query: { fieldManager: FIELD_MANAGER },
       body: { apiVersion: 'v1', kind: 'Secret', ...body },
     });
+    this.secretCreated(namespace, created);
+    return created;
   }
 
   /** Fails with 409 when `body.metadata.resourceVersion` is no longer current. */

@@ -42,6 +42,8 @@ export class OperatorMetrics {
   private readonly reconciles: Counter<'controller' | 'result'>;
   private readonly reconcileDuration: Histogram<'controller'>;
   private readonly downloads: Counter<'namespace' | 'name'>;
+  private readonly secretCreates: Counter<'namespace' | 'role'>;
+  private readonly issuanceDeferred: Counter;
   private readonly queueSources = new Map<string, () => number>();
   private readonly watchSources = new Map<string, () => WatchHealthSource>();
 
@@ -94,6 +96,17 @@ export class OperatorMetrics {
       name: 'scb_bundle_downloads_total',
       help: 'Bundle archives served, by SecureConnectionBundle.',
       labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.secretCreates = new Counter({
+      name: 'scb_secret_creates_total',
+      help: 'Secrets the operator created, by namespace and role: a storm of new Secrets shows here first.',
+      labelNames: ['namespace', 'role'],
+      registers,
+    });
+    this.issuanceDeferred = new Counter({
+      name: 'scb_issuance_rate_limited_total',
+      help: 'Times a bundle version waited because its bundle reached the issuance rate limit.',
       registers,
     });
     // Depth, restarts and event age are read from their owners at scrape time, so no code path
@@ -165,6 +178,14 @@ export class OperatorMetrics {
     const labels = { controller: safeLabelValue(controller) };
     this.reconciles.inc({ ...labels, result: safeLabelValue(result) });
     this.reconcileDuration.observe(labels, durationMs / 1000);
+  }
+
+  countSecretCreate(namespace: string, role: string): void {
+    this.secretCreates.inc({ namespace: safeLabelValue(namespace), role: safeLabelValue(role) });
+  }
+
+  countIssuanceDeferred(): void {
+    this.issuanceDeferred.inc();
   }
 
   recordDownload(object: ObjectLabels): void {

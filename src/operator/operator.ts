@@ -19,7 +19,7 @@ import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
-import { controllerOf, OWNED_SELECTOR } from '../controllers/ownership.js';
+import { controllerOf, OWNED_SELECTOR, roleOf } from '../controllers/ownership.js';
 import { KubeObjects } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/client/kube-http.js';
@@ -63,10 +63,12 @@ type Routed = `bundle:${string}` | `cluster:${string}`;
  */
 export async function startOperator(deps: OperatorDeps): Promise<RunningOperator> {
   const { config, http, clock, timers, logger } = deps;
-  const kube = new KubeObjects(http);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new OperatorMetrics(registry);
+  const kube = new KubeObjects(http, (namespace, secret) =>
+    metrics.countSecretCreate(namespace, roleOf(secret.metadata) ?? 'other'),
+  );
   const events = kubernetesEventRecorder(kube, clock, config.identity, logger);
   const signingKey = await loadOrCreateSigningKey(kube, config.operatorNamespace, config.signingKeySecret);
   const namespace = config.watchNamespace;
@@ -98,13 +100,18 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   };
   const enqueue = (key: string) => route(key as Routed);
 
-  const bundles = new ResilientInformer<SecureConnectionBundle>({
+  const bundles: ResilientInformer<SecureConnectionBundle> = new ResilientInformer<SecureConnectionBundle>({
     resource: SECURE_CONNECTION_BUNDLE.plural,
     path: KubeObjects.collectionPath(SECURE_CONNECTION_BUNDLE.plural, namespace),
     list: () => kube.listBundles(namespace),
     transport,
     enqueue,
-    keysFor: (bundle) => [`bundle:${objectKey(bundle)}`],
+    // A bundle that holds a common name may let go of it (deleted, renamed): bundles of other
+    // namespaces refused for that name look again at once instead of at their next resync.
+    keysFor: (bundle): string[] => [
+      `bundle:${objectKey(bundle)}`,
+      ...(bundle.status?.identity?.commonName === undefined ? [] : identityWaiters(bundles.list(), bundle)),
+    ],
     clock,
     timers,
     onHealth,
@@ -171,6 +178,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const notifier = new WebhookNotifier({ kube, timers, logger });
   const bundleReconciler = new BundleReconciler({
     kube,
+    bundles,
     clusterRefs,
     secrets,
     clusterMaterial: new ClusterMaterialCache(kube, clock),
@@ -289,6 +297,19 @@ function ownerKeys(object: KubernetesObject): Routed[] {
   if (owner?.kind === SECURE_CONNECTION_BUNDLE.kind) return [`bundle:${namespace}/${owner.name}`];
   if (owner?.kind === CASSANDRA_CLUSTER_REF.kind) return [`cluster:${namespace}/${owner.name}`];
   return [];
+}
+
+/** Bundles of the same cluster in other namespaces that the identity policy refused. */
+function identityWaiters(all: readonly SecureConnectionBundle[], holder: SecureConnectionBundle): Routed[] {
+  return all
+    .filter(
+      (other) =>
+        other.metadata.namespace !== holder.metadata.namespace &&
+        other.status?.lastFailureReason === 'IdentityNotAllowed' &&
+        other.spec.clusterRef.name === holder.spec.clusterRef.name &&
+        clusterRefNamespace(other) === clusterRefNamespace(holder),
+    )
+    .map((other) => `bundle:${objectKey(other)}` as const);
 }
 
 function usesCluster(bundle: SecureConnectionBundle, cluster: CassandraClusterRef): boolean {

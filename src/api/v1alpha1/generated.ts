@@ -192,7 +192,7 @@ export interface BundleTarget {
  */
 export interface SecretTarget {
   /**
-   * Name of the Secret (DNS-1123 subdomain). Default: <metadata.name>-scb. Example: orders-scb.
+   * Name of the Secret (DNS-1123 subdomain). Default: <metadata.name>-scb. Names ending in -v<number> are reserved for the operator's version Secrets (<name>-v1, <name>-v2, ...). Example: orders-scb.
    */
   name?: string;
   /**
@@ -346,6 +346,29 @@ export interface SecureConnectionBundleStatus {
    * The bundle version published now (1 for the first).
    */
   currentVersion?: number;
+  /**
+   * The identity the current version's certificate carries, after the cluster's identity policy admitted it, and what admitted it.
+   */
+  identity?: {
+    /**
+     * Subject common name (CN).
+     */
+    commonName?: string;
+    /**
+     * The spiffe:// URI SAN, when there is one.
+     */
+    spiffeID?: string;
+    /**
+     * Subject organizations (O).
+     *
+     * @maxItems 8
+     */
+    organizations?: string[];
+    /**
+     * What admitted the identity: NamespaceDefault (bound to this namespace), or the CassandraClusterRef grant that allowed a claim, e.g. cassandra/orders-cluster spec.access.identities[0].
+     */
+    grantedBy?: string;
+  };
   /**
    * The Secret that holds the current version.
    */
@@ -617,6 +640,86 @@ export interface AccessPolicy {
    */
   namespaces?: string[];
   namespaceSelector?: LabelSelector;
+  /**
+   * Identity grants. By default a bundle's identity is bound to its own namespace: its SPIFFE ID must be spiffe://<identity.trustDomain>/ns/<its namespace>/..., its common name must not be held by a bundle of another namespace or reserved for another namespace by a grant here, and it carries no organizations. Each grant lets the namespaces it selects (namespaces and/or namespaceSelector; they must also be allowed to use this cluster) claim the SPIFFE IDs, common names and organizations its patterns match; a common name matched by a grant is reserved for the namespaces of that grant. At most 32. Example: [{namespaces: [payments], spiffeIDs: ['spiffe://cassandra.example/shared/payments'], commonNames: [payments, 'payments-*'], organizations: [payments-team]}].
+   *
+   * @maxItems 32
+   *
+   * Items: One grant: which namespaces, and the identities they may claim.
+   */
+  identities?: {
+    /**
+     * Namespaces this grant applies to, by name. Example: [payments].
+     *
+     * @maxItems 128
+     *
+     * Items: One namespace name, e.g. payments.
+     */
+    namespaces?: string[];
+    /**
+     * Namespaces whose labels match this selector get this grant. An empty selector ({}) matches every namespace. Example: {matchLabels: {team: payments}}.
+     */
+    namespaceSelector?: {
+      /**
+       * Labels a namespace must carry, all of them (key: value). Example: {team: orders}.
+       */
+      matchLabels?: {
+        /**
+         * The label value to match (at most 63 characters).
+         */
+        [k: string]: string | undefined;
+      };
+      /**
+       * Set-based requirements, all of which must hold, at most 16.
+       *
+       * @maxItems 16
+       *
+       * Items: One requirement: key, operator and values. Example: {key: team, operator: In, values: [orders, billing]}.
+       */
+      matchExpressions?: {
+        /**
+         * The label key. Example: team.
+         */
+        key: string;
+        /**
+         * In, NotIn, Exists or DoesNotExist.
+         */
+        operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+        /**
+         * Values for In and NotIn (at least one); must be empty for Exists and DoesNotExist. At most 64.
+         *
+         * @maxItems 64
+         *
+         * Items: One label value.
+         */
+        values?: string[];
+      }[];
+    };
+    /**
+     * SPIFFE IDs the selected namespaces may set in spec.identity.spiffeID, as patterns ('*' matches any run of characters, '/' included). Example: ['spiffe://cassandra.example/shared/*'].
+     *
+     * @maxItems 32
+     *
+     * Items: One pattern: the exact value, or '*' standing for any run of characters. Example: 'spiffe://cassandra.example/shared/*'.
+     */
+    spiffeIDs?: string[];
+    /**
+     * Common names the selected namespaces may claim and no other namespace may use. Example: [payments, 'payments-*'].
+     *
+     * @maxItems 32
+     *
+     * Items: One pattern: the exact value, or '*' standing for any run of characters. Example: 'payments-*'.
+     */
+    commonNames?: string[];
+    /**
+     * Subject organizations (O) the selected namespaces may set in spec.identity.organizations. Example: [payments-team].
+     *
+     * @maxItems 32
+     *
+     * Items: One pattern: the exact value, or '*' standing for any run of characters. Example: payments-team.
+     */
+    organizations?: string[];
+  }[];
 }
 /**
  * Label selector over Namespace objects; namespaces whose labels match are allowed. An empty selector ({}) matches every namespace. Example: {matchLabels: {cassandra-access/orders: "true"}}.

@@ -2,9 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   SECURE_CONNECTION_BUNDLE,
-  bundleCommonName,
   bundleSecretName,
-  bundleSpiffeID,
   clusterRefNamespace,
   privateKeySize,
   selectedPlatforms,
@@ -20,7 +18,7 @@ import { bundleZipFileName, MANIFEST_FILE } from '../../bundle/layout.js';
 import type { KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
 import type { ManifestSigningKey } from '../../bundle/signing.js';
 import { readZip } from '../../bundle/zip.js';
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError, NameConflictError } from '../../errors.js';
 import { classifyError } from '../../kube/errors.js';
 import type { KubeObjects, NullableFields } from '../../kube/kube-objects.js';
 import { parseObjectKey } from '../../kube/object-key.js';
@@ -32,7 +30,7 @@ import { parseDuration } from '../../time/duration.js';
 import { evaluateAccess } from '../cluster-ref/access-policy.js';
 import type { EventRecorder } from '../events.js';
 import { patchChangesStatus } from '../kstatus/status-patch.js';
-import { isControlledBy, roleOf } from '../ownership.js';
+import { describeHolder, isControlledBy, roleOf } from '../ownership.js';
 import { parseStatusTime } from '../status-time.js';
 import {
   claimedVersion,
@@ -54,7 +52,14 @@ import {
   recordIssuanceFailure,
   type CountedFailure,
 } from './failure-backoff.js';
+import {
+  admitIdentity,
+  identityNeedsNamespaceLabels,
+  identityStatus,
+  type AdmittedIdentity,
+} from './bundle-identity.js';
 import { bundleInputsHash, secretValuesDigest, type InputsHash } from './inputs-hash.js';
+import { issuanceRateDecision } from './issuance-rate.js';
 import { decideIssuance, ROTATE_ANNOTATION, type IssuanceDecision } from './issuance-policy.js';
 import { bundleRenewal } from './renewal.js';
 import { nextRequeue } from './requeue.js';
@@ -72,6 +77,8 @@ export interface ObjectCache<T> {
 
 export interface BundleReconcilerDeps {
   kube: KubeObjects;
+  /** Every watched bundle: whose common names other namespaces hold. */
+  bundles: ObjectCache<SecureConnectionBundle>;
   clusterRefs: ObjectCache<CassandraClusterRef>;
   /** Only Secrets we own, as observeSecret keeps them (no data). */
   secrets: ObjectCache<ObservedSecret>;
@@ -95,6 +102,7 @@ export interface BundleReconcilerDeps {
 /** Everything a pass reads before it decides; nothing here is written back as is. */
 interface Gathered {
   cluster: CassandraClusterRef;
+  identity: AdmittedIdentity;
   signingCa: SigningCa;
   serverCaPem: string;
   passwords: KeystorePasswords | undefined;
@@ -116,6 +124,8 @@ interface CurrentVersion {
 }
 
 const CONTROLLER = 'secureconnectionbundle';
+/** Version numbers whose Secret names are taken by others, skipped in one pass before giving up. */
+const MAX_TAKEN_VERSION_NAMES = 5;
 /** A consumer rollout the apiserver refused is tried again this much later. */
 const CONSUMER_RETRY_MS = 30_000;
 
@@ -150,7 +160,15 @@ export class BundleReconciler {
 
   private async gather(bundle: SecureConnectionBundle): Promise<Gathered> {
     const namespace = bundle.metadata.namespace ?? '';
-    const cluster = await this.usableCluster(bundle);
+    let labels: Promise<Readonly<Record<string, string>>> | undefined;
+    const namespaceLabels = () =>
+      (labels ??= this.deps.kube.getNamespace(namespace).then((ns) => ns?.metadata?.labels ?? {}));
+    const cluster = await this.usableCluster(bundle, namespaceLabels);
+    const knownLabels = identityNeedsNamespaceLabels(cluster) ? await namespaceLabels() : {};
+    const identity = admitIdentity(bundle, cluster, {
+      bundles: this.deps.bundles.list(),
+      namespaceLabels: () => knownLabels,
+    });
     const { signingCa, serverCaPem, serverCAFingerprints } = await this.deps.clusterMaterial.load(cluster);
     const passwords = await this.keystorePasswords(bundle);
     const credentials = await this.credentials(bundle);
@@ -165,6 +183,7 @@ export class BundleReconciler {
     const versionSecrets = new Map<number, ObservedSecret>();
     let published: ObservedSecret | undefined;
     const publishedName = bundleSecretName(bundle);
+    this.refuseForeignHolder(bundle, this.deps.secrets.get(publishedName, namespace));
     for (const secret of this.deps.secrets.list(namespace)) {
       if (!isControlledBy(secret, bundle)) continue;
       const role = roleOf(secret.metadata);
@@ -174,6 +193,7 @@ export class BundleReconciler {
     }
     return {
       cluster,
+      identity,
       signingCa,
       serverCaPem,
       passwords,
@@ -185,7 +205,10 @@ export class BundleReconciler {
   }
 
   /** The referenced CassandraClusterRef, when it exists, admits this namespace and is Ready. */
-  private async usableCluster(bundle: SecureConnectionBundle): Promise<CassandraClusterRef> {
+  private async usableCluster(
+    bundle: SecureConnectionBundle,
+    namespaceLabels: () => Promise<Readonly<Record<string, string>>>,
+  ): Promise<CassandraClusterRef> {
     const namespace = bundle.metadata.namespace ?? '';
     const clusterNamespace = clusterRefNamespace(bundle);
     const clusterName = bundle.spec.clusterRef.name;
@@ -199,10 +222,9 @@ export class BundleReconciler {
       );
     }
     if (clusterNamespace !== namespace) {
-      const labels = (await this.deps.kube.getNamespace(namespace))?.metadata?.labels ?? {};
       const access = evaluateAccess({
         bundleNamespace: namespace,
-        namespaceLabels: labels,
+        namespaceLabels: await namespaceLabels(),
         cluster: { name: clusterName, namespace: clusterNamespace, access: cluster.spec.access },
       });
       if (!access.allowed) throw new InvalidInputError(access.reason, access.message, 'spec.clusterRef');
@@ -218,6 +240,24 @@ export class BundleReconciler {
       );
     }
     return cluster;
+  }
+
+  /**
+   * The published Secret's name must be free or this bundle's: a Secret held by anything else
+   * (another bundle's, a cluster ref's CA, one made by hand) is never written over, and no
+   * version is minted while the name is taken, so a colliding bundle costs nothing but a status.
+   */
+  private refuseForeignHolder(bundle: SecureConnectionBundle, holder: ObservedSecret | undefined): void {
+    if (!holder || isControlledBy(holder, bundle)) return;
+    const namespace = bundle.metadata.namespace ?? '';
+    const name = holder.metadata?.name ?? '';
+    throw new NameConflictError(
+      'Secret',
+      name,
+      describeHolder(holder.metadata),
+      `Secret ${namespace}/${name} (spec.target.secret.name) is held by ${describeHolder(holder.metadata)}, so this bundle cannot publish there: set spec.target.secret.name to a free name`,
+      'spec.target.secret.name',
+    );
   }
 
   private async keystorePasswords(bundle: SecureConnectionBundle): Promise<KeystorePasswords | undefined> {
@@ -309,6 +349,18 @@ export class BundleReconciler {
       log.debug('issuance waits for its retry time', { retryAt: retryAt.toISOString() });
       return { requeueAfterMs: retryAt.getTime() - now.getTime() };
     }
+    if (decision.action === 'Issue') {
+      const rate = issuanceRateDecision(issuedTimes(bundle, gathered), now);
+      if (!rate.allowed) {
+        this.deps.metrics.countIssuanceDeferred();
+        log.info('issuance rate limit reached; the next version waits', {
+          version: decision.version,
+          trigger: decision.trigger.reason,
+          retryAt: rate.retryAt.toISOString(),
+        });
+        return { requeueAfterMs: rate.retryAt.getTime() - now.getTime() };
+      }
+    }
     switch (decision.action) {
       case 'Suspended':
         return this.suspended(bundle, current, decision.pending, now);
@@ -342,7 +394,7 @@ export class BundleReconciler {
    */
   private issueRetryAt(bundle: SecureConnectionBundle): Date | undefined {
     const status = bundle.status;
-    const stalled = status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+    const stalled = isStalled(bundle) && status?.lastFailureReason !== 'NameConflict';
     if (stalled || /(NotFound|NotReady)$/.test(status?.lastFailureReason ?? '')) return undefined;
     return this.pendingRetry(bundle);
   }
@@ -351,7 +403,9 @@ export class BundleReconciler {
   private pendingRetry(bundle: SecureConnectionBundle): Date | undefined {
     const status = bundle.status;
     if (!status?.failedIssuanceAttempts || !status.lastFailureTime) return undefined;
-    const stalled = status.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+    // A taken name is Stalled for readers, but retried on the backoff schedule: its holder going
+    // away is not an event this operator sees.
+    const stalled = isStalled(bundle) && status.lastFailureReason !== 'NameConflict';
     const specChanged = status.observedGeneration !== bundle.metadata.generation;
     return issuanceRetryAt(
       {
@@ -371,31 +425,19 @@ export class BundleReconciler {
     now: Date,
     log: Logger,
   ): Promise<ReconcileResult> {
-    const { kube, metrics } = this.deps;
+    const { kube } = this.deps;
     const namespace = bundle.metadata.namespace ?? '';
+    if (!gathered.published) {
+      // Our cache holds only Secrets we label: one made by anyone else under this name is
+      // invisible there, and must be found before a version is minted for a place we cannot fill.
+      this.refuseForeignHolder(bundle, await kube.getSecret(namespace, bundleSecretName(bundle)));
+    }
     const reusePrivateKeyPem =
       bundle.spec.privateKey?.rotationPolicy === 'Never' && current?.secret
         ? await this.versionFile(namespace, current.secret, 'key')
         : undefined;
-    const started = performance.now();
-    const built = await this.build(bundle, gathered, decision.version, reusePrivateKeyPem);
-    metrics.observeBundleGeneration(performance.now() - started);
-    const record: VersionRecord = {
-      version: decision.version,
-      bundleSHA256: built.sha256,
-      certificateSHA256: built.certificate.sha256Fingerprint,
-      serialNumber: built.certificate.serialNumber,
-      notBefore: built.certificate.notBefore,
-      notAfter: built.certificate.notAfter,
-      createdAt: now,
-      size: built.size,
-      inputsHash: gathered.desiredInputs,
-      issuerFingerprint: gathered.signingCa.fingerprint,
-      rotateTokenDigest: decision.rotateToken,
-    };
+    const { built, record } = await this.claimVersion(bundle, gathered, decision, reusePrivateKeyPem, now);
     const zip = { fileName: built.fileName, content: built.zip };
-    // The create claims the number: a 409 here means another pass got there first.
-    await kube.createSecret(namespace, versionSecret(bundle, record, zip));
     await this.publish(bundle, gathered, publishedSecret(bundle, record, zip, built.files));
 
     const secretName = versionSecretName(bundle, record.version);
@@ -414,7 +456,10 @@ export class BundleReconciler {
       (version) => version === record.version || gathered.versionSecrets.has(version),
     );
     const versions = store?.versions ?? history.versions;
-    await this.writeStatus(bundle, publishedStatus(bundle, published, versions, now, store?.condition));
+    await this.writeStatus(bundle, {
+      ...publishedStatus(bundle, published, versions, now, store?.condition),
+      identity: identityStatus(gathered.identity),
+    });
     await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
     this.deps.notifier.enqueue(bundle, record);
 
@@ -483,7 +528,7 @@ export class BundleReconciler {
     const { cluster } = gathered;
     const connection = cluster.spec.connection;
     const spec = bundle.spec;
-    const spiffeId = bundleSpiffeID(bundle, cluster.spec.identity?.trustDomain);
+    const { identity } = gathered;
     return buildBundle(
       {
         name: bundle.metadata.name ?? '',
@@ -502,10 +547,10 @@ export class BundleReconciler {
         serverCaPem: gathered.serverCaPem,
         clientCa: gathered.signingCa.ca,
         identity: {
-          commonName: bundleCommonName(bundle),
-          organizations: spec.identity?.organizations ?? [],
-          ...(spiffeId !== undefined ? { spiffeId } : {}),
-          dnsNames: spec.identity?.dnsNames ?? [],
+          commonName: identity.commonName,
+          organizations: [...identity.organizations],
+          ...(identity.spiffeID !== undefined ? { spiffeId: identity.spiffeID } : {}),
+          dnsNames: [...identity.dnsNames],
         },
         privateKey: {
           algorithm: spec.privateKey?.algorithm ?? 'ECDSA',
@@ -523,6 +568,67 @@ export class BundleReconciler {
       },
       { clock: this.deps.clock, platforms: this.deps.platforms },
     );
+  }
+
+  /**
+   * Builds version N and claims N by creating its immutable Secret. A name `<secret>-vN` held by
+   * an object this bundle does not control (made by hand, or left from an older install) costs
+   * that number, not the bundle: N is skipped with a Warning and N+1 tried, a few times at most.
+   */
+  private async claimVersion(
+    bundle: SecureConnectionBundle,
+    gathered: Gathered,
+    decision: Extract<IssuanceDecision, { action: 'Issue' }>,
+    reusePrivateKeyPem: string | undefined,
+    now: Date,
+  ): Promise<{ built: BuiltBundle; record: VersionRecord }> {
+    const { kube, metrics } = this.deps;
+    const namespace = bundle.metadata.namespace ?? '';
+    for (let version = decision.version; ; version += 1) {
+      const started = performance.now();
+      const built = await this.build(bundle, gathered, version, reusePrivateKeyPem);
+      metrics.observeBundleGeneration(performance.now() - started);
+      const record: VersionRecord = {
+        version,
+        bundleSHA256: built.sha256,
+        certificateSHA256: built.certificate.sha256Fingerprint,
+        serialNumber: built.certificate.serialNumber,
+        notBefore: built.certificate.notBefore,
+        notAfter: built.certificate.notAfter,
+        createdAt: now,
+        size: built.size,
+        inputsHash: gathered.desiredInputs,
+        issuerFingerprint: gathered.signingCa.fingerprint,
+        rotateTokenDigest: decision.rotateToken,
+      };
+      const secret = versionSecret(bundle, record, { fileName: built.fileName, content: built.zip });
+      try {
+        await kube.createSecret(namespace, secret);
+        return { built, record };
+      } catch (error) {
+        if (classifyError(error).reason !== 'AlreadyExists') throw error;
+        const name = secret.metadata?.name ?? '';
+        const holder = await kube.getSecret(namespace, name);
+        // Ours (another pass got there first), or gone again: the next pass decides afresh.
+        if (!holder || isControlledBy(holder, bundle)) throw error;
+        const who = describeHolder(holder.metadata);
+        if (version - decision.version + 1 >= MAX_TAKEN_VERSION_NAMES) {
+          throw new NameConflictError(
+            'Secret',
+            name,
+            who,
+            `version Secrets ${versionSecretName(bundle, decision.version)} to ${name} are held by objects this bundle does not control (the last by ${who}): remove them, or set spec.target.secret.name to a free name`,
+            'spec.target.secret.name',
+          );
+        }
+        this.deps.events.record(
+          { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind },
+          'Warning',
+          'VersionNameTaken',
+          `Secret ${name} is held by ${who}; version ${version} is skipped`,
+        );
+      }
+    }
   }
 
   /** Copies the current version's own Secret back to the published Secret (no new number). */
@@ -580,7 +686,14 @@ export class BundleReconciler {
     const namespace = bundle.metadata.namespace ?? '';
     const resourceVersion = gathered.published?.metadata?.resourceVersion;
     if (resourceVersion === undefined) {
-      await this.deps.kube.createSecret(namespace, secret);
+      try {
+        await this.deps.kube.createSecret(namespace, secret);
+      } catch (error) {
+        if (classifyError(error).reason !== 'AlreadyExists') throw error;
+        // Taken since this pass looked: by us (a retry sorts it out) or by someone else.
+        this.refuseForeignHolder(bundle, await this.deps.kube.getSecret(namespace, bundleSecretName(bundle)));
+        throw error;
+      }
       return;
     }
     await this.deps.kube.replaceSecret(namespace, {
@@ -608,7 +721,10 @@ export class BundleReconciler {
       gathered.versionSecrets.has(version),
     );
     const versions = store?.versions ?? history.versions;
-    await this.writeStatus(bundle, publishedStatus(bundle, published, versions, now, store?.condition));
+    await this.writeStatus(bundle, {
+      ...publishedStatus(bundle, published, versions, now, store?.condition),
+      identity: identityStatus(gathered.identity),
+    });
     await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, published.record.version, this.deps.logger);
@@ -783,6 +899,26 @@ export class BundleReconciler {
     const next = nextRequeue({ now, renewalTime: published.renewalTime, versions, retryAt });
     return { requeueAfterMs: next.delayMs };
   }
+}
+
+/**
+ * When this bundle's versions were minted, as far as its own records tell: status entries, and
+ * the version Secrets it controls (a pass that crashed before status counts too).
+ */
+function issuedTimes(bundle: SecureConnectionBundle, gathered: Gathered): Date[] {
+  const byVersion = new Map<number, Date>();
+  for (const entry of bundle.status?.versions ?? []) {
+    if (entry.createdAt) byVersion.set(entry.version, new Date(entry.createdAt));
+  }
+  for (const [version, secret] of gathered.versionSecrets) {
+    const created = secret.metadata?.creationTimestamp as unknown as string | Date | undefined;
+    if (!byVersion.has(version) && created !== undefined) byVersion.set(version, new Date(created));
+  }
+  return [...byVersion.values()].filter((at) => !Number.isNaN(at.getTime()));
+}
+
+function isStalled(bundle: SecureConnectionBundle): boolean {
+  return bundle.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
 }
 
 function earliest(...delays: Array<number | undefined>): number | undefined {

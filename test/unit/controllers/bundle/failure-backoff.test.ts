@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../../../src/errors.js';
+import { InvalidInputError, NameConflictError } from '../../../../src/errors.js';
 import {
   classifyIssuanceError,
   issuanceRetryAt,
@@ -30,6 +30,14 @@ describe('recordIssuanceFailure', () => {
       5,
       'Reconciling',
       80_000,
+    ],
+    [
+      'a taken name: Stalled for readers, but retried with backoff (its holder may go any moment)',
+      2,
+      { class: 'NameConflict', reason: 'NameConflict', message: 'Secret a/x is held by ...' },
+      3,
+      'Stalled',
+      20_000,
     ],
     [
       'access denied: Stalled',
@@ -106,6 +114,17 @@ describe('classifyIssuanceError', () => {
       'our missing reference',
       new InvalidInputError('ServerCANotFound', 'Secret cassandra/server-ca does not exist'),
       { class: 'MissingReference', reason: 'ServerCANotFound' },
+    ],
+    [
+      'a name held by another object',
+      new NameConflictError(
+        'Secret',
+        'x',
+        'CassandraClusterRef a/c',
+        'Secret a/x is held by ...',
+        'spec.target.secret.name',
+      ),
+      { class: 'NameConflict', reason: 'NameConflict', message: 'Secret a/x is held by ...' },
     ],
     [
       'a cluster ref that is not Ready yet',

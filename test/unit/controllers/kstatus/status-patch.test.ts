@@ -20,6 +20,7 @@ const previous = {
   notAfter: '2025-06-01T00:00:00Z',
   lastFailureReason: 'HTTP503',
   conditions: [ready, stalled],
+  identity: { commonName: 'app', spiffeID: 'spiffe://td/ns/a/scb/app', grantedBy: 'NamespaceDefault' },
 };
 
 describe('patchChangesStatus', () => {
@@ -54,6 +55,18 @@ describe('patchChangesStatus', () => {
     ],
     ['first status of a new object', undefined, { observedGeneration: 1 }, true],
     ['nothing to write on a new object', undefined, { lastFailureReason: null }, false],
+    [
+      'a nested object merged with the same values, null for an absent nested field',
+      previous,
+      { identity: { commonName: 'app', organizations: null, grantedBy: 'NamespaceDefault' } },
+      false,
+    ],
+    [
+      'null removes a nested field (merge patch, as the API server applies it)',
+      previous,
+      { identity: { commonName: 'app', spiffeID: null, grantedBy: 'NamespaceDefault' } },
+      true,
+    ],
   ])('%s', (_name, before, patch, changes) => {
     expect(patchChangesStatus(before, patch)).toBe(changes);
   });

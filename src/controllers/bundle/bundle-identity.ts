@@ -1,0 +1,115 @@
+import {
+  bundleCommonName,
+  bundleSpiffeID,
+  clusterRefNamespace,
+  type CassandraClusterRef,
+  type SecureConnectionBundle,
+  type SecureConnectionBundleStatus,
+} from '../../api/v1alpha1/index.js';
+import { InvalidInputError } from '../../errors.js';
+import { objectKey } from '../../kube/object-key.js';
+import { evaluateIdentity, type CommonNameClaim } from '../cluster-ref/identity-policy.js';
+
+/** The identity a version's certificate carries, once the cluster's identity policy admitted it. */
+export interface AdmittedIdentity {
+  commonName: string;
+  spiffeID: string | undefined;
+  organizations: readonly string[];
+  dnsNames: readonly string[];
+  /** NamespaceDefault, or the grants that allowed it. */
+  grantedBy: string;
+}
+
+/**
+ * Applies the cluster's identity policy (cluster-ref/identity-policy.ts) to the bundle, with the
+ * common names other namespaces' bundles of the same cluster hold. Refusal is an invalid spec
+ * (IdentityNotAllowed, Stalled): nothing is issued, what is published stays.
+ */
+export function admitIdentity(
+  bundle: SecureConnectionBundle,
+  cluster: CassandraClusterRef,
+  context: {
+    bundles: readonly SecureConnectionBundle[];
+    namespaceLabels: () => Readonly<Record<string, string>>;
+  },
+): AdmittedIdentity {
+  const trustDomain = cluster.spec.identity?.trustDomain;
+  const requested = {
+    commonName: bundleCommonName(bundle),
+    spiffeID: bundleSpiffeID(bundle, trustDomain),
+    organizations: bundle.spec.identity?.organizations ?? [],
+  };
+  const decision = evaluateIdentity({
+    bundle: {
+      namespace: bundle.metadata.namespace ?? '',
+      key: objectKey(bundle),
+      createdAt: creationTime(bundle),
+    },
+    namespaceLabels: context.namespaceLabels,
+    identity: requested,
+    cluster: {
+      namespace: cluster.metadata.namespace ?? '',
+      name: cluster.metadata.name ?? '',
+      trustDomain,
+      grants: cluster.spec.access?.identities ?? [],
+    },
+    claims: commonNameClaims(context.bundles, cluster),
+  });
+  if (!decision.allowed) throw new InvalidInputError(decision.reason, decision.message, decision.field);
+  return { ...requested, dnsNames: bundle.spec.identity?.dnsNames ?? [], grantedBy: decision.grantedBy };
+}
+
+/** Does the policy need the bundle namespace's labels (a grant selects namespaces by label)? */
+export function identityNeedsNamespaceLabels(cluster: CassandraClusterRef): boolean {
+  return (cluster.spec.access?.identities ?? []).some((grant) => grant.namespaceSelector !== undefined);
+}
+
+/**
+ * Common names held: those the current certificate of a bundle of this cluster carries, as its
+ * status (written only by the operator) records. A bundle that never got a certificate holds
+ * nothing, so a namespace the cluster refuses cannot squat names by creating bundles.
+ */
+export function commonNameClaims(
+  bundles: readonly SecureConnectionBundle[],
+  cluster: CassandraClusterRef,
+): CommonNameClaim[] {
+  const claims: CommonNameClaim[] = [];
+  for (const other of bundles) {
+    const commonName = other.status?.identity?.commonName;
+    if (other.status?.currentVersion === undefined || commonName === undefined) continue;
+    if (other.metadata.deletionTimestamp) continue;
+    if (other.spec.clusterRef.name !== cluster.metadata.name) continue;
+    if (clusterRefNamespace(other) !== cluster.metadata.namespace) continue;
+    claims.push({
+      namespace: other.metadata.namespace ?? '',
+      commonName,
+      createdAt: creationTime(other),
+      key: objectKey(other),
+    });
+  }
+  return claims;
+}
+
+/**
+ * status.identity for the version now published, as a merge patch: fields the identity no
+ * longer has are null, so the API server drops what an earlier version's identity left there.
+ */
+export function identityStatus(
+  identity: AdmittedIdentity,
+): NonNullable<SecureConnectionBundleStatus['identity']> {
+  const patch = {
+    commonName: identity.commonName,
+    spiffeID: identity.spiffeID ?? null,
+    organizations: identity.organizations.length ? [...identity.organizations] : null,
+    grantedBy: identity.grantedBy,
+  };
+  // The generated status type has no nulls; a merge patch needs them to remove a field.
+  return patch as NonNullable<SecureConnectionBundleStatus['identity']>;
+}
+
+function creationTime(bundle: SecureConnectionBundle): Date {
+  const text = bundle.metadata.creationTimestamp as unknown as string | Date | undefined;
+  const at = text === undefined ? Number.NaN : new Date(text).getTime();
+  // Unknown age sorts last: such a bundle never takes a name from one whose age is known.
+  return new Date(Number.isNaN(at) ? 8.64e15 : at);
+}
