@@ -113,6 +113,33 @@ const invalidCases: InvalidCase[] = [
     expected: /spec\.identity\.commonName: Too long: may not be (longer than|more than) 64/,
   },
   {
+    mistake: "a published Secret name shaped like another bundle's version Secret",
+    kind: 'SecureConnectionBundle',
+    spec: { ...validBundleSpec(), target: { secret: { name: 'good-scb-v2' } } },
+    expected: /spec\.target\.secret\.name: Invalid value.*must not end in -v<number>/,
+  },
+  {
+    mistake: 'an identity grant that selects no namespace',
+    kind: 'CassandraClusterRef',
+    spec: { ...validClusterSpec(), access: { identities: [{ commonNames: ['payments'] }] } },
+    expected: /spec\.access\.identities\[0\]: Invalid value.*must select namespaces/,
+  },
+  {
+    mistake: 'an identity grant that grants nothing',
+    kind: 'CassandraClusterRef',
+    spec: { ...validClusterSpec(), access: { identities: [{ namespaces: ['payments'] }] } },
+    expected: /spec\.access\.identities\[0\]: Invalid value.*must grant something/,
+  },
+  {
+    mistake: 'an identity grant with a SPIFFE pattern that is no SPIFFE ID',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      access: { identities: [{ namespaces: ['payments'], spiffeIDs: ['https://evil.example/*'] }] },
+    },
+    expected: /spec\.access\.identities\[0\]\.spiffeIDs: Invalid value.*must start with\s+spiffe:\/\//,
+  },
+  {
     mistake: 'unknown platform',
     kind: 'SecureConnectionBundle',
     spec: { ...validBundleSpec(), platforms: ['python', 'cobol'] },
