@@ -362,6 +362,8 @@ export interface SecureConnectionBundleStatus {
      * Subject organizations (O).
      *
      * @maxItems 8
+     *
+     * Items: One organization name.
      */
     organizations?: string[];
     /**
