@@ -30,7 +30,7 @@ import { parseDuration } from '../../time/duration.js';
 import { evaluateAccess } from '../cluster-ref/access-policy.js';
 import type { EventRecorder } from '../events.js';
 import { patchChangesStatus } from '../kstatus/status-patch.js';
-import { describeHolder, isControlledBy, roleOf } from '../ownership.js';
+import { controllerOf, describeHolder, isControlledBy, roleOf } from '../ownership.js';
 import { parseStatusTime } from '../status-time.js';
 import {
   claimedVersion,
@@ -251,11 +251,16 @@ export class BundleReconciler {
     if (!holder || isControlledBy(holder, bundle)) return;
     const namespace = bundle.metadata.namespace ?? '';
     const name = holder.metadata?.name ?? '';
+    const owner = controllerOf(holder.metadata);
+    const predecessor = owner?.kind === SECURE_CONNECTION_BUNDLE.kind && owner.name === bundle.metadata.name;
+    const who = predecessor
+      ? `an earlier SecureConnectionBundle ${namespace}/${owner.name} (deleted; the garbage collector removes its Secrets shortly, then this bundle is issued)`
+      : describeHolder(holder.metadata);
     throw new NameConflictError(
       'Secret',
       name,
-      describeHolder(holder.metadata),
-      `Secret ${namespace}/${name} (spec.target.secret.name) is held by ${describeHolder(holder.metadata)}, so this bundle cannot publish there: set spec.target.secret.name to a free name`,
+      who,
+      `Secret ${namespace}/${name} (spec.target.secret.name) is held by ${who}, so this bundle cannot publish there${predecessor ? '' : ': set spec.target.secret.name to a free name'}`,
       'spec.target.secret.name',
     );
   }
