@@ -306,9 +306,9 @@ export class ObjectStorePublisher {
 
   /**
    * latest.json is the bundle's by its key alone: no other bundle's key can equal it. A version
-   * object's key can (a bundle named "archive" in a namespace named after this bundle, with a
-   * prefix ending in this bundle's namespace, writes v<N>/manifest.json where this bundle keeps
-   * archive/v<N>/manifest.json), so its metadata must name this bundle and version too.
+   * object's key can, when one of two bundles is named "archive" in a namespace named after the
+   * other (the v<N>/ of one spells the archive/v<N>/ of the other), so its metadata must name this
+   * bundle and version too.
    */
   private async isOwnObject(key: string): Promise<boolean> {
     const { location } = this.settings;
