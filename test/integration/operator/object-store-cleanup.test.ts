@@ -188,7 +188,7 @@ describe('operator: deleting a bundle with an object store', () => {
     );
   });
 
-  it('keeps the objects with retainPolicy Retain, and drops the finalizer when Retain is set later', async () => {
+  it('keeps the objects with retainPolicy Retain, or once the store leaves the spec; the finalizer goes', async () => {
     const kept = await createStoredBundle('kept', { prefix: 'retained', retainPolicy: 'Retain' });
     expect(kept.metadata.finalizers ?? []).not.toContain(OBJECT_STORE_FINALIZER);
     const later = await createStoredBundle('later', { prefix: 'retained' });
@@ -201,12 +201,20 @@ describe('operator: deleting a bundle with an object store', () => {
       (b) => !(b?.metadata.finalizers ?? []).includes(OBJECT_STORE_FINALIZER),
       'the finalizer removed once Retain is set',
     );
+    const dropped = await createStoredBundle('dropped', { prefix: 'retained' });
+    expect(dropped.metadata.finalizers).toContain(OBJECT_STORE_FINALIZER);
+    await patchObject(namespace, 'secureconnectionbundles', 'dropped', {
+      spec: { target: { objectStore: null } },
+    });
+    await waitFor(
+      () => kube().getBundle(namespace, 'dropped'),
+      (b) => !(b?.metadata.finalizers ?? []).includes(OBJECT_STORE_FINALIZER),
+      'the finalizer removed once the store leaves the spec',
+    );
     const before = await objects('retained/');
-    expect(Object.keys(before)).toHaveLength(6); // latest.json, zip and manifest of each
-    await deleteBundle('kept');
-    await deleteBundle('later');
-    await waitGone('kept');
-    await waitGone('later');
+    expect(Object.keys(before)).toHaveLength(9); // latest.json, zip and manifest of each
+    for (const name of ['kept', 'later', 'dropped']) await deleteBundle(name);
+    for (const name of ['kept', 'later', 'dropped']) await waitGone(name);
     expect(await objects('retained/')).toEqual(before);
   });
 
@@ -226,11 +234,22 @@ describe('operator: deleting a bundle with an object store', () => {
       expect(condition(held ?? {}, 'ObjectStoreSynced')?.message).toMatch(
         /still in bucket scb-bundles: .*spec\.target\.objectStore\.endpoint.*set spec\.target\.objectStore\.retainPolicy: Retain/,
       );
-      const warnings = await waitFor(
-        () => bundleEvents('outage', 'ObjectStoreCleanupFailed'),
-        (found) => found.length > 0,
-        'the ObjectStoreCleanupFailed Event',
+      // Retried with backoff: three failed attempts, still held, and the Event said it once.
+      const attempts = () =>
+        (operator?.logs ?? []).filter(
+          (line) =>
+            line.message === 'reconcile failed' &&
+            JSON.stringify(line).includes(`still in bucket ${BUCKET}: LIST s3://${BUCKET}/outage/`),
+        );
+      await waitFor(
+        async () => attempts().length,
+        (count) => count >= 3,
+        'three failed attempts',
       );
+      expect((await kube().getBundle(namespace, 'outage'))?.metadata.finalizers).toContain(
+        OBJECT_STORE_FINALIZER,
+      );
+      const warnings = await bundleEvents('outage', 'ObjectStoreCleanupFailed');
       expect(warnings.map((event) => [event.type, event.note])).toEqual([
         ['Warning', condition(held ?? {}, 'ObjectStoreSynced')?.message],
       ]);
