@@ -1,6 +1,6 @@
 /**
  * Writes bundle versions to an S3 bucket: immutable `v<N>/` objects, a forward-only `latest.json`,
- * and moves to `archive/v<N>/`. Every call answers with a typed result instead of throwing for
+ * and moves to `archive/v<N>/`; deletes them all when the bundle is deleted. Every call answers with a typed result instead of throwing for
  * store problems, so the caller can publish the Secret regardless and record that the store is
  * behind. Assumes one writer per bundle (the operator's leader), as the rest of the operator does.
  */

@@ -2,8 +2,9 @@
  * Deleting a bundle with an object store, on the real apiserver and a real versitygw: its objects
  * (versions, archive/, latest.json) leave the bucket before the bundle leaves the cluster, while
  * other bundles' objects in the same bucket and prefix, a bundle nested under its folder, and
- * objects it did not write stay byte for byte; Retain keeps its objects; a store outage at delete
- * time holds the bundle (finalizer, condition naming the cause) until the store is back.
+ * objects it did not write stay byte for byte; Retain, or removing the store from the spec, keeps
+ * its objects; a missing bucket does not hold it; a store outage at delete time holds the bundle
+ * (finalizer, condition naming the cause, one Warning Event) until the store is back.
  */
 import { jest } from '@jest/globals';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -216,6 +217,29 @@ describe('operator: deleting a bundle with an object store', () => {
     for (const name of ['kept', 'later', 'dropped']) await deleteBundle(name);
     for (const name of ['kept', 'later', 'dropped']) await waitGone(name);
     expect(await objects('retained/')).toEqual(before);
+  });
+
+  it('lets a bundle go whose bucket does not exist: it holds nothing of the bundle', async () => {
+    await createBundle(namespace, 'nobucket', {
+      clusterRef: { name: 'orders' },
+      platforms: ['nodejs'],
+      target: {
+        objectStore: {
+          bucket: 'scb-missing',
+          endpoint: store.endpoint,
+          pathStyle: true,
+          credentialsSecretRef: { name: 's3' },
+        },
+      },
+    });
+    const behind = await waitFor(
+      () => kube().getBundle(namespace, 'nobucket'),
+      (b) => condition(b ?? {}, 'ObjectStoreSynced')?.reason === 'ObjectStoreBucketNotFound',
+      'nobucket: the bucket is missing',
+    );
+    expect(behind?.metadata.finalizers).toContain(OBJECT_STORE_FINALIZER);
+    await deleteBundle('nobucket');
+    await waitGone('nobucket');
   });
 
   it('holds a deleted bundle while its store is down, says why, and finishes once the store is back', async () => {
