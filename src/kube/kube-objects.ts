@@ -164,6 +164,24 @@ export class KubeObjects {
     return this.patchStatus(SECURE_CONNECTION_BUNDLE, namespace, name, status);
   }
 
+  /**
+   * Sets metadata.finalizers by JSON merge patch, which replaces the list whole: the
+   * resourceVersion the list was read at makes it fail with 409 if anyone changed it since, so
+   * another controller's finalizer is never dropped.
+   */
+  async setBundleFinalizers(
+    namespace: string,
+    name: string,
+    finalizers: readonly string[],
+    resourceVersion: string,
+  ): Promise<void> {
+    await this.http.request('PATCH', customPath(SECURE_CONNECTION_BUNDLE, namespace, name), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { metadata: { finalizers, resourceVersion } },
+      contentType: MERGE_PATCH,
+    });
+  }
+
   patchClusterRefStatus(namespace: string, name: string, status: NullableFields<CassandraClusterRefStatus>) {
     return this.patchStatus(CASSANDRA_CLUSTER_REF, namespace, name, status);
   }

@@ -15,6 +15,7 @@ import { observeSecret, type ObservedSecret } from '../controllers/bundle/bundle
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
+import { ObjectStoreCleanup } from '../controllers/bundle/object-store-cleanup.js';
 import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
@@ -193,6 +194,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
     objectStore: new ObjectStoreSync(kube, logger),
+    objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock }),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,

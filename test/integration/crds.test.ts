@@ -173,16 +173,44 @@ const invalidCases: InvalidCase[] = [
     expected: /spec\.target\.objectStore\.serverSideEncryption\.kmsKeyId: Forbidden/,
   },
   {
-    mistake: 'presigned URL lifetime over 168h',
+    mistake: 'retain policy that is neither Delete nor Retain',
     kind: 'SecureConnectionBundle',
     spec: {
       ...validBundleSpec(),
       target: {
-        objectStore: { bucket: 'scb-bundles', credentialsSecretRef: { name: 's3' }, presignedURLTTL: '169h' },
+        objectStore: { bucket: 'scb-bundles', credentialsSecretRef: { name: 's3' }, retainPolicy: 'Keep' },
       },
     },
-    expected: /spec\.target\.objectStore\.presignedURLTTL: Invalid value/,
+    expected: /spec\.target\.objectStore\.retainPolicy: Unsupported value: "Keep"/,
   },
+  ...[
+    ['a .. segment', 'prod/../team-b'],
+    ['a leading .. segment', '../other-bucket'],
+    ['a . segment', 'prod/./team-b'],
+    ['a trailing .. segment', 'prod/..'],
+  ].map(([what, prefix]) => ({
+    mistake: `object-store prefix with ${what}`,
+    kind: 'SecureConnectionBundle' as const,
+    spec: {
+      ...validBundleSpec(),
+      target: { objectStore: { bucket: 'scb-bundles', credentialsSecretRef: { name: 's3' }, prefix } },
+    },
+    expected: /spec\.target\.objectStore\.prefix: Invalid value: .*must not have a '\.' or '\.\.' segment/,
+  })),
+  ...[
+    ['a backslash', 'prod\\..\\team-b'],
+    ['a space', 'prod /orders'],
+    ['a percent-encoded dot segment', 'prod/%2e%2e/team-b'],
+    ['a newline', 'prod\norders'],
+  ].map(([what, prefix]) => ({
+    mistake: `object-store prefix with ${what}`,
+    kind: 'SecureConnectionBundle' as const,
+    spec: {
+      ...validBundleSpec(),
+      target: { objectStore: { bucket: 'scb-bundles', credentialsSecretRef: { name: 's3' }, prefix } },
+    },
+    expected: /spec\.target\.objectStore\.prefix: Invalid value: .*may hold only letters, digits/,
+  })),
   {
     mistake: 'webhook URL that is not http(s)',
     kind: 'SecureConnectionBundle',

@@ -215,7 +215,7 @@ export interface SecretTarget {
   };
 }
 /**
- * Optional S3-compatible object store (AWS S3, Ceph RGW, versitygw, GCS interop, ...) that receives every version under a versioned key, with short-lived presigned download links.
+ * Optional S3-compatible object store (AWS S3, Ceph RGW, versitygw, GCS interop, ...) that receives every version under a versioned key, <prefix>/<namespace>/<name>/v<N>/.
  */
 export interface ObjectStoreTarget {
   /**
@@ -223,7 +223,7 @@ export interface ObjectStoreTarget {
    */
   bucket: string;
   /**
-   * Key prefix for every object written (no leading '/'). Default: none. Example: prod/orders.
+   * Key prefix for every object written, '/'-separated segments of letters, digits and !-_.*'() (no leading '/', no '.' or '..' segment); the bundle's objects go under <prefix>/<namespace>/<name>/. Default: none. Example: prod/orders.
    */
   prefix?: string;
   /**
@@ -262,9 +262,9 @@ export interface ObjectStoreTarget {
     };
   };
   /**
-   * Lifetime of presigned download links, as a Go duration from 1m to 168h (the S3 maximum). Default 5m. Example: 15m.
+   * What happens to the bundle's objects in the store when the bundle is deleted: Delete removes every object the operator stored for it (its versions, archive/ and latest.json, under <prefix>/<namespace>/<name>/ only), and the bundle waits for that under the finalizer scb-operator.io/object-store-cleanup; Retain keeps them. Default Delete. Example: Retain.
    */
-  presignedURLTTL?: string;
+  retainPolicy?: 'Delete' | 'Retain';
 }
 /**
  * Ask the store to encrypt objects at rest. Default: the bucket's own setting. Example: {type: aws:kms, kmsKeyId: alias/scb}.
@@ -949,7 +949,7 @@ export const secureConnectionBundleSpecDefaults: DefaultsTree = {
           properties: {
             region: { default: 'us-east-1' },
             pathStyle: { default: false },
-            presignedURLTTL: { default: '5m' },
+            retainPolicy: { default: 'Delete' },
           },
         },
       },

@@ -66,6 +66,7 @@ import { nextRequeue } from './requeue.js';
 import type { ClusterMaterialCache, SigningCa } from './cluster-material-cache.js';
 import { nextVersionHistory } from './version-history.js';
 import type { ObjectStoreSync } from './object-store-sync.js';
+import type { ObjectStoreCleanup } from './object-store-cleanup.js';
 import type { WebhookNotifier } from '../../distribution/notifications/index.js';
 import { rolloutConsumers, type RolloutRateLimiter } from '../../distribution/rollouts/index.js';
 
@@ -93,6 +94,8 @@ export interface BundleReconcilerDeps {
   logger: Logger;
   /** Keeps spec.target.objectStore in step with the versions. */
   objectStore: ObjectStoreSync;
+  /** The object-store finalizer: deletes the bundle's objects when it is deleted. */
+  objectStoreCleanup: Pick<ObjectStoreCleanup, 'reconcile'>;
   /** Posts each new version to the bundle's webhooks, in the background. */
   notifier: Pick<WebhookNotifier, 'enqueue'>;
   /** Spaces out restarts of spec.consumers (shared by all bundles). */
@@ -144,6 +147,9 @@ export class BundleReconciler {
     // Read fresh, not from the informer: its copy may predate the status this controller just
     // wrote, and deciding on that would issue the same version twice.
     const bundle = await this.deps.kube.getBundle(namespace, name);
+    // The object-store finalizer first: it is on before the first upload, and on delete it holds
+    // the bundle until its objects are gone.
+    if (bundle) await this.deps.objectStoreCleanup.reconcile(bundle);
     if (!bundle || bundle.metadata.deletionTimestamp) {
       // Owned Secrets follow through their owner references.
       this.deps.metrics.forgetObject({ namespace, name });

@@ -5,7 +5,8 @@
  * Per reconcile: read the Secrets named by `objectStoreSecretRefs(target)`, resolve the settings
  * (`resolveObjectStoreSettings`, throws InvalidInputError), then with one `ObjectStorePublisher`:
  * `publish` the new version, `catchUp` the versions `versionsMissingFromStore` lists, `archive`
- * the versions that became Archived, and `close` it. None of these throw for store problems: a
+ * the versions that became Archived, and `close` it. When the bundle is deleted,
+ * `removeBundleObjects` deletes what it stored. None of these throw for store problems: a
  * `{ state: 'behind' }` result is recorded as a condition and retried with backoff.
  */
 export { versionsMissingFromStore } from './catch-up.js';
@@ -18,6 +19,7 @@ export {
   type DecryptedObject,
 } from './client-side-encryption.js';
 export {
+  isBundleObjectKey,
   latestPointerKey,
   objectContext,
   versionKeys,
@@ -33,6 +35,7 @@ export {
   type ObjectStorePublisherDeps,
   type PendingVersion,
   type PublishResult,
+  type RemovalResult,
   type StoredVersion,
   type VersionUpload,
 } from './publisher.js';

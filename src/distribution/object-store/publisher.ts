@@ -1,6 +1,6 @@
 /**
  * Writes bundle versions to an S3 bucket: immutable `v<N>/` objects, a forward-only `latest.json`,
- * and moves to `archive/v<N>/`. Every call answers with a typed result instead of throwing for
+ * and moves to `archive/v<N>/`; deletes them all when the bundle is deleted. Every call answers with a typed result instead of throwing for
  * store problems, so the caller can publish the Secret regardless and record that the store is
  * behind. Assumes one writer per bundle (the operator's leader), as the rest of the operator does.
  */
@@ -11,6 +11,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -25,7 +26,14 @@ import {
   shouldMoveLatest,
   type LatestPointer,
 } from './latest-pointer.js';
-import { archiveKeys, latestPointerKey, objectContext, versionKeys } from './object-keys.js';
+import {
+  archiveKeys,
+  bundleRoot,
+  isBundleObjectKey,
+  latestPointerKey,
+  objectContext,
+  versionKeys,
+} from './object-keys.js';
 import { createS3Client } from './s3-client.js';
 import { storeFailure, type StoreBehind } from './store-failures.js';
 import type { ObjectStoreSettings } from './store-settings.js';
@@ -67,6 +75,10 @@ export type ArchiveResult =
   | { state: 'notStored'; version: number }
   | StoreBehind;
 
+export type RemovalResult =
+  /** `deleted` objects were the bundle's; `leftAlone` were under its root but not its own. */
+  { state: 'removed'; deleted: number; leftAlone: number } | StoreBehind;
+
 /** A version status lists without an objectKey; `load` reads its zip and manifest (its Secret). */
 export interface PendingVersion {
   version: number;
@@ -92,6 +104,9 @@ class StoreCallFailed extends Error {
 
 interface ObjectHead {
   sha256?: string;
+  /** `<namespace>/<name>` of the bundle that wrote it. */
+  bundle?: string;
+  version?: string;
 }
 
 export class ObjectStorePublisher {
@@ -194,6 +209,46 @@ export class ObjectStorePublisher {
     return { state: 'current', stored };
   }
 
+  /**
+   * Deletes every object this publisher writes for the bundle (both version folders, archive/ and
+   * latest.json) and nothing else: a key is deleted only when it has one of the bundle's key shapes
+   * directly under its root and, for a version object, the object says it belongs to this bundle
+   * and version. A missing bucket holds nothing of the bundle. Safe to repeat.
+   */
+  async removeBundleObjects(): Promise<RemovalResult> {
+    const { bucket, location } = this.settings;
+    const root = `${bundleRoot(location)}/`;
+    let deleted = 0;
+    let leftAlone = 0;
+    try {
+      let token: string | undefined;
+      do {
+        const page = await this.listPage(root, token);
+        if (page === 'noSuchBucket') return { state: 'removed', deleted, leftAlone };
+        for (const key of page.keys) {
+          if (await this.isOwnObject(key)) {
+            await this.call('DELETE', key, () =>
+              this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+            );
+            deleted += 1;
+          } else {
+            leftAlone += 1;
+          }
+        }
+        token = page.next;
+      } while (token);
+    } catch (error) {
+      return this.behind(error, undefined);
+    }
+    this.deps.logger.info('bundle objects deleted from the object store', {
+      bucket,
+      root,
+      deleted,
+      leftAlone,
+    });
+    return { state: 'removed', deleted, leftAlone };
+  }
+
   /** Releases the client's sockets (only a client this publisher built). */
   close(): void {
     if (this.ownsClient) this.client.destroy();
@@ -230,6 +285,40 @@ export class ObjectStorePublisher {
     return true;
   }
 
+  private async listPage(
+    prefix: string,
+    token: string | undefined,
+  ): Promise<{ keys: string[]; next: string | undefined } | 'noSuchBucket'> {
+    const bucket = this.settings.bucket;
+    return this.call('LIST', prefix, async () => {
+      try {
+        const page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        const keys = (page.Contents ?? []).flatMap((entry) => (entry.Key ? [entry.Key] : []));
+        return { keys, next: page.IsTruncated ? page.NextContinuationToken : undefined };
+      } catch (error) {
+        if ((error as { name?: unknown } | null)?.name === 'NoSuchBucket') return 'noSuchBucket';
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * latest.json is the bundle's by its key alone: no other bundle's key can equal it. A version
+   * object's key can, when one of two bundles is named "archive" in a namespace named after the
+   * other (the v<N>/ of one spells the archive/v<N>/ of the other), so its metadata must name this
+   * bundle and version too.
+   */
+  private async isOwnObject(key: string): Promise<boolean> {
+    const { location } = this.settings;
+    if (!isBundleObjectKey(location, key)) return false;
+    if (key === latestPointerKey(location)) return true;
+    const version = /\/v([0-9]+)\/[^/]+$/.exec(key)?.[1];
+    const head = await this.head(key);
+    return head?.bundle === `${location.namespace}/${location.name}` && head.version === version;
+  }
+
   /** Read, compare, write: returns the version `latest.json` points at afterwards. */
   private async moveLatest(candidate: LatestPointer): Promise<number> {
     const key = latestPointerKey(this.settings.location);
@@ -245,7 +334,11 @@ export class ObjectStorePublisher {
       }
     });
     if (!shouldMoveLatest(current, candidate)) return current?.version ?? candidate.version;
-    await this.put(key, serializeLatestPointer(candidate), { contentType: 'application/json', metadata: {} });
+    const { namespace, name } = this.settings.location;
+    await this.put(key, serializeLatestPointer(candidate), {
+      contentType: 'application/json',
+      metadata: { [OBJECT_METADATA.bundle]: `${namespace}/${name}` },
+    });
     return candidate.version;
   }
 
@@ -301,8 +394,15 @@ export class ObjectStorePublisher {
         const head = await this.client.send(
           new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }),
         );
-        const sha256 = head.Metadata?.[OBJECT_METADATA.sha256];
-        return sha256 ? { sha256 } : {};
+        const metadata = head.Metadata ?? {};
+        const sha256 = metadata[OBJECT_METADATA.sha256];
+        const bundle = metadata[OBJECT_METADATA.bundle];
+        const version = metadata[OBJECT_METADATA.version];
+        return {
+          ...(sha256 ? { sha256 } : {}),
+          ...(bundle ? { bundle } : {}),
+          ...(version ? { version } : {}),
+        };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -348,7 +448,8 @@ export class ObjectStorePublisher {
     }
   }
 
-  private behind(error: unknown, version: number): StoreBehind {
+  /** `version` undefined: the call concerned the whole bundle, not one version. */
+  private behind(error: unknown, version: number | undefined): StoreBehind {
     const behind =
       error instanceof StoreCallFailed
         ? error.behind
@@ -356,7 +457,10 @@ export class ObjectStorePublisher {
             bucket: this.settings.bucket,
             endpoint: this.settings.endpoint,
             operation: 'store',
-            key: versionKeys(this.settings.location, version).zip,
+            key:
+              version === undefined
+                ? `${bundleRoot(this.settings.location)}/`
+                : versionKeys(this.settings.location, version).zip,
           });
     this.deps.logger.warn('object store is behind', {
       bucket: this.settings.bucket,

@@ -6,7 +6,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { ObjectStoreTarget, ServerSideEncryption } from '../../api/v1alpha1/index.js';
 import { InvalidInputError } from '../../errors.js';
 import { parseKeyEncryptionKey, type KeyEncryptionKey } from './client-side-encryption.js';
-import type { BundleLocation } from './object-keys.js';
+import { prefixProblem, type BundleLocation } from './object-keys.js';
 
 const FIELD = 'spec.target.objectStore';
 
@@ -58,6 +58,14 @@ export interface ObjectStoreInputs {
 /** Throws InvalidInputError naming the field and the fix; never quotes a Secret's value. */
 export function resolveObjectStoreSettings(inputs: ObjectStoreInputs): ObjectStoreSettings {
   const { namespace, name, target } = inputs;
+  const badPrefix = prefixProblem(target.prefix);
+  if (badPrefix) {
+    throw new InvalidInputError(
+      'InvalidObjectStorePrefix',
+      `${FIELD}.prefix ${badPrefix}; write it like prod/orders`,
+      `${FIELD}.prefix`,
+    );
+  }
   const endpoint = target.endpoint === undefined ? undefined : checkedEndpoint(target.endpoint);
   const credentials = readCredentials(namespace, target, inputs.credentialsSecret);
   const keyRef = target.clientSideEncryption?.keySecretRef;

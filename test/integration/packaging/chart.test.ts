@@ -151,6 +151,10 @@ describe.each([
         },
         spec,
       });
+    // The image's user and group, spelled out: a kubelet would otherwise run the process as gid 0.
+    expect(deployment.spec.template.spec).toMatchObject({
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 },
+    });
     // The ServiceAccount exists from the apply above; no kubelet runs, so the pod is only admitted.
     await kubectl(['create', '-f', '-'], { namespace, input: pod(deployment.spec.template.spec) });
 

@@ -5,7 +5,8 @@
  * as the kubelet would. They issue, rotate and publish bundles in every namespace, one of them in
  * another namespace than its cluster ref as spec.access.namespaceSelector allows (which reads the
  * namespace's labels), rotate the managed client CA and publish its trust bundle; both serve the
- * Secret's certificate, and a link minted by one is honoured by the other.
+ * Secret's certificate, and a link minted by one is honoured by the other; a bundle with an object
+ * store gets its finalizer and, on delete, its objects deleted.
  *
  * A cluster-wide operator sees every namespace, and the run's shared control plane holds the
  * bundles other test files leave behind: this file starts a control plane of its own.
@@ -16,12 +17,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   AuthorizationV1Api,
   CoordinationV1Api,
+  CustomObjectsApi,
   RbacAuthorizationV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { OBJECT_STORE_FINALIZER } from '../../../src/controllers/bundle/object-store-cleanup.js';
 import { controlPlaneBinDir } from '../../support/control-plane-binaries.js';
 import { createCertificateAuthority, type CertificateAuthority } from '../../support/control-plane-pki.js';
 import { startControlPlane, type ControlPlane } from '../../support/control-plane.js';
@@ -36,6 +40,7 @@ import {
   type ClusterApi,
 } from '../../support/operator-fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.js';
+import { startObjectStore } from '../../support/object-store.js';
 import { chartOperatorArgs, installChartIdentity, type ChartIdentity } from '../../support/packaging.js';
 import { httpsCall } from '../distribution/distribution-support.js';
 
@@ -227,6 +232,61 @@ describe("the operator with the chart's cluster-wide RBAC, watching every namesp
     expect(elsewhere.status).toBe(200);
     expect(elsewhere.body.equals(published)).toBe(true);
     expect(refusals()).toEqual([]);
+  });
+
+  it('holds a bundle with an object store under its finalizer, and deletes its objects on delete', async () => {
+    const store = await startObjectStore();
+    try {
+      await store.createBucket('scb-bundles');
+      await api.core().createNamespacedSecret({
+        namespace: 'shop',
+        body: {
+          metadata: { name: 's3' },
+          stringData: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+        },
+      });
+      const objectStore = {
+        bucket: 'scb-bundles',
+        endpoint: store.endpoint,
+        pathStyle: true,
+        credentialsSecretRef: { name: 's3' },
+      };
+      await api.createBundle('shop', 'stored', {
+        clusterRef: { name: 'orders', namespace: 'db' },
+        platforms: ['nodejs'],
+        target: { objectStore },
+      });
+      const stored = await waitFor(
+        () => api.getBundle('shop', 'stored'),
+        (b) => condition(b, 'ObjectStoreSynced')?.status === 'True',
+        'shop/stored in the bucket',
+      );
+      expect(stored.metadata.finalizers).toEqual([OBJECT_STORE_FINALIZER]);
+      const listed = await store.client.send(new ListObjectsV2Command({ Bucket: 'scb-bundles' }));
+      expect(listed.KeyCount).toBe(3);
+
+      await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+        group: 'scb-operator.io',
+        version: 'v1alpha1',
+        namespace: 'shop',
+        plural: 'secureconnectionbundles',
+        name: 'stored',
+      });
+      await waitFor(
+        () =>
+          api.getBundle('shop', 'stored').then(
+            () => 'present',
+            () => 'gone',
+          ),
+        (state) => state === 'gone',
+        'shop/stored deleted',
+      );
+      const after = await store.client.send(new ListObjectsV2Command({ Bucket: 'scb-bundles' }));
+      expect(after.KeyCount ?? 0).toBe(0);
+      expect(refusals()).toEqual([]);
+    } finally {
+      await store.dispose();
+    }
   });
 });
 

@@ -29,8 +29,8 @@ describe('applySecureConnectionBundleDefaults', () => {
           bucket: 'b1x',
           credentialsSecretRef: { name: 's3' },
           pathStyle: false,
-          presignedURLTTL: '5m',
           region: 'us-east-1',
+          retainPolicy: 'Delete',
         },
       },
     });

@@ -121,3 +121,32 @@ it.each<[string, Partial<ObjectStoreInputs>, string, string]>([
   expect(error.message).not.toContain(secretAccessKey);
   expect(error.message).not.toContain(kekBase64);
 });
+
+describe('a hostile prefix is refused before any store call', () => {
+  it.each([
+    ['a .. segment', 'prod/../team-b'],
+    ['a leading .. (another bucket, path-style)', '../other-bucket'],
+    ['only ..', '..'],
+    ['a . segment', 'prod/./orders'],
+    ['a trailing ..', 'prod/..'],
+    ['a trailing .. and slash', 'prod/../'],
+    ['a backslash separator', 'prod\\..\\team-b'],
+    ['a leading slash', '/prod'],
+    ['an empty segment', 'prod//orders'],
+    ['a space', 'prod /orders'],
+    ['a percent-encoded dot segment', 'prod/%2e%2e/orders'],
+    ['a newline', 'prod\norders'],
+    ['a NUL byte', 'prod\u0000'],
+    ['a non-ASCII look-alike of /', 'prod\u2215orders'],
+  ])('%s: %j', (_name, prefix) => {
+    const error = refusal(() => resolveObjectStoreSettings(inputs({ target: { ...target, prefix } })));
+    expect(error.reason).toBe('InvalidObjectStorePrefix');
+    expect(error.field).toBe('spec.target.objectStore.prefix');
+    expect(error.message).toMatch(/^spec\.target\.objectStore\.prefix .*; write it like prod\/orders$/);
+  });
+
+  it.each(['prod', 'prod/', 'prod/orders', "team.a/v1/archive/it's-(ok)*!_"])('admits %j', (prefix) => {
+    const settings = resolveObjectStoreSettings(inputs({ target: { ...target, prefix } }));
+    expect(settings.location.prefix).toBe(prefix);
+  });
+});
