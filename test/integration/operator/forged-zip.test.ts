@@ -24,7 +24,7 @@ import {
   stopOperator,
   waitFor,
 } from '../../support/operator-fixtures.js';
-import { assemble, takeApart } from '../../unit/bundle/zip-surgery.js';
+import { assemble, takeApart } from '../../support/zip-surgery.js';
 
 jest.setTimeout(240_000);
 

@@ -11,7 +11,7 @@ import {
 import type { ZipEntry } from '../../../src/bundle/zip.js';
 import { systemClock } from '../../../src/time/clock.js';
 import { bundleRequest, createMaterial } from './bundle-fixtures.js';
-import { assemble, CENTRAL, END, LOCAL, takeApart, type ZipParts } from './zip-surgery.js';
+import { assemble, CENTRAL, END, LOCAL, takeApart, type ZipParts } from '../../support/zip-surgery.js';
 
 /**
  * Property: whatever is done to the bytes of a real bundle, readZip either returns genuine entries

@@ -15,7 +15,7 @@ import {
   takeApart,
   withUInt16,
   withUInt32,
-} from './zip-surgery.js';
+} from '../../support/zip-surgery.js';
 
 const at = new Date('2030-05-06T07:08:10Z');
 const MiB = 1024 * 1024;
