@@ -3,7 +3,7 @@ import { MANIFEST_FILE, SIGNATURE_FILE } from './layout.js';
 import { sha256Hex } from '../pki/fingerprint.js';
 import { parseManifest } from './manifest.js';
 import { BUNDLE_FILES } from './platforms/platform.js';
-import { readZip } from './zip.js';
+import { readZip } from './zip-reader.js';
 
 /**
  * What a bundle holds, for people and pipelines: identity, validity, fingerprints, cluster.

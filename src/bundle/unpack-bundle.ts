@@ -2,7 +2,8 @@ import { closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, write
 import { join } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { PUBLIC_FILES } from './layout.js';
-import { isSafeEntryPath, readZip } from './zip.js';
+import { readZip } from './zip-reader.js';
+import { isSafeEntryPath } from './zip.js';
 
 export interface UnpackedFile {
   path: string;

@@ -8,7 +8,7 @@ import { sha256Hex } from '../pki/fingerprint.js';
 import { parseManifest, type BundleManifest } from './manifest.js';
 import { BUNDLE_FILES } from './platforms/platform.js';
 import { signingKeyId, verifyManifestSignature } from './signing.js';
-import { readZip } from './zip.js';
+import { readZip } from './zip-reader.js';
 
 export interface VerificationCheck {
   name: string;

@@ -1,5 +1,4 @@
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { InvalidInputError } from '../errors.js';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
  * A deliberately small zip writer and reader for bundles. We write our own rather than use
@@ -7,21 +6,20 @@ import { InvalidInputError } from '../errors.js';
  * duplicate entry names when reading: the first breaks byte-identical output across machines,
  * the second would hide a smuggled second `config.json` from verification.
  * Supported: stored (0) and DEFLATE (8) entries, no zip64, no encryption — bundles are far
- * below 4 GiB and carry their own integrity (manifest + signature).
+ * below 4 GiB and carry their own integrity (manifest + signature). The reader, which also
+ * reads zips from untrusted hands, is in zip-reader.ts.
  */
 export interface ZipEntry {
   path: string;
   content: Buffer;
 }
 
-const LOCAL_HEADER = 0x04034b50;
-const CENTRAL_HEADER = 0x02014b50;
-const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+export const LOCAL_HEADER = 0x04034b50;
+export const CENTRAL_HEADER = 0x02014b50;
+export const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+export const DEFLATE = 8;
+export const STORED = 0;
 const UTF8_NAMES = 0x0800;
-const DEFLATE = 8;
-const STORED = 0;
-/** Far above any bundle file (the whole bundle is tens of KB), far below memory trouble. */
-const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 const VERSION_NEEDED = 20;
 // "Made by" Unix (3) so readers apply the mode bits in the external attributes.
 const VERSION_MADE_BY = (3 << 8) | VERSION_NEEDED;
@@ -95,75 +93,6 @@ export function writeZip(entries: readonly ZipEntry[], modifiedAt: Date): Buffer
   end.writeUInt32LE(centralDirectory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, centralDirectory, end]);
-}
-
-/**
- * Reads every entry, in central-directory order, duplicates included. Directory entries
- * (names ending in `/`) are skipped. Throws InvalidInputError('MalformedZip') when the bytes are
- * not a zip we can read; `what` names the source.
- */
-export function readZip(zip: Buffer, what: string): ZipEntry[] {
-  const malformed = (why: string): InvalidInputError =>
-    new InvalidInputError('MalformedZip', `${what}: not a readable bundle zip (${why})`, what);
-
-  const endAt = findEndOfCentralDirectory(zip);
-  if (endAt < 0) throw malformed('no end-of-central-directory record');
-  const count = zip.readUInt16LE(endAt + 10);
-  let at = zip.readUInt32LE(endAt + 16);
-  const entries: ZipEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_HEADER) {
-      throw malformed(`central directory entry ${i} is damaged`);
-    }
-    const flags = zip.readUInt16LE(at + 8);
-    const method = zip.readUInt16LE(at + 10);
-    const crc = zip.readUInt32LE(at + 16);
-    const compressedSize = zip.readUInt32LE(at + 20);
-    const size = zip.readUInt32LE(at + 24);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
-    const localAt = zip.readUInt32LE(at + 42);
-    const path = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
-    at += 46 + nameLength + extraLength + commentLength;
-
-    if (flags & 1) throw malformed(`entry "${path}" is encrypted`);
-    if (localAt + 30 > zip.length || zip.readUInt32LE(localAt) !== LOCAL_HEADER) {
-      throw malformed(`entry "${path}" has no local header`);
-    }
-    const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
-    const data = zip.subarray(dataAt, dataAt + compressedSize);
-    if (data.length !== compressedSize) throw malformed(`entry "${path}" is truncated`);
-    if (path.endsWith('/')) continue;
-
-    let content: Buffer;
-    if (method === STORED) content = Buffer.from(data);
-    else if (method === DEFLATE) {
-      try {
-        // Never inflate past the size the directory declares: a crafted entry could otherwise
-        // expand a few KB into gigabytes (a zip bomb) before any check runs.
-        if (size > MAX_ENTRY_BYTES) throw malformed(`entry "${path}" declares ${size} bytes, over the limit`);
-        content = inflateRawSync(data, { maxOutputLength: Math.max(size, 1) });
-      } catch (error) {
-        if (error instanceof InvalidInputError) throw error;
-        throw malformed(`entry "${path}" does not inflate to its declared size`);
-      }
-    } else throw malformed(`entry "${path}" uses compression method ${method}`);
-    if (content.length !== size || crc32(content) !== crc) {
-      throw malformed(`entry "${path}" fails its CRC check`);
-    }
-    entries.push({ path, content });
-  }
-  return entries;
-}
-
-function findEndOfCentralDirectory(zip: Buffer): number {
-  // The record is 22 bytes plus a comment of at most 65535 bytes at the very end.
-  const lowest = Math.max(0, zip.length - 22 - 0xffff);
-  for (let at = zip.length - 22; at >= lowest; at--) {
-    if (zip.readUInt32LE(at) === END_OF_CENTRAL_DIRECTORY) return at;
-  }
-  return -1;
 }
 
 /** MS-DOS date/time from the UTC fields, so the bytes do not depend on the machine's time zone. */

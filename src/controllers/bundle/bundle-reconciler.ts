@@ -17,7 +17,7 @@ import type { GeneratorInfo } from '../../bundle/generator.js';
 import { bundleZipFileName, MANIFEST_FILE } from '../../bundle/layout.js';
 import type { KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
 import type { ManifestSigningKey } from '../../bundle/signing.js';
-import { readZip } from '../../bundle/zip.js';
+import { readZip } from '../../bundle/zip-reader.js';
 import { InvalidInputError, NameConflictError } from '../../errors.js';
 import { classifyError } from '../../kube/errors.js';
 import type { KubeObjects, NullableFields } from '../../kube/kube-objects.js';

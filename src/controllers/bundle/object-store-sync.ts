@@ -1,6 +1,6 @@
 import type { BundleVersion, SecureConnectionBundle } from '../../api/v1alpha1/index.js';
 import { MANIFEST_FILE } from '../../bundle/layout.js';
-import { readZip } from '../../bundle/zip.js';
+import { readZip } from '../../bundle/zip-reader.js';
 import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import type { Logger } from '../../observability/logger.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
 import { EventsV1Api } from '@kubernetes/client-node';
 import type { SecureConnectionBundle } from '../../../src/api/v1alpha1/index.js';
-import { readZip } from '../../../src/bundle/zip.js';
+import { readZip } from '../../../src/bundle/zip-reader.js';
 import { createTestNamespace, kubeConfig, kubectl } from '../../support/kube.js';
 import type { OperatorProcess } from '../../support/operator-process.js';
 import {

@@ -6,7 +6,7 @@ import { ASTRA_FILES, packBundle } from '../../../src/bundle/layout.js';
 import { serializeManifest } from '../../../src/bundle/manifest.js';
 import { signingPublicKeyPem } from '../../../src/bundle/signing.js';
 import { unpackBundle } from '../../../src/bundle/unpack-bundle.js';
-import { readZip } from '../../../src/bundle/zip.js';
+import { readZip } from '../../../src/bundle/zip-reader.js';
 import { build, createMaterial, type BundleMaterial } from './bundle-fixtures.js';
 
 let material: BundleMaterial;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { readZip, writeZip } from '../../../src/bundle/zip.js';
+import { readZip } from '../../../src/bundle/zip-reader.js';
+import { writeZip } from '../../../src/bundle/zip.js';
 import { PLATFORM_IDS } from '../../../src/bundle/platforms/platform.js';
 import { createClientCa, createServerPki } from '../bundle/bundle-fixtures.js';
 
