@@ -445,7 +445,7 @@ export class BundleReconciler {
     }
     const reusePrivateKeyPem =
       bundle.spec.privateKey?.rotationPolicy === 'Never' && current?.secret
-        ? await this.versionFile(namespace, current.secret, 'key')
+        ? await this.versionFile(namespace, current.secret, current.entry.bundleSHA256 ?? '', 'key')
         : undefined;
     const { built, record } = await this.claimVersion(bundle, gathered, decision, reusePrivateKeyPem, now);
     const zip = { fileName: built.fileName, content: built.zip };
@@ -654,7 +654,9 @@ export class BundleReconciler {
     const namespace = bundle.metadata.namespace ?? '';
     const name = current?.secret?.metadata?.name;
     const record = current?.record;
-    const content = name ? secretZip(await this.deps.kube.getSecret(namespace, name)) : undefined;
+    const content = name
+      ? secretZip(await this.deps.kube.getSecret(namespace, name), current?.entry.bundleSHA256 ?? '')
+      : undefined;
     if (!current || !record || content === undefined) {
       // The copy vanished between the cache and this read: the next pass issues a new version.
       return { requeueAfterMs: 0 };
@@ -870,12 +872,17 @@ export class BundleReconciler {
     }
   }
 
+  /** A file of a version's zip, when its Secret still holds the zip status recorded. */
   private async versionFile(
     namespace: string,
     secret: ObservedSecret,
+    recordedSHA256: string,
     path: string,
   ): Promise<string | undefined> {
-    const zip = secretZip(await this.deps.kube.getSecret(namespace, secret.metadata?.name ?? ''));
+    const zip = secretZip(
+      await this.deps.kube.getSecret(namespace, secret.metadata?.name ?? ''),
+      recordedSHA256,
+    );
     if (zip === undefined) return undefined;
     const entry = readZip(zip, `Secret ${namespace}/${secret.metadata?.name}`).find(
       (candidate) => candidate.path === path,

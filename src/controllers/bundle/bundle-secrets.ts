@@ -74,11 +74,17 @@ export function observeSecret(secret: V1Secret): ObservedSecret {
   };
 }
 
-/** The bundle zip a (full, fetched) bundle Secret holds; undefined when it holds none. */
-export function secretZip(secret: V1Secret | undefined): Buffer | undefined {
+/**
+ * The bundle zip a (full, fetched) bundle Secret holds; undefined when it holds none, or when
+ * `expectedSHA256` (what status recorded for that version) is given and the zip is not that
+ * one: a version Secret deleted and re-created by someone else is never read as ours.
+ */
+export function secretZip(secret: V1Secret | undefined, expectedSHA256?: string): Buffer | undefined {
   const zipKey = Object.keys(secret?.data ?? {}).find((key) => key.endsWith('.zip'));
   const base64 = zipKey ? secret?.data?.[zipKey] : undefined;
-  return base64 === undefined ? undefined : Buffer.from(base64, 'base64');
+  const zip = base64 === undefined ? undefined : Buffer.from(base64, 'base64');
+  if (zip === undefined || expectedSHA256 === undefined) return zip;
+  return sha256Hex(zip) === expectedSHA256 ? zip : undefined;
 }
 
 export function rotateTokenDigest(token: string | undefined): string | undefined {

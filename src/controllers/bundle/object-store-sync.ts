@@ -92,7 +92,11 @@ export class ObjectStoreSync {
         (version) => version !== issued?.version,
       );
       const caughtUp = await publisher.catchUp(
-        missing.map((version) => ({ version, load: () => this.loadVersion(bundle, version) })),
+        missing.map((version) => ({
+          version,
+          load: () =>
+            this.loadVersion(bundle, version, next.find((entry) => entry.version === version)?.bundleSHA256),
+        })),
       );
       for (const stored of caughtUp.stored) record(stored.version, stored.objectKey);
       if (caughtUp.state === 'behind') return behind(next, caughtUp);
@@ -124,12 +128,19 @@ export class ObjectStoreSync {
     }
   }
 
-  private async loadVersion(bundle: SecureConnectionBundle, version: number) {
+  /** Version N's zip from its Secret, uploaded only when it is the zip status recorded for N. */
+  private async loadVersion(
+    bundle: SecureConnectionBundle,
+    version: number,
+    recordedSHA256: string | undefined,
+  ) {
     const namespace = bundle.metadata.namespace ?? '';
     const secretName = versionSecretName(bundle, version);
-    const zip = secretZip(await this.kube.getSecret(namespace, secretName));
+    const zip = secretZip(await this.kube.getSecret(namespace, secretName), recordedSHA256 ?? '');
     if (zip === undefined)
-      throw new Error(`Secret ${namespace}/${secretName} holds no bundle zip for version ${version}`);
+      throw new Error(
+        `Secret ${namespace}/${secretName} holds no bundle zip for version ${version}, or not the one status recorded`,
+      );
     const manifest = readZip(zip, `Secret ${namespace}/${secretName}`).find(
       (entry) => entry.path === MANIFEST_FILE,
     )?.content;
