@@ -4,6 +4,7 @@
  * conflict a person must resolve) asks it to wait for a spec or bucket change instead of backing off.
  */
 import { InvalidInputError } from '../../errors.js';
+import { isOutboundRefusal, refusalDetail } from '../outbound/index.js';
 
 const FIELD = 'spec.target.objectStore';
 
@@ -11,8 +12,14 @@ export interface StoreBehind {
   state: 'behind';
   /** CamelCase, for a condition reason, e.g. ObjectStoreUnavailable. */
   reason: string;
-  /** Names the bucket, the field to check and the fix; never a credential. */
+  /**
+   * Names the bucket, the field to check and the fix; never a credential, and never what answered
+   * at the endpoint (a refused connection, a reset, an HTTP status from something that is not S3):
+   * status is read by tenants, and those differences would make it a port scanner.
+   */
   message: string;
+  /** The cause in full, for the operator log only. */
+  detail?: string;
   field?: string;
   retry: 'backoff' | 'afterChange';
 }
@@ -43,7 +50,8 @@ const WRONG_REGION = new Set([
 
 /**
  * Built from the error's name, code and HTTP status only: an S3 error's own message or body can
- * quote the access key id and the string that was signed.
+ * quote the access key id and the string that was signed. Only S3 error codes get their own
+ * reason; everything else is "unavailable", with the cause in `detail` for the log.
  */
 export function storeFailure(error: unknown, call: StoreCallContext): StoreBehind {
   if (error instanceof InvalidInputError) {
@@ -55,8 +63,22 @@ export function storeFailure(error: unknown, call: StoreCallContext): StoreBehin
       retry: 'afterChange',
     };
   }
-  const { name, status, networkCode } = describe(error);
   const where = `${call.operation} s3://${call.bucket}/${call.key} at ${call.endpoint ?? 'the AWS endpoint'}`;
+  if (isOutboundRefusal(error)) {
+    const refused = refusalDetail(error);
+    return {
+      ...behind(
+        'ObjectStoreEndpointRefused',
+        `${FIELD}.endpoint was refused by the operator's outbound policy: it leads to a loopback, private, ` +
+          'link-local or cluster-internal address. A platform admin can allow-list an in-cluster store ' +
+          'with --outbound-allow (chart value outbound.allow)',
+        `${FIELD}.endpoint`,
+      ),
+      detail: refused ? `${refused.host} is ${refused.address} (${refused.range})` : 'refused',
+    };
+  }
+  const { name, status, networkCode } = describe(error);
+  const cause = networkCode ?? name ?? (status === undefined ? 'no response' : `HTTP ${status}`);
   if (name === 'NoSuchBucket') {
     return behind(
       'ObjectStoreBucketNotFound',
@@ -64,35 +86,30 @@ export function storeFailure(error: unknown, call: StoreCallContext): StoreBehin
       `${FIELD}.bucket`,
     );
   }
-  if ((name && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
+  if (name && ACCESS_DENIED.has(name)) {
     return behind(
       'ObjectStoreAccessDenied',
-      `${where} was refused (${name ?? `HTTP ${status}`}): check the access key in the Secret named by ` +
+      `${where} was refused (${name}): check the access key in the Secret named by ` +
         `${FIELD}.credentialsSecretRef and that it may read and write this bucket and prefix`,
       `${FIELD}.credentialsSecretRef`,
     );
   }
-  if ((name && WRONG_REGION.has(name)) || status === 301) {
+  if (name && WRONG_REGION.has(name)) {
     return behind(
       'ObjectStoreWrongRegion',
-      `${where} failed (${name ?? `HTTP ${status}`}): the bucket is in another region; set ${FIELD}.region to it`,
+      `${where} failed (${name}): the bucket is in another region; set ${FIELD}.region to it`,
       `${FIELD}.region`,
     );
   }
-  if (networkCode || status === undefined || status >= 500 || status === 429 || status === 408) {
-    const cause = networkCode ?? name ?? (status === undefined ? 'no response' : `HTTP ${status}`);
-    return behind(
+  return {
+    ...behind(
       'ObjectStoreUnavailable',
-      `${where} failed (${cause}): the store is unreachable or overloaded; retrying with backoff ` +
-        `(check ${FIELD}.endpoint if this persists)`,
+      `${where} failed: no usable answer from the object store; retrying with backoff (check ` +
+        `${FIELD}.endpoint and the operator log if this persists)`,
       `${FIELD}.endpoint`,
-    );
-  }
-  return behind(
-    'ObjectStoreRequestRejected',
-    `${where} was rejected (${name ?? 'error'}, HTTP ${status}): check ${FIELD} against what the store supports`,
-    FIELD,
-  );
+    ),
+    detail: status === undefined || cause === `HTTP ${status}` ? cause : `${cause}, HTTP ${status}`,
+  };
 }
 
 function behind(reason: string, message: string, field: string): StoreBehind {
