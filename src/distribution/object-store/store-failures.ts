@@ -77,7 +77,7 @@ export function storeFailure(error: unknown, call: StoreCallContext): StoreBehin
       detail: refused ? `${refused.host} is ${refused.address} (${refused.range})` : 'refused',
     };
   }
-  const { name, status, networkCode } = describe(error);
+  const { name, status, networkCode, speaksS3 } = describe(error);
   const cause = networkCode ?? name ?? (status === undefined ? 'no response' : `HTTP ${status}`);
   if (name === 'NoSuchBucket') {
     return behind(
@@ -86,18 +86,20 @@ export function storeFailure(error: unknown, call: StoreCallContext): StoreBehin
       `${FIELD}.bucket`,
     );
   }
-  if (name && ACCESS_DENIED.has(name)) {
+  // A bare status counts only from a server that speaks S3: from anything else it would only tell
+  // the tenant that something answers HTTP at that address.
+  if ((name && ACCESS_DENIED.has(name)) || (speaksS3 && (status === 401 || status === 403))) {
     return behind(
       'ObjectStoreAccessDenied',
-      `${where} was refused (${name}): check the access key in the Secret named by ` +
+      `${where} was refused (${name && ACCESS_DENIED.has(name) ? name : `HTTP ${status}`}): check the access key in the Secret named by ` +
         `${FIELD}.credentialsSecretRef and that it may read and write this bucket and prefix`,
       `${FIELD}.credentialsSecretRef`,
     );
   }
-  if (name && WRONG_REGION.has(name)) {
+  if ((name && WRONG_REGION.has(name)) || (speaksS3 && status === 301)) {
     return behind(
       'ObjectStoreWrongRegion',
-      `${where} failed (${name}): the bucket is in another region; set ${FIELD}.region to it`,
+      `${where} failed (${name && WRONG_REGION.has(name) ? name : `HTTP ${status}`}): the bucket is in another region; set ${FIELD}.region to it`,
       `${FIELD}.region`,
     );
   }
@@ -120,11 +122,20 @@ const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_\w+)$/;
 const WRAPPED_NETWORK_CODE = /^AWS SDK error wrapper for .*?\b(E[A-Z]{4,}|UND_ERR_\w+)\b/;
 const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout']);
 
-function describe(error: unknown): { name?: string; status?: number; networkCode?: string } {
+interface Described {
+  name?: string;
+  status?: number;
+  networkCode?: string;
+  /** The answer carried an S3 request id (x-amz-request-id): an S3 server, not just any HTTP one. */
+  speaksS3?: boolean;
+}
+
+function describe(error: unknown): Described {
   if (typeof error !== 'object' || error === null) return {};
   const record = error as Record<string, unknown>;
-  const metadata = record['$metadata'] as { httpStatusCode?: unknown } | undefined;
+  const metadata = record['$metadata'] as { httpStatusCode?: unknown; requestId?: unknown } | undefined;
   const status = typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+  const speaksS3 = typeof metadata?.requestId === 'string' && metadata.requestId !== '';
   const name = typeof record['name'] === 'string' && record['name'] !== 'Error' ? record['name'] : undefined;
   // Socket errors (ECONNREFUSED, ...) may sit in the `cause` chain of a wrapper error.
   let current: unknown = error;
@@ -132,19 +143,19 @@ function describe(error: unknown): { name?: string; status?: number; networkCode
     const candidate = current as Record<string, unknown>;
     const code = candidate['code'];
     if (typeof code === 'string' && NETWORK_CODES.test(code))
-      return { ...pick(name, status), networkCode: code };
+      return { ...pick(name, status, speaksS3), networkCode: code };
     if (typeof candidate['name'] === 'string' && NETWORK_NAMES.has(candidate['name'])) {
-      return { ...pick(name, status), networkCode: candidate['name'] };
+      return { ...pick(name, status, speaksS3), networkCode: candidate['name'] };
     }
     current = candidate['cause'];
   }
   // The SDK replaces a thrown value that is not an Error of its own realm (as in Jest's VM
   // sandbox) by a wrapper that keeps only the text, e.g. "... Error: connect ECONNREFUSED ...".
   const wrapped = typeof record['message'] === 'string' ? WRAPPED_NETWORK_CODE.exec(record['message']) : null;
-  if (wrapped?.[1]) return { ...pick(name, status), networkCode: wrapped[1] };
-  return pick(name, status);
+  if (wrapped?.[1]) return { ...pick(name, status, speaksS3), networkCode: wrapped[1] };
+  return pick(name, status, speaksS3);
 }
 
-function pick(name: string | undefined, status: number | undefined): { name?: string; status?: number } {
-  return { ...(name ? { name } : {}), ...(status !== undefined ? { status } : {}) };
+function pick(name: string | undefined, status: number | undefined, speaksS3: boolean): Described {
+  return { ...(name ? { name } : {}), ...(status !== undefined ? { status } : {}), speaksS3 };
 }
