@@ -230,7 +230,9 @@ describe('operator: the object-store target', () => {
     expect(reached).toEqual([]);
     // The operator's own log says where it led.
     const logged = await operator.waitForLog(
-      (line) => line.message === 'object store is behind' && line.reason === 'ObjectStoreEndpointRefused',
+      // (the logger folds the logged `message` field into the line's message)
+      (line) =>
+        line.message.startsWith('object store is behind') && line.reason === 'ObjectStoreEndpointRefused',
       'the refusal in the operator log',
     );
     expect(logged.detail).toBe('127.0.0.1 is 127.0.0.1 (loopback)');
