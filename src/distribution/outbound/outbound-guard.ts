@@ -19,6 +19,9 @@ export type Resolver = (host: string) => Promise<readonly LookupAddress[]>;
 /** Opens the connection once the addresses are vetted: Node's own by default. */
 export type Dialer = (options: http.ClientRequestArgs) => Duplex;
 
+/** How an agent's createConnection answers asynchronously (Node's Agent passes one). */
+type ConnectCallback = (error: Error | null, socket?: Duplex) => void;
+
 export interface OutboundGuardOptions {
   policy: OutboundPolicy;
   /** Every address of a name; the system resolver (getaddrinfo, as Node uses) by default. */
@@ -67,13 +70,8 @@ export class OutboundGuard {
   }
 
   /** An agent's createConnection: vet, then dial the vetted addresses through a pinned lookup. */
-  connect(
-    options: http.ClientRequestArgs,
-    callback: ((error: Error | null, socket: Duplex) => void) | undefined,
-    nodeDial: Dialer,
-  ): undefined {
+  connect(options: http.ClientRequestArgs, done: ConnectCallback, nodeDial: Dialer): undefined {
     const host = options.host ?? options.hostname ?? 'localhost';
-    const done = callback ?? (() => undefined);
     this.vet(host).then(
       (addresses) => {
         const literal = parseIpLiteral(host) !== undefined;
@@ -87,10 +85,10 @@ export class OutboundGuard {
             }),
           );
         } catch (error) {
-          done(error as Error, undefined as unknown as Duplex);
+          done(error as Error);
         }
       },
-      (error: unknown) => done(error as Error, undefined as unknown as Duplex),
+      (error: unknown) => done(error as Error),
     );
     return undefined;
   }
@@ -118,6 +116,12 @@ export function pinnedLookup(
   }) as unknown as NonNullable<http.ClientRequestArgs['lookup']>;
 }
 
+function required(callback: ((error: Error | null, socket: Duplex) => void) | undefined): ConnectCallback {
+  if (!callback)
+    throw new TypeError('a guarded agent connects asynchronously: createConnection needs its callback');
+  return callback as ConnectCallback;
+}
+
 class GuardedHttpAgent extends http.Agent {
   constructor(
     private readonly guard: OutboundGuard,
@@ -130,7 +134,11 @@ class GuardedHttpAgent extends http.Agent {
     options: http.ClientRequestArgs,
     callback?: (error: Error | null, socket: Duplex) => void,
   ): undefined {
-    return this.guard.connect(options, callback, (vetted) => super.createConnection(vetted) as Duplex);
+    return this.guard.connect(
+      options,
+      required(callback),
+      (vetted) => super.createConnection(vetted) as Duplex,
+    );
   }
 }
 
@@ -146,6 +154,10 @@ class GuardedHttpsAgent extends https.Agent {
     options: http.ClientRequestArgs,
     callback?: (error: Error | null, socket: Duplex) => void,
   ): undefined {
-    return this.guard.connect(options, callback, (vetted) => super.createConnection(vetted) as Duplex);
+    return this.guard.connect(
+      options,
+      required(callback),
+      (vetted) => super.createConnection(vetted) as Duplex,
+    );
   }
 }
