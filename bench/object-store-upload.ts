@@ -16,6 +16,7 @@ import {
   ObjectStorePublisher,
   type ObjectStoreSettings,
 } from '../src/distribution/object-store/index.js';
+import { OutboundGuard, parseOutboundPolicy } from '../src/distribution/outbound/index.js';
 import { encryptObject } from '../src/distribution/object-store/client-side-encryption.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startObjectStore } from '../test/support/object-store.js';
@@ -59,6 +60,8 @@ async function measure(publishers: readonly ObjectStorePublisher[]): Promise<num
 }
 
 const server = await startObjectStore();
+// versitygw listens on loopback, which the operator refuses unless allow-listed.
+const outbound = new OutboundGuard({ policy: parseOutboundPolicy(['127.0.0.0/8'], []) });
 try {
   const settings = (bucket: string, encryptionKey?: KeyEncryptionKey): ObjectStoreSettings => ({
     bucket,
@@ -75,8 +78,8 @@ try {
   const kek = new KeyEncryptionKey(randomBytes(32));
   await server.createBucket('bench-plain');
   await server.createBucket('bench-encrypted');
-  const plain = new ObjectStorePublisher(settings('bench-plain'), { logger });
-  const encrypted = new ObjectStorePublisher(settings('bench-encrypted', kek), { logger });
+  const plain = new ObjectStorePublisher(settings('bench-plain'), { logger, outbound });
+  const encrypted = new ObjectStorePublisher(settings('bench-encrypted', kek), { logger, outbound });
   const [plainSamples = [], encryptedSamples = []] = await measure([plain, encrypted]);
   summary('publish, plaintext', plainSamples);
   summary('publish, client-side encrypted', encryptedSamples);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { parseOutboundPolicy, type OutboundPolicy } from '../distribution/outbound/index.js';
 import { InvalidInputError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 
@@ -21,6 +22,8 @@ export interface OperatorConfig {
   clusterResyncMs: number;
   /** The HTTPS download API; undefined: not served. */
   download: DownloadConfig | undefined;
+  /** Where webhooks and object-store clients may connect on a tenant's behalf. */
+  outbound: OutboundPolicy;
 }
 
 export interface DownloadConfig {
@@ -75,6 +78,14 @@ export function readOperatorConfig(
     .option(
       '--download-link-key-secret <name>',
       'Secret with the link-signing key (default scb-operator-download-link-key)',
+    )
+    .option(
+      '--outbound-allow <list>',
+      'CIDRs and host names webhooks and object stores may reach although internal, comma-separated (SCB_OUTBOUND_ALLOW)',
+    )
+    .option(
+      '--service-cidrs <list>',
+      "the cluster's Service CIDRs, refused unless allow-listed, comma-separated (SCB_SERVICE_CIDRS)",
     );
   try {
     program.parse([...argv], { from: 'user' });
@@ -126,6 +137,11 @@ export function readOperatorConfig(
         10,
         86_400,
       ) * 1000,
+    outbound: parseOutboundPolicy(
+      list(pick('outboundAllow', env.SCB_OUTBOUND_ALLOW, '')),
+      list(pick('serviceCidrs', env.SCB_SERVICE_CIDRS, '')),
+      { allow: '--outbound-allow (SCB_OUTBOUND_ALLOW)', serviceCidrs: '--service-cidrs (SCB_SERVICE_CIDRS)' },
+    ),
     download: downloadAddress
       ? {
           host: downloadHost,
@@ -136,6 +152,13 @@ export function readOperatorConfig(
         }
       : undefined,
   };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 function stringOption(value: string | boolean | undefined): string | undefined {

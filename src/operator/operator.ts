@@ -17,6 +17,7 @@ import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cac
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
 import { ObjectStoreCleanup } from '../controllers/bundle/object-store-cleanup.js';
 import { WebhookNotifier } from '../distribution/notifications/index.js';
+import { OutboundGuard } from '../distribution/outbound/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
@@ -176,7 +177,9 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   ];
   const informers = watched.map(([, informer]) => informer);
 
-  const notifier = new WebhookNotifier({ kube, timers, logger });
+  // Every connection made for a tenant (webhooks, object stores) is vetted by one policy.
+  const outbound = new OutboundGuard({ policy: config.outbound });
+  const notifier = new WebhookNotifier({ kube, clock, timers, logger, events, outbound });
   const bundleReconciler = new BundleReconciler({
     kube,
     bundles,
@@ -193,8 +196,8 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger,
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
-    objectStore: new ObjectStoreSync(kube, logger),
-    objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock }),
+    objectStore: new ObjectStoreSync(kube, logger, outbound),
+    objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,
@@ -271,6 +274,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     watchNamespace: namespace ?? '(all)',
     leaderElection: config.leaderElect,
     metricsPort: server.port,
+    outboundAllowed: config.outbound.allowedCidrs.length + config.outbound.allowedHosts.size,
     ...(download
       ? { downloadPort: download.port, downloadCertificateSha256: download.certificateSha256 }
       : {}),

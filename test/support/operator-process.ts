@@ -20,6 +20,12 @@ export interface OperatorProcessOptions {
   /** POD_NAME: the identity in the Lease. */
   identity?: string;
   concurrency?: number;
+  /**
+   * --outbound-allow. Test receivers and versitygw listen on loopback, which the operator refuses
+   * by default (as it would the cluster's own addresses), so it defaults to loopback here; `''`
+   * runs the operator with the default policy, to see that refusal.
+   */
+  outboundAllow?: string;
   extraArgs?: readonly string[];
   env?: Record<string, string>;
 }
@@ -56,6 +62,7 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     '127.0.0.1:0',
     ...(options.leaderElect === false ? ['--no-leader-elect'] : []),
     ...(options.concurrency !== undefined ? ['--concurrency', String(options.concurrency)] : []),
+    `--outbound-allow=${options.outboundAllow ?? '127.0.0.0/8,::1'}`,
     ...(options.extraArgs ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -227,7 +227,7 @@ export interface ObjectStoreTarget {
    */
   prefix?: string;
   /**
-   * Base URL of the S3 API, http or https. Default: the AWS S3 endpoint of the region. Example: https://rgw.storage.example:7480.
+   * Base URL of the S3 API, http or https. Default: the AWS S3 endpoint of the region. The operator connects only to public addresses unless its --outbound-allow lists the store. Example: https://rgw.storage.example:7480.
    */
   endpoint?: string;
   /**
@@ -308,11 +308,11 @@ export interface BundleNotifications {
  */
 export interface WebhookTarget {
   /**
-   * Endpoint URL. Must be https://; plain http:// is accepted only for loopback hosts (localhost, 127.0.0.1, ::1), for local development. Example: https://hooks.example.com/scb.
+   * Endpoint URL. Must be https://; plain http:// is accepted only for loopback hosts (localhost, 127.0.0.1, ::1), for local development. The operator connects only to public addresses unless its --outbound-allow lists the receiver. Example: https://hooks.example.com/scb.
    */
   url: string;
   /**
-   * Secret key holding the HMAC-SHA256 key that signs the message body (sent in a signature header). Example: {name: orders-webhook, key: hmac-key}.
+   * Secret key holding the signing key: Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (v1, HMAC-SHA256 of id.timestamp.body). The value is whsec_<base64> or raw bytes, at least 24 bytes. Example: {name: orders-webhook, key: hmac-key}.
    */
   secretRef: {
     /**
@@ -320,7 +320,7 @@ export interface WebhookTarget {
      */
     name: string;
     /**
-     * Key in the Secret whose value is the HMAC key. Example: hmac-key.
+     * Key in the Secret whose value is the signing key (whsec_<base64> or 24+ raw bytes). Example: hmac-key.
      */
     key: string;
   };

@@ -13,6 +13,7 @@ import {
 import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import type { Logger } from '../../observability/logger.js';
+import type { OutboundGuard } from '../../distribution/outbound/index.js';
 import type { Clock } from '../../time/clock.js';
 import type { EventRecorder } from '../events.js';
 import { statusTime } from '../status-time.js';
@@ -64,6 +65,8 @@ export interface ObjectStoreCleanupDeps {
   events: EventRecorder;
   logger: Logger;
   clock: Clock;
+  /** Where the store may be reached (the operator's --outbound-allow policy). */
+  outbound: OutboundGuard;
 }
 
 export class ObjectStoreCleanup {
@@ -120,7 +123,10 @@ export class ObjectStoreCleanup {
       if (!(error instanceof InvalidInputError)) throw error;
       return this.pending(bundle, error.reason, error.message);
     }
-    const publisher = new store.ObjectStorePublisher(settings, { logger: this.deps.logger });
+    const publisher = new store.ObjectStorePublisher(settings, {
+      logger: this.deps.logger,
+      outbound: this.deps.outbound,
+    });
     try {
       const result = await publisher.removeBundleObjects();
       if (result.state === 'behind') return this.pending(bundle, result.reason, result.message);

@@ -2,6 +2,7 @@ import type { BundleVersion, SecureConnectionBundle } from '../../api/v1alpha1/i
 import { MANIFEST_FILE } from '../../bundle/layout.js';
 import { readZip } from '../../bundle/zip-reader.js';
 import { InvalidInputError } from '../../errors.js';
+import type { OutboundGuard } from '../../distribution/outbound/index.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Condition } from '../../api/v1alpha1/index.js';
@@ -39,6 +40,8 @@ export class ObjectStoreSync {
   constructor(
     private readonly kube: KubeObjects,
     private readonly logger: Logger,
+    /** Vets every connection to a store endpoint. */
+    private readonly outbound: OutboundGuard,
   ) {}
 
   async sync(
@@ -79,7 +82,10 @@ export class ObjectStoreSync {
       };
     }
 
-    const publisher = new store.ObjectStorePublisher(settings, { logger: this.logger });
+    const publisher = new store.ObjectStorePublisher(settings, {
+      logger: this.logger,
+      outbound: this.outbound,
+    });
     try {
       // Older versions the store has not received go first, so it never holds N+1 without N.
       // Archived before the store ever had them, but still in the cluster: store, then archive.

@@ -1,5 +1,5 @@
 /**
- * Webhook notifications for new bundle versions: a signed JSON message, retried with backoff in
+ * Webhook notifications for new bundle versions: a JSON message signed in the Standard Webhooks form, retried with backoff in
  * the background, recorded on the version Secret once delivered. See docs/distribution.md.
  */
 export {
@@ -7,14 +7,17 @@ export {
   type EnqueueResult,
   type WebhookKube,
   type WebhookNotifierOptions,
-  type WebhookTransport,
 } from './webhook-notifier.js';
+export { guardedTransport, type WebhookTransport } from './webhook-transport.js';
 export {
-  DELIVERY_HEADER,
   EVENT_HEADER,
   EVENT_TYPE,
+  ID_HEADER,
+  MIN_KEY_BYTES,
   SIGNATURE_HEADER,
-  verifyWebhookSignature,
+  TIMESTAMP_HEADER,
+  WebhookKeyError,
+  webhookKey,
   webhookSignature,
   type BundleVersionPublished,
   type PublishedVersion,

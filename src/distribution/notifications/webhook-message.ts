@@ -1,14 +1,22 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { statusTime } from '../../controllers/status-time.js';
 
 /**
- * The message every webhook receives for a new bundle version, and its signature. Nothing here is
- * secret: the message names the version and its digest, never a key or a certificate.
+ * The message every webhook receives for a new bundle version, and its signature in the Standard
+ * Webhooks form (https://www.standardwebhooks.com), so receivers verify it with an existing
+ * library and reject replays by the timestamp. Nothing here is secret: the message names the
+ * version and its digest, never a key or a certificate.
  */
 export const EVENT_TYPE = 'BundleVersionPublished';
-export const SIGNATURE_HEADER = 'X-SCB-Signature';
-export const DELIVERY_HEADER = 'X-SCB-Delivery';
 export const EVENT_HEADER = 'X-SCB-Event';
+/** Same for every attempt of one delivery: what a receiver deduplicates on. */
+export const ID_HEADER = 'webhook-id';
+/** Unix seconds of the attempt, covered by the signature. */
+export const TIMESTAMP_HEADER = 'webhook-timestamp';
+export const SIGNATURE_HEADER = 'webhook-signature';
+/** The Standard Webhooks minimum for a signing key. */
+export const MIN_KEY_BYTES = 24;
+const SECRET_PREFIX = 'whsec_';
 
 /** What the operator knows about a version it has just published (a VersionRecord fits). */
 export interface PublishedVersion {
@@ -49,21 +57,38 @@ export function publishedMessage(
   };
 }
 
-/** `sha256=<hex HMAC-SHA256 of the exact body bytes>`, as GitHub signs its webhooks. */
-export function webhookSignature(key: Buffer, body: string | Buffer): string {
-  return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+/** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`: the Standard Webhooks symmetric signature. */
+export function webhookSignature(key: Buffer, id: string, timestamp: number, body: string): string {
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** What a receiver does: recompute over the raw body and compare in constant time. */
-export function verifyWebhookSignature(
-  key: Buffer,
-  body: string | Buffer,
-  header: string | undefined,
-): boolean {
-  if (!header) return false;
-  const expected = Buffer.from(webhookSignature(key, body));
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** A webhook key that cannot sign: the message names the Secret, the key and the fix, never the value. */
+export class WebhookKeyError extends Error {
+  override readonly name = 'WebhookKeyError';
+}
+
+/**
+ * The signing key from the Secret value: the Standard Webhooks `whsec_<base64>` form, or the raw
+ * bytes. `source` names the Secret key and the field for the error.
+ */
+export function webhookKey(value: Buffer, source: { secret: string; key: string; field: string }): Buffer {
+  const text = value.toString('utf8').trim();
+  const where = `key "${source.key}" of Secret ${source.secret} (${source.field})`;
+  let key = value;
+  if (text.startsWith(SECRET_PREFIX)) {
+    const encoded = text.slice(SECRET_PREFIX.length);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
+      throw new WebhookKeyError(`${where} starts with whsec_ but the rest is not base64`);
+    }
+    key = Buffer.from(encoded, 'base64');
+  }
+  if (key.length < MIN_KEY_BYTES) {
+    throw new WebhookKeyError(
+      `${where} is shorter than ${MIN_KEY_BYTES} bytes, the Standard Webhooks minimum: store 24 to 64 ` +
+        `random bytes, e.g. whsec_$(openssl rand -base64 32)`,
+    );
+  }
+  return key;
 }
 
 /**

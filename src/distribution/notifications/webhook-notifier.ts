@@ -1,23 +1,39 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import { bundleSecretName, type SecureConnectionBundle } from '../../api/v1alpha1/index.js';
+import {
+  bundleSecretName,
+  SECURE_CONNECTION_BUNDLE,
+  type SecureConnectionBundle,
+} from '../../api/v1alpha1/index.js';
 import { readVersionRecord, versionSecretName } from '../../controllers/bundle/bundle-secrets.js';
+import type { EventRecorder } from '../../controllers/events.js';
 import { classifyError } from '../../kube/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import type { Clock } from '../../time/clock.js';
 import type { Timers } from '../../time/timers.js';
+import {
+  DEFAULT_OUTBOUND_POLICY,
+  isOutboundRefusal,
+  OutboundGuard,
+  refusalDetail,
+} from '../outbound/index.js';
 import { readDelivered, WEBHOOKS_DELIVERED_ANNOTATION, withDelivered } from './delivery-record.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-schedule.js';
 import {
-  DELIVERY_HEADER,
   EVENT_HEADER,
   EVENT_TYPE,
+  ID_HEADER,
   SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  WebhookKeyError,
   deliveryId,
   publishedMessage,
   targetDigest,
+  webhookKey,
   webhookSignature,
   type BundleVersionPublished,
   type PublishedVersion,
 } from './webhook-message.js';
+import { guardedTransport, type WebhookTransport } from './webhook-transport.js';
 
 /** The Kubernetes calls the notifier makes (KubeObjects implements them). */
 export interface WebhookKube {
@@ -25,18 +41,19 @@ export interface WebhookKube {
   annotateSecret(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
 }
 
-/** One HTTP POST; the default is Node's fetch. Resolves with the response status. */
-export type WebhookTransport = (
-  url: string,
-  request: { headers: Record<string, string>; body: string; signal: AbortSignal },
-) => Promise<number>;
-
 export interface WebhookNotifierOptions {
   kube: WebhookKube;
+  /** Signs each attempt with its time (webhook-timestamp). */
+  clock: Clock;
   timers: Timers;
   logger: Logger;
+  /** Warning Events on the bundle when a delivery fails for good, or its key cannot sign. */
+  events: EventRecorder;
   /** Jitter source in [0, 1); Math.random unless a test fixes it. */
   random?: () => number;
+  /** Vets every connection; without one, only public addresses are reached. Unused with `transport`. */
+  outbound?: OutboundGuard;
+  /** Replaces the HTTP client (tests). */
   transport?: WebhookTransport;
   retry?: RetryPolicy;
   /** Deliveries queued, waiting to retry or in flight, at most; more are dropped (and logged). Default 1000. */
@@ -60,6 +77,9 @@ interface Delivery {
   id: string;
   url: string;
   target: string;
+  /** spec.notifications.webhooks[i], for what the bundle's owner is told. */
+  field: string;
+  regarding: SecureConnectionBundle & { kind: string };
   namespace: string;
   secretRef: { name: string; key: string };
   versionSecret: string;
@@ -67,25 +87,26 @@ interface Delivery {
   attempt: number;
 }
 
-const fetchTransport: WebhookTransport = async (url, request) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-    signal: request.signal,
-    redirect: 'manual',
-  });
-  await response.arrayBuffer().catch(() => undefined);
-  return response.status;
-};
+/** Why an attempt failed: `log` for the operator's eyes, `public` for an Event on the bundle. */
+interface Failure {
+  /** The Event reason. */
+  reason: 'WebhookRefused' | 'WebhookKeyInvalid' | 'WebhookFailed';
+  log: string;
+  public: string;
+  /** Retrying cannot help: the outbound policy refused the address. */
+  final: boolean;
+  /** Tell the owner at once, not only when the delivery gives up. */
+  tellNow: boolean;
+}
 
 /**
  * Posts a signed `BundleVersionPublished` message to each of a bundle's webhooks. `enqueue`
  * returns at once; deliveries run in the background with bounded concurrency, each retried with
  * exponential backoff and jitter up to `retry.maxAttempts`. A delivered target is recorded on the
  * version Secret (annotation scb-operator.io/webhooks-delivered), so `notifyPending` after a
- * restart resends only what was not delivered: delivery is at least once, and X-SCB-Delivery
- * stays the same across attempts for receivers to drop duplicates.
+ * restart resends only what was not delivered: delivery is at least once, and webhook-id stays
+ * the same across attempts for receivers to drop duplicates. A delivery that fails for good
+ * leaves a Warning Event on the bundle that says which webhook, never what answered.
  */
 export class WebhookNotifier {
   private readonly pending = new Map<string, Delivery>();
@@ -97,11 +118,16 @@ export class WebhookNotifier {
   private idleWaiters: Array<() => void> = [];
   private readonly retry: RetryPolicy;
   private readonly transport: WebhookTransport;
+  private readonly closeTransport: () => void;
   private readonly random: () => number;
 
   constructor(private readonly options: WebhookNotifierOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
-    this.transport = options.transport ?? fetchTransport;
+    const guarded = options.transport
+      ? { transport: options.transport, close: () => undefined }
+      : guardedTransport(options.outbound ?? new OutboundGuard({ policy: DEFAULT_OUTBOUND_POLICY }));
+    this.transport = guarded.transport;
+    this.closeTransport = guarded.close;
     this.random = options.random ?? Math.random;
   }
 
@@ -123,7 +149,8 @@ export class WebhookNotifier {
       version,
     );
     const body = JSON.stringify(message);
-    for (const webhook of bundle.spec.notifications?.webhooks ?? []) {
+    const regarding = { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind };
+    for (const [index, webhook] of (bundle.spec.notifications?.webhooks ?? []).entries()) {
       const target = targetDigest(webhook.url);
       const id = deliveryId(message, webhook.url);
       if (this.closed || delivered.has(target) || this.pending.has(id)) {
@@ -144,6 +171,8 @@ export class WebhookNotifier {
         id,
         url: webhook.url,
         target,
+        field: `spec.notifications.webhooks[${index}]`,
+        regarding,
         namespace,
         secretRef: webhook.secretRef,
         versionSecret: versionSecretName(bundle, version.version),
@@ -193,6 +222,7 @@ export class WebhookNotifier {
     this.retryTimers.clear();
     this.ready.length = 0;
     for (const id of [...this.pending.keys()]) this.settle(id);
+    this.closeTransport();
   }
 
   get pendingCount(): number {
@@ -219,7 +249,7 @@ export class WebhookNotifier {
       deliveryId: delivery.id,
       attempt: delivery.attempt,
     };
-    let failure: string;
+    let failure: Failure;
     try {
       const key = await this.signingKey(delivery);
       const status = await this.post(delivery, key);
@@ -229,20 +259,22 @@ export class WebhookNotifier {
         this.settle(delivery.id);
         return;
       }
-      failure = `receiver answered HTTP ${status}`;
+      failure = this.failure(delivery, `receiver answered HTTP ${status}`);
     } catch (error) {
-      failure = classifyError(error).message;
+      failure = this.failureOf(delivery, error);
     }
     if (this.closed) return;
-    if (delivery.attempt >= this.retry.maxAttempts) {
-      this.options.logger.error('webhook delivery gave up', { ...logFields, failure });
+    if (failure.final || delivery.attempt >= this.retry.maxAttempts) {
+      this.options.logger.error('webhook delivery gave up', { ...logFields, failure: failure.log });
+      this.tell(delivery, failure);
       this.settle(delivery.id);
       return;
     }
+    if (failure.tellNow && delivery.attempt === 1) this.tell(delivery, failure);
     const delayMs = retryDelayMs(this.retry, delivery.attempt, this.random());
     this.options.logger.warn('webhook delivery failed, will retry', {
       ...logFields,
-      failure,
+      failure: failure.log,
       retryInMs: delayMs,
     });
     const handle = this.options.timers.setTimeout(() => {
@@ -253,16 +285,67 @@ export class WebhookNotifier {
     this.retryTimers.set(delivery.id, handle);
   }
 
+  /** A failure without an exception (a non-2xx answer): the status goes to the log only. */
+  private failure(delivery: Delivery, log: string): Failure {
+    return {
+      reason: 'WebhookFailed',
+      log,
+      public: `${delivery.field}.url: no 2xx answer after ${delivery.attempt} attempt(s); see the operator log`,
+      final: false,
+      tellNow: false,
+    };
+  }
+
+  private failureOf(delivery: Delivery, error: unknown): Failure {
+    if (isOutboundRefusal(error)) {
+      const detail = refusalDetail(error);
+      return {
+        reason: 'WebhookRefused',
+        // The operator may see where it led; the bundle's owner may not.
+        log: detail
+          ? `refused by the outbound policy: ${detail.host} is ${detail.address} (${detail.range})`
+          : 'refused by the outbound policy',
+        public:
+          `${delivery.field}.url was refused by the operator's outbound policy: it leads to a loopback, ` +
+          'private, link-local or cluster-internal address. A platform admin can allow-list an in-cluster ' +
+          'receiver with --outbound-allow (chart value outbound.allow)',
+        final: true,
+        tellNow: true,
+      };
+    }
+    if (error instanceof WebhookKeyError) {
+      return {
+        reason: 'WebhookKeyInvalid',
+        log: error.message,
+        public: error.message,
+        final: false,
+        tellNow: true,
+      };
+    }
+    return this.failure(delivery, classifyError(error).message);
+  }
+
+  private tell(delivery: Delivery, failure: Failure): void {
+    this.options.events.record(delivery.regarding, 'Warning', failure.reason, failure.public);
+  }
+
   private async signingKey(delivery: Delivery): Promise<Buffer> {
     const { name, key } = delivery.secretRef;
     const secret = await this.options.kube.getSecret(delivery.namespace, name);
     const value = secret?.data?.[key];
+    const source = {
+      secret: `${delivery.namespace}/${name}`,
+      key,
+      field: `${delivery.field}.secretRef`,
+    };
     if (value === undefined || value === '') {
-      throw new Error(
-        `webhook key ${key} not found in Secret ${delivery.namespace}/${name}: create it (spec.notifications.webhooks[].secretRef)`,
+      throw new WebhookKeyError(
+        `key "${key}" of Secret ${source.secret} (${source.field}) does not exist: create it with 24 to 64 ` +
+          `random bytes, e.g. kubectl create secret generic ${name} -n ${delivery.namespace} ` +
+          `--from-literal=${key}="whsec_$(openssl rand -base64 32)"`,
       );
     }
-    return Buffer.from(value, 'base64');
+    return webhookKey(Buffer.from(value, 'base64'), source);
   }
 
   private async post(delivery: Delivery, key: Buffer): Promise<number> {
@@ -270,13 +353,15 @@ export class WebhookNotifier {
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
     const timer = this.options.timers.setTimeout(() => controller.abort(), timeoutMs);
     try {
+      const timestamp = Math.floor(this.options.clock.now().getTime() / 1000);
       return await this.transport(delivery.url, {
         headers: {
           'Content-Type': 'application/json',
           'User-Agent': 'scb-operator-webhook',
           [EVENT_HEADER]: EVENT_TYPE,
-          [DELIVERY_HEADER]: delivery.id,
-          [SIGNATURE_HEADER]: webhookSignature(key, delivery.body),
+          [ID_HEADER]: delivery.id,
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: webhookSignature(key, delivery.id, timestamp, delivery.body),
         },
         body: delivery.body,
         signal: controller.signal,

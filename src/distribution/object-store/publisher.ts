@@ -18,6 +18,7 @@ import {
 import { bundleZipFileName, MANIFEST_FILE } from '../../bundle/layout.js';
 import { InvalidInputError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { DEFAULT_OUTBOUND_POLICY, OutboundGuard } from '../outbound/index.js';
 import { sha256Hex } from '../../pki/fingerprint.js';
 import { encryptObject } from './client-side-encryption.js';
 import {
@@ -91,6 +92,8 @@ export type CatchUpResult =
 
 export interface ObjectStorePublisherDeps {
   logger: Logger;
+  /** Vets every connection of the client built from the settings; by default only public addresses. */
+  outbound?: OutboundGuard;
   /** A client of the caller's (tests, benchmarks); by default one is built from the settings. */
   client?: S3Client;
 }
@@ -117,7 +120,9 @@ export class ObjectStorePublisher {
     private readonly settings: ObjectStoreSettings,
     private readonly deps: ObjectStorePublisherDeps,
   ) {
-    this.client = deps.client ?? createS3Client(settings);
+    this.client =
+      deps.client ??
+      createS3Client(settings, deps.outbound ?? new OutboundGuard({ policy: DEFAULT_OUTBOUND_POLICY }));
     this.ownsClient = deps.client === undefined;
   }
 
@@ -467,6 +472,7 @@ export class ObjectStorePublisher {
       version,
       reason: behind.reason,
       message: behind.message,
+      ...(behind.detail ? { detail: behind.detail } : {}),
     });
     return behind;
   }

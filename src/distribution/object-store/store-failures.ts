@@ -4,6 +4,7 @@
  * conflict a person must resolve) asks it to wait for a spec or bucket change instead of backing off.
  */
 import { InvalidInputError } from '../../errors.js';
+import { isOutboundRefusal, refusalDetail } from '../outbound/index.js';
 
 const FIELD = 'spec.target.objectStore';
 
@@ -11,8 +12,14 @@ export interface StoreBehind {
   state: 'behind';
   /** CamelCase, for a condition reason, e.g. ObjectStoreUnavailable. */
   reason: string;
-  /** Names the bucket, the field to check and the fix; never a credential. */
+  /**
+   * Names the bucket, the field to check and the fix; never a credential, and never what answered
+   * at the endpoint (a refused connection, a reset, an HTTP status from something that is not S3):
+   * status is read by tenants, and those differences would make it a port scanner.
+   */
   message: string;
+  /** The cause in full, for the operator log only. */
+  detail?: string;
   field?: string;
   retry: 'backoff' | 'afterChange';
 }
@@ -43,7 +50,8 @@ const WRONG_REGION = new Set([
 
 /**
  * Built from the error's name, code and HTTP status only: an S3 error's own message or body can
- * quote the access key id and the string that was signed.
+ * quote the access key id and the string that was signed. Only S3 error codes get their own
+ * reason; everything else is "unavailable", with the cause in `detail` for the log.
  */
 export function storeFailure(error: unknown, call: StoreCallContext): StoreBehind {
   if (error instanceof InvalidInputError) {
@@ -55,8 +63,22 @@ export function storeFailure(error: unknown, call: StoreCallContext): StoreBehin
       retry: 'afterChange',
     };
   }
-  const { name, status, networkCode } = describe(error);
   const where = `${call.operation} s3://${call.bucket}/${call.key} at ${call.endpoint ?? 'the AWS endpoint'}`;
+  if (isOutboundRefusal(error)) {
+    const refused = refusalDetail(error);
+    return {
+      ...behind(
+        'ObjectStoreEndpointRefused',
+        `${FIELD}.endpoint was refused by the operator's outbound policy: it leads to a loopback, private, ` +
+          'link-local or cluster-internal address. A platform admin can allow-list an in-cluster store ' +
+          'with --outbound-allow (chart value outbound.allow)',
+        `${FIELD}.endpoint`,
+      ),
+      detail: refused ? `${refused.host} is ${refused.address} (${refused.range})` : 'refused',
+    };
+  }
+  const { name, status, networkCode, speaksS3 } = describe(error);
+  const cause = networkCode ?? name ?? (status === undefined ? 'no response' : `HTTP ${status}`);
   if (name === 'NoSuchBucket') {
     return behind(
       'ObjectStoreBucketNotFound',
@@ -64,35 +86,32 @@ export function storeFailure(error: unknown, call: StoreCallContext): StoreBehin
       `${FIELD}.bucket`,
     );
   }
-  if ((name && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
+  // A bare status counts only from a server that speaks S3: from anything else it would only tell
+  // the tenant that something answers HTTP at that address.
+  if ((name && ACCESS_DENIED.has(name)) || (speaksS3 && (status === 401 || status === 403))) {
     return behind(
       'ObjectStoreAccessDenied',
-      `${where} was refused (${name ?? `HTTP ${status}`}): check the access key in the Secret named by ` +
+      `${where} was refused (${name && ACCESS_DENIED.has(name) ? name : `HTTP ${status}`}): check the access key in the Secret named by ` +
         `${FIELD}.credentialsSecretRef and that it may read and write this bucket and prefix`,
       `${FIELD}.credentialsSecretRef`,
     );
   }
-  if ((name && WRONG_REGION.has(name)) || status === 301) {
+  if ((name && WRONG_REGION.has(name)) || (speaksS3 && status === 301)) {
     return behind(
       'ObjectStoreWrongRegion',
-      `${where} failed (${name ?? `HTTP ${status}`}): the bucket is in another region; set ${FIELD}.region to it`,
+      `${where} failed (${name && WRONG_REGION.has(name) ? name : `HTTP ${status}`}): the bucket is in another region; set ${FIELD}.region to it`,
       `${FIELD}.region`,
     );
   }
-  if (networkCode || status === undefined || status >= 500 || status === 429 || status === 408) {
-    const cause = networkCode ?? name ?? (status === undefined ? 'no response' : `HTTP ${status}`);
-    return behind(
+  return {
+    ...behind(
       'ObjectStoreUnavailable',
-      `${where} failed (${cause}): the store is unreachable or overloaded; retrying with backoff ` +
-        `(check ${FIELD}.endpoint if this persists)`,
+      `${where} failed: no usable answer from the object store; retrying with backoff (check ` +
+        `${FIELD}.endpoint and the operator log if this persists)`,
       `${FIELD}.endpoint`,
-    );
-  }
-  return behind(
-    'ObjectStoreRequestRejected',
-    `${where} was rejected (${name ?? 'error'}, HTTP ${status}): check ${FIELD} against what the store supports`,
-    FIELD,
-  );
+    ),
+    detail: status === undefined || cause === `HTTP ${status}` ? cause : `${cause}, HTTP ${status}`,
+  };
 }
 
 function behind(reason: string, message: string, field: string): StoreBehind {
@@ -103,11 +122,20 @@ const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_\w+)$/;
 const WRAPPED_NETWORK_CODE = /^AWS SDK error wrapper for .*?\b(E[A-Z]{4,}|UND_ERR_\w+)\b/;
 const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout']);
 
-function describe(error: unknown): { name?: string; status?: number; networkCode?: string } {
+interface Described {
+  name?: string;
+  status?: number;
+  networkCode?: string;
+  /** The answer carried an S3 request id (x-amz-request-id): an S3 server, not just any HTTP one. */
+  speaksS3?: boolean;
+}
+
+function describe(error: unknown): Described {
   if (typeof error !== 'object' || error === null) return {};
   const record = error as Record<string, unknown>;
-  const metadata = record['$metadata'] as { httpStatusCode?: unknown } | undefined;
+  const metadata = record['$metadata'] as { httpStatusCode?: unknown; requestId?: unknown } | undefined;
   const status = typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+  const speaksS3 = typeof metadata?.requestId === 'string' && metadata.requestId !== '';
   const name = typeof record['name'] === 'string' && record['name'] !== 'Error' ? record['name'] : undefined;
   // Socket errors (ECONNREFUSED, ...) may sit in the `cause` chain of a wrapper error.
   let current: unknown = error;
@@ -115,19 +143,19 @@ function describe(error: unknown): { name?: string; status?: number; networkCode
     const candidate = current as Record<string, unknown>;
     const code = candidate['code'];
     if (typeof code === 'string' && NETWORK_CODES.test(code))
-      return { ...pick(name, status), networkCode: code };
+      return { ...pick(name, status, speaksS3), networkCode: code };
     if (typeof candidate['name'] === 'string' && NETWORK_NAMES.has(candidate['name'])) {
-      return { ...pick(name, status), networkCode: candidate['name'] };
+      return { ...pick(name, status, speaksS3), networkCode: candidate['name'] };
     }
     current = candidate['cause'];
   }
   // The SDK replaces a thrown value that is not an Error of its own realm (as in Jest's VM
   // sandbox) by a wrapper that keeps only the text, e.g. "... Error: connect ECONNREFUSED ...".
   const wrapped = typeof record['message'] === 'string' ? WRAPPED_NETWORK_CODE.exec(record['message']) : null;
-  if (wrapped?.[1]) return { ...pick(name, status), networkCode: wrapped[1] };
-  return pick(name, status);
+  if (wrapped?.[1]) return { ...pick(name, status, speaksS3), networkCode: wrapped[1] };
+  return pick(name, status, speaksS3);
 }
 
-function pick(name: string | undefined, status: number | undefined): { name?: string; status?: number } {
-  return { ...(name ? { name } : {}), ...(status !== undefined ? { status } : {}) };
+function pick(name: string | undefined, status: number | undefined, speaksS3: boolean): Described {
+  return { ...(name ? { name } : {}), ...(status !== undefined ? { status } : {}), speaksS3 };
 }

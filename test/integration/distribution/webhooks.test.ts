@@ -1,22 +1,27 @@
 /**
  * Webhooks against real HTTP receivers on loopback and the real apiserver: the receiver verifies
- * the HMAC over the raw body, a receiver failing twice gets the message on the third attempt with
+ * each request with the standardwebhooks library (an independent Standard Webhooks
+ * implementation) and rejects a replayed or tampered one, a receiver failing twice gets the message on the third attempt with
  * the same delivery id, a slow receiver holds up neither the caller nor other receivers, and what
  * was delivered is recorded on the (immutable) version Secret so a restarted notifier does not
  * resend it, while what was not delivered is sent after the restart.
  */
 import { jest } from '@jest/globals';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Webhook } from 'standardwebhooks';
+import type { EventRecorder } from '../../../src/controllers/events.js';
 import {
   WEBHOOKS_DELIVERED_ANNOTATION,
   WebhookNotifier,
   readDelivered,
   type WebhookNotifierOptions,
 } from '../../../src/distribution/notifications/index.js';
+import { OutboundGuard, parseOutboundPolicy } from '../../../src/distribution/outbound/index.js';
 import { KubeObjects } from '../../../src/kube/kube-objects.js';
+import { systemClock } from '../../../src/time/clock.js';
 import { systemTimers } from '../../../src/time/timers.js';
 import { createTestNamespace, kubeConfig, kubeHttp } from '../../support/kube.js';
 import { getSecret } from '../../support/operator-fixtures.js';
@@ -25,7 +30,10 @@ import { createPublishedBundle } from './published-bundle.js';
 
 jest.setTimeout(120_000);
 
-const HMAC_KEY = 'a shared webhook key, 32+ bytes long';
+/** A key in the Standard Webhooks form, as a receiver's library takes it. */
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+/** The receivers listen on loopback, which the operator refuses unless allow-listed. */
+const loopback = new OutboundGuard({ policy: parseOutboundPolicy(['127.0.0.0/8'], []) });
 
 interface Received {
   headers: IncomingMessage['headers'];
@@ -62,14 +70,24 @@ async function startReceiver(answer: (index: number) => { status: number; delayM
   };
 }
 
-/** What a receiver does with X-SCB-Signature: HMAC-SHA256 of the raw body, compared in constant time. */
-function signatureValid(received: Received): boolean {
-  const expected = Buffer.from(
-    `sha256=${createHmac('sha256', HMAC_KEY).update(received.body).digest('hex')}`,
-  );
-  const given = Buffer.from(String(received.headers['x-scb-signature'] ?? ''));
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** What a receiver does: verify with a Standard Webhooks library; throws what it rejects. */
+function verify(body: Buffer | string, headers: IncomingMessage['headers']): unknown {
+  return new Webhook(WEBHOOK_SECRET).verify(body, headers as Record<string, string>);
 }
+
+function signatureValid(received: Received): boolean {
+  try {
+    verify(received.body, received.headers);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const recordedEvents: Array<{ reason: string; note: string }> = [];
+const events: EventRecorder = {
+  record: (_regarding, _type, reason, note) => recordedEvents.push({ reason, note }),
+};
 
 let namespace: string;
 const kube = new KubeObjects(kubeHttp());
@@ -79,7 +97,10 @@ const notifiers: WebhookNotifier[] = [];
 function notifier(overrides: Partial<WebhookNotifierOptions> = {}): WebhookNotifier {
   const created = new WebhookNotifier({
     kube,
+    clock: systemClock,
     timers: systemTimers,
+    events,
+    outbound: loopback,
     logger: capturedLogger().logger,
     retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000 },
     ...overrides,
@@ -94,7 +115,13 @@ beforeAll(async () => {
     .makeApiClient(CoreV1Api)
     .createNamespacedSecret({
       namespace,
-      body: { metadata: { name: 'orders-webhook' }, stringData: { 'hmac-key': HMAC_KEY } },
+      body: { metadata: { name: 'orders-webhook' }, stringData: { 'hmac-key': WEBHOOK_SECRET } },
+    });
+  await kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'short-webhook' }, stringData: { 'hmac-key': 'sixteen byte key' } },
     });
 });
 
@@ -103,12 +130,12 @@ afterAll(async () => {
   await Promise.all(receivers.map((receiver) => receiver.close()));
 });
 
-async function bundleWithWebhooks(name: string, urls: string[]) {
+async function bundleWithWebhooks(name: string, urls: string[], secret = 'orders-webhook') {
   return createPublishedBundle(namespace, name, {
     versions: 1,
     spec: {
       notifications: {
-        webhooks: urls.map((url) => ({ url, secretRef: { name: 'orders-webhook', key: 'hmac-key' } })),
+        webhooks: urls.map((url) => ({ url, secretRef: { name: secret, key: 'hmac-key' } })),
       },
     },
   });
@@ -127,7 +154,8 @@ test('the receiver gets a signed BundleVersionPublished message and the delivery
   expect(receiver.received).toHaveLength(1);
   const [message] = receiver.received;
   expect(signatureValid(message!)).toBe(true);
-  expect(message!.headers['x-scb-delivery']).toMatch(/^[0-9a-f]{32}$/);
+  expect(message!.headers['webhook-id']).toMatch(/^[0-9a-f]{32}$/);
+  expect(message!.headers['x-scb-signature']).toBeUndefined();
   expect(JSON.parse(message!.body.toString('utf8'))).toEqual({
     type: 'BundleVersionPublished',
     namespace,
@@ -174,7 +202,7 @@ test('a receiver failing twice gets the message on the third attempt, with the s
 
   expect(receiver.received).toHaveLength(3);
   expect(receiver.received.every(signatureValid)).toBe(true);
-  expect(new Set(receiver.received.map((message) => message.headers['x-scb-delivery'])).size).toBe(1);
+  expect(new Set(receiver.received.map((message) => message.headers['webhook-id'])).size).toBe(1);
   const versionSecret = await getSecret(namespace, 'payments-scb-v1');
   expect(versionSecret?.metadata?.annotations?.[WEBHOOKS_DELIVERED_ANNOTATION]).toMatch(/^[0-9a-f]{16}$/);
 });
@@ -230,4 +258,52 @@ test('a version not delivered before a restart is sent by notifyPending afterwar
   await restarted.idle();
   expect(working.received).toHaveLength(1);
   expect(signatureValid(working.received[0]!)).toBe(true);
+});
+
+test('a receiver rejects a replayed or tampered message: the signature covers id, timestamp and body', async () => {
+  const receiver = await startReceiver(() => ({ status: 204 }));
+  receivers.push(receiver);
+  const { bundle, records } = await bundleWithWebhooks('replays', [receiver.url]);
+  const sender = notifier();
+  sender.enqueue(bundle, records.get(1)!);
+  await sender.idle();
+  const [message] = receiver.received;
+  const { body, headers } = message!;
+  // Positive control: the message as sent verifies.
+  expect(verify(body, headers)).toMatchObject({ type: 'BundleVersionPublished', name: 'replays' });
+
+  const tampered = Buffer.from(body.toString('utf8').replace('"version":1', '"version":2'));
+  expect(() => verify(tampered, headers)).toThrow('No matching signature found');
+  const oldStamp = String(Number(headers['webhook-timestamp']) - 60);
+  expect(() => verify(body, { ...headers, 'webhook-timestamp': oldStamp })).toThrow(
+    'No matching signature found',
+  );
+  expect(() => verify(body, { ...headers, 'webhook-id': 'another-id' })).toThrow(
+    'No matching signature found',
+  );
+  // The same request replayed six minutes later is outside the library's five-minute window.
+  const sentAt = Number(headers['webhook-timestamp']) * 1000;
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(sentAt + 6 * 60_000);
+  try {
+    expect(() => verify(body, headers)).toThrow('Message timestamp too old');
+  } finally {
+    clock.mockRestore();
+  }
+});
+
+test('a key shorter than 24 bytes sends nothing and tells the bundle owner which Secret and key, never the key', async () => {
+  const receiver = await startReceiver(() => ({ status: 204 }));
+  receivers.push(receiver);
+  const { bundle, records } = await bundleWithWebhooks('short-key', [receiver.url], 'short-webhook');
+  const sender = notifier({ retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 100 } });
+  const before = recordedEvents.length;
+  sender.enqueue(bundle, records.get(1)!);
+  await sender.idle();
+  expect(receiver.received).toHaveLength(0);
+  const told = recordedEvents.slice(before);
+  expect(told.map((event) => event.reason)).toEqual(['WebhookKeyInvalid', 'WebhookKeyInvalid']);
+  expect(told[0]?.note).toContain(
+    `key "hmac-key" of Secret ${namespace}/short-webhook (spec.notifications.webhooks[0].secretRef) is shorter than 24 bytes`,
+  );
+  expect(JSON.stringify(told)).not.toContain('sixteen byte key');
 });

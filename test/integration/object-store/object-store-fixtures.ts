@@ -1,6 +1,7 @@
 /** What the object-store integration tests share: real bundles, settings and a log capture. */
 import { Writable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { OutboundGuard, parseOutboundPolicy } from '../../../src/distribution/outbound/index.js';
 import { createLogger, type Logger } from '../../../src/observability/logger.js';
 import type { ObjectStoreSettings, VersionUpload } from '../../../src/distribution/object-store/index.js';
 import type { ObjectStoreServer } from '../../support/object-store.js';
@@ -37,8 +38,11 @@ export function settingsFor(
   };
 }
 
-/** A logger whose JSON lines are kept, to check what reaches the log. */
-export function capturedLogger(): { logger: Logger; lines: string[] } {
+/** versitygw listens on loopback: the outbound policy must allow-list it, as an in-cluster store would be. */
+export const loopbackStore = new OutboundGuard({ policy: parseOutboundPolicy(['127.0.0.0/8', '::1'], []) });
+
+/** A logger whose JSON lines are kept, to check what reaches the log; `outbound` lets it reach versitygw. */
+export function capturedLogger(): { logger: Logger; lines: string[]; outbound: OutboundGuard } {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -46,7 +50,7 @@ export function capturedLogger(): { logger: Logger; lines: string[] } {
       done();
     },
   });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
+  return { logger: createLogger({ level: 'debug', destination }), lines, outbound: loopbackStore };
 }
 
 /** The object's bytes as the bucket holds them, or undefined when there is none. */

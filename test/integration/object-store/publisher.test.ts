@@ -15,6 +15,7 @@ import {
   bundleVersion,
   capturedLogger,
   listKeys,
+  loopbackStore,
   objectBytes,
   settingsFor,
 } from './object-store-fixtures.js';
@@ -130,16 +131,22 @@ it('never moves latest back and never replaces a different object under a versio
 it('reports "behind" while the store is down and catches up oldest first once it is back', async () => {
   const bucket = await freshBucket();
   const { logger } = capturedLogger();
-  const publisher = new ObjectStorePublisher(settingsFor(server, bucket), { logger });
+  const publisher = new ObjectStorePublisher(settingsFor(server, bucket), {
+    logger,
+    outbound: loopbackStore,
+  });
   await publisher.publish(upload(1));
 
   await server.stop();
   try {
     const down = await publisher.publish(upload(2));
     expect(down).toMatchObject({ state: 'behind', reason: 'ObjectStoreUnavailable', retry: 'backoff' });
+    // Status says the store gave no usable answer, not how (refused, reset, timed out): tenants read it.
     expect(down.state === 'behind' && down.message).toMatch(
-      /ECONNREFUSED.*spec\.target\.objectStore\.endpoint/,
+      /no usable answer.*spec\.target\.objectStore\.endpoint/,
     );
+    expect(down.state === 'behind' && down.message).not.toMatch(/ECONN|refused|reset|HTTP \d/);
+    expect(down.state === 'behind' && down.detail).toMatch(/ECONNREFUSED/);
   } finally {
     await server.start();
   }
@@ -194,7 +201,10 @@ it('stops a catch-up at the first failure, so no newer version is stored before 
 
 it('names the field to fix for a missing bucket or wrong credentials, and never logs a credential', async () => {
   const { logger, lines } = capturedLogger();
-  const missing = new ObjectStorePublisher(settingsFor(server, 'no-such-bucket'), { logger });
+  const missing = new ObjectStorePublisher(settingsFor(server, 'no-such-bucket'), {
+    logger,
+    outbound: loopbackStore,
+  });
   expect(await missing.publish(upload(1))).toMatchObject({
     state: 'behind',
     reason: 'ObjectStoreBucketNotFound',
@@ -209,7 +219,7 @@ it('names the field to fix for a missing bucket or wrong credentials, and never 
     settingsFor(server, bucket, {
       credentials: async () => ({ accessKeyId: server.accessKeyId, secretAccessKey: wrongSecret }),
     }),
-    { logger },
+    { logger, outbound: loopbackStore },
   );
   const result = await denied.publish(upload(1));
   expect(result).toMatchObject({
@@ -222,4 +232,33 @@ it('names the field to fix for a missing bucket or wrong credentials, and never 
   expect(everything).not.toContain(wrongSecret);
   expect(everything).not.toContain(server.secretAccessKey);
   expect(lines.join('')).toContain('ObjectStoreAccessDenied');
+});
+
+it('refuses a store on an internal (loopback) address unless the operator allow-lists it, without saying what answered', async () => {
+  const bucket = await freshBucket();
+  const { logger, lines } = capturedLogger();
+  const guarded = new ObjectStorePublisher(settingsFor(server, bucket), { logger });
+  const refused = await guarded.publish(upload(1));
+  guarded.close();
+  expect(refused).toMatchObject({
+    state: 'behind',
+    reason: 'ObjectStoreEndpointRefused',
+    field: 'spec.target.objectStore.endpoint',
+    retry: 'backoff',
+  });
+  const message = refused.state === 'behind' ? refused.message : '';
+  expect(message).toContain("refused by the operator's outbound policy");
+  expect(message).toContain('--outbound-allow (chart value outbound.allow)');
+  // The endpoint's host is the tenant's own input; the resolved address (or anything that could
+  // only come from the store) is not repeated.
+  expect(message).not.toContain(server.endpoint);
+  expect(message).not.toMatch(/127\.0\.0\.1|ECONN|HTTP/);
+  // Nothing reached the store: the bucket stays empty. The operator log says where it led.
+  expect(await listKeys(server, bucket)).toEqual([]);
+  expect(lines.join('')).toContain('(loopback)');
+
+  // Positive control: the same store, allow-listed, takes the version.
+  const allowed = new ObjectStorePublisher(settingsFor(server, bucket), { logger, outbound: loopbackStore });
+  expect(await allowed.publish(upload(1))).toMatchObject({ state: 'stored' });
+  allowed.close();
 });

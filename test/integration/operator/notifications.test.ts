@@ -6,8 +6,8 @@
 import { jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppsV1Api } from '@kubernetes/client-node';
-import { verifyWebhookSignature } from '../../../src/distribution/notifications/index.js';
+import { AppsV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { Webhook } from 'standardwebhooks';
 import { bundleVersionAnnotation } from '../../../src/distribution/rollouts/index.js';
 import { createTestNamespace, kubeConfig } from '../../support/kube.js';
 import type { OperatorProcess } from '../../support/operator-process.js';
@@ -44,18 +44,27 @@ afterEach(async () => {
   receiver = undefined;
 });
 
+/** A loopback receiver that verifies with the standardwebhooks library, as a consumer would. */
 async function startReceiver(key: Buffer): Promise<{ url: string; deliveries: Delivery[] }> {
   const deliveries: Delivery[] = [];
+  const verifier = new Webhook(key, { format: 'raw' });
+  const verified = (body: Buffer, headers: Record<string, string>) => {
+    try {
+      verifier.verify(body, headers);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
-      const header = request.headers['x-scb-signature'];
       deliveries.push({
         version: (JSON.parse(body.toString('utf8')) as { version: number }).version,
-        signed: verifyWebhookSignature(key, body, Array.isArray(header) ? header[0] : header),
-        id: request.headers['x-scb-delivery'] as string | undefined,
+        signed: verified(body, request.headers as Record<string, string>),
+        id: request.headers['webhook-id'] as string | undefined,
       });
       response.writeHead(204).end();
     });
@@ -150,5 +159,44 @@ describe('operator: notifications and consumer rollouts', () => {
       (await apps.readNamespacedDeployment({ namespace, name: 'orders-api' })).metadata?.resourceVersion,
     ).toBe(before);
     expect(deliveries).toHaveLength(2);
+  });
+
+  it('refuses a webhook on an internal address (loopback) unless allow-listed, told by an Event that does not say what answered', async () => {
+    const namespace = await createTestNamespace('op-notify-refused');
+    const key = Buffer.from('an HMAC key of reasonable length, 32+');
+    const { url, deliveries } = await startReceiver(key);
+    let connections = 0;
+    receiver?.on('connection', () => (connections += 1));
+    await core().createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'hook' }, data: { hmac: key.toString('base64') } },
+    });
+    operator = await startTestOperator({ namespace, outboundAllow: '' });
+    await createServerCaConfigMap(namespace);
+    await createClusterRef(namespace, 'orders', managedClusterSpec());
+    await waitFor(() => getClusterRef(namespace, 'orders'), isReady, 'cluster Ready');
+    await createBundle(namespace, 'app', {
+      clusterRef: { name: 'orders' },
+      platforms: ['nodejs'],
+      notifications: { webhooks: [{ url, secretRef: { name: 'hook', key: 'hmac' } }] },
+    });
+    const events = kubeConfig().makeApiClient(EventsV1Api);
+    const [refused] = await waitFor(
+      async () =>
+        (await events.listNamespacedEvent({ namespace })).items.filter(
+          (event) => event.reason === 'WebhookRefused',
+        ),
+      (found) => found.length > 0,
+      'the WebhookRefused Event',
+    );
+    expect(refused?.type).toBe('Warning');
+    expect(refused?.regarding?.name).toBe('app');
+    expect(refused?.note).toContain(
+      "spec.notifications.webhooks[0].url was refused by the operator's outbound policy",
+    );
+    expect(refused?.note).not.toMatch(/127\.0\.0\.1|ECONN|HTTP|\(loopback\)/);
+    expect(connections).toBe(0);
+    expect(deliveries).toEqual([]);
+    expect(isReady(await getBundle(namespace, 'app'))).toBe(true);
   });
 });

@@ -181,4 +181,60 @@ describe('operator: the object-store target', () => {
       );
     }
   });
+
+  it('refuses a store on an internal address (loopback) unless allow-listed, and status does not say what answered', async () => {
+    store = await startObjectStore();
+    await store.createBucket('scb-bundles');
+    const reached: number[] = [];
+    const endpoint = await recordingProxy(store.endpoint, reached);
+    let connections = 0;
+    proxy?.on('connection', () => (connections += 1));
+    const namespace = await createTestNamespace('op-s3-refused');
+    await core().createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: 's3' },
+        stringData: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+      },
+    });
+    operator = await startTestOperator({ namespace, outboundAllow: '' });
+    await createServerCaConfigMap(namespace);
+    await createClusterRef(namespace, 'orders', managedClusterSpec());
+    await waitFor(() => getClusterRef(namespace, 'orders'), isReady, 'cluster Ready');
+    await createBundle(namespace, 'app', {
+      clusterRef: { name: 'orders' },
+      platforms: ['nodejs'],
+      target: {
+        objectStore: {
+          bucket: 'scb-bundles',
+          endpoint,
+          pathStyle: true,
+          credentialsSecretRef: { name: 's3' },
+        },
+      },
+    });
+    const refused = await waitFor(
+      () => getBundle(namespace, 'app'),
+      (b) => condition(b, 'ObjectStoreSynced')?.reason === 'ObjectStoreEndpointRefused',
+      'the store refused by the outbound policy',
+    );
+    // The Secret is published regardless; only the store is behind.
+    expect(isReady(refused)).toBe(true);
+    const message = condition(refused, 'ObjectStoreSynced')?.message ?? '';
+    expect(message).toContain(
+      "spec.target.objectStore.endpoint was refused by the operator's outbound policy",
+    );
+    expect(message).toContain('--outbound-allow (chart value outbound.allow)');
+    expect(message).not.toMatch(/127\.0\.0\.1|ECONN|reset|HTTP|versitygw|(\(loopback\))/i);
+    expect(connections).toBe(0);
+    expect(reached).toEqual([]);
+    // The operator's own log says where it led.
+    const logged = await operator.waitForLog(
+      // (the logger folds the logged `message` field into the line's message)
+      (line) =>
+        line.message.startsWith('object store is behind') && line.reason === 'ObjectStoreEndpointRefused',
+      'the refusal in the operator log',
+    );
+    expect(logged.detail).toBe('127.0.0.1 is 127.0.0.1 (loopback)');
+  });
 });

@@ -15,6 +15,7 @@
 import { jest } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_OUTBOUND_POLICY, parseOutboundPolicy } from '../../../src/distribution/outbound/index.js';
 import { readOperatorConfig } from '../../../src/operator/config.js';
 import { generatedDeployFiles } from '../../../tools/packaging/generated-files.js';
 import { repositoryRoot } from '../../support/control-plane-binaries.js';
@@ -44,6 +45,10 @@ const allFeatures = {
   grafanaDashboard: { enabled: true },
   // The Secret need not exist to apply the Deployment: no kubelet mounts it here.
   download: { enabled: true, tls: { secretName: 'scb-download-tls' } },
+};
+const outbound = {
+  allow: ['10.96.0.0/12', 'minio.storage.svc.cluster.local'],
+  serviceCIDRs: ['10.96.0.0/12'],
 };
 
 // Installed once per file, before the first apply; installing again (another file) changes nothing.
@@ -92,6 +97,16 @@ describe('bad values', () => {
       /download\.tls\.secretName is set but download\.enabled is false: set download\.enabled=true/,
     ],
     [
+      'an outbound allow-list entry that is a URL',
+      { outbound: { allow: ['http://minio.storage.svc'] } },
+      /outbound\/allow\/0[\s\S]*does not match pattern/,
+    ],
+    [
+      'a service range without its prefix length',
+      { outbound: { serviceCIDRs: ['10.96.0.0'] } },
+      /outbound\/serviceCIDRs\/0[\s\S]*does not match pattern/,
+    ],
+    [
       'one Secret for the link key and the signing key',
       { download: { enabled: true, linkKeySecret: 'scb-operator-signing-key' } },
       /download\.linkKeySecret and signingKeySecret are both "scb-operator-signing-key"/,
@@ -109,7 +124,7 @@ describe('bad values', () => {
 describe.each([
   ['default values (cluster-wide)', {}],
   ['namespace-scoped values', { rbac: { scope: 'namespace' } }],
-  ['every optional feature on', allFeatures],
+  ['every optional feature on', { ...allFeatures, outbound }],
 ])('the manifests rendered with %s', (_, values: Record<string, unknown>) => {
   let namespace: string;
   let objects: Manifest[];
@@ -223,6 +238,19 @@ describe("the operator container's args and environment", () => {
       linkKeySecret: 'links-key',
     });
     expect(container.ports).toContainEqual({ name: 'download', containerPort: 8443, protocol: 'TCP' });
+  });
+
+  it('pass the outbound allow-list and service ranges as the flags the operator parses; none by default', async () => {
+    const { container } = chartOperatorContainer(
+      parseManifests(await renderChart({ namespace: 'scb-system', values: { outbound } })),
+    );
+    expect(readOperatorConfig(container.args ?? [], podEnv, 'host').outbound).toEqual(
+      parseOutboundPolicy(outbound.allow, outbound.serviceCIDRs),
+    );
+    const defaults = chartOperatorContainer(parseManifests(await renderChart({ namespace: 'scb-system' })));
+    expect(readOperatorConfig(defaults.container.args ?? [], podEnv, 'host').outbound).toEqual(
+      DEFAULT_OUTBOUND_POLICY,
+    );
   });
 
   it('without a certificate Secret, mount nothing and let each replica self-sign', async () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_OUTBOUND_POLICY, parseOutboundPolicy } from '../../../src/distribution/outbound/index.js';
 import { InvalidInputError } from '../../../src/errors.js';
 import { readOperatorConfig, type OperatorConfig } from '../../../src/operator/config.js';
 
@@ -46,6 +47,7 @@ describe('readOperatorConfig', () => {
       signingKeySecret: 'scb-operator-signing-key',
       clusterResyncMs: 300_000,
       download: undefined,
+      outbound: DEFAULT_OUTBOUND_POLICY,
     });
   });
 
@@ -58,6 +60,8 @@ describe('readOperatorConfig', () => {
     SCB_CONCURRENCY: '8',
     SCB_LOG_LEVEL: 'warn',
     SCB_CLUSTER_RESYNC_SECONDS: '60',
+    SCB_OUTBOUND_ALLOW: '10.96.0.0/12, minio.storage.svc',
+    SCB_SERVICE_CIDRS: '10.96.0.0/12',
     POD_NAME: 'scb-operator-7d9f-abcde',
   };
 
@@ -73,6 +77,7 @@ describe('readOperatorConfig', () => {
       concurrency: 8,
       logLevel: 'warn',
       clusterResyncMs: 60_000,
+      outbound: parseOutboundPolicy(['10.96.0.0/12', 'minio.storage.svc'], ['10.96.0.0/12']),
     });
   });
 
@@ -102,6 +107,8 @@ describe('readOperatorConfig', () => {
       '/tls/cert.pem',
       '--download-tls-key',
       '/tls/key.pem',
+      '--outbound-allow=127.0.0.0/8,::1',
+      '--service-cidrs=',
     ];
     expect(readOperatorConfig(argv, env, HOST)).toEqual<OperatorConfig>({
       kubeconfig: '/flag/kubeconfig',
@@ -123,7 +130,20 @@ describe('readOperatorConfig', () => {
         tlsKeyFile: '/tls/key.pem',
         linkKeySecret: 'scb-operator-download-link-key',
       },
+      // An empty flag still beats its variable: nothing refused beyond the defaults.
+      outbound: parseOutboundPolicy(['127.0.0.0/8', '::1'], []),
     });
+  });
+
+  it('refuses an outbound allow-list entry that is neither a CIDR nor a host name, naming flag and variable', () => {
+    expect(
+      thrown(() => readOperatorConfig([], { SCB_OUTBOUND_ALLOW: '10.0.0.0/8,http://x' }, HOST)).message,
+    ).toBe(
+      '--outbound-allow (SCB_OUTBOUND_ALLOW) entry "http://x" is neither a CIDR (10.96.0.0/12, fd00::/8), an IP address nor a host name (minio.storage.svc)',
+    );
+    expect(thrown(() => readOperatorConfig(['--service-cidrs=10.96.0.0/40'], {}, HOST)).message).toBe(
+      '--service-cidrs (SCB_SERVICE_CIDRS) entry "10.96.0.0/40" is not a CIDR, e.g. 10.96.0.0/12',
+    );
   });
 
   it.each<[string, string[], Record<string, string>, boolean]>([

@@ -11,25 +11,45 @@ import {
   deliveryId,
   publishedMessage,
   targetDigest,
-  verifyWebhookSignature,
+  WebhookKeyError,
+  webhookKey,
   webhookSignature,
 } from '../../../../src/distribution/notifications/webhook-message.js';
 
-test('the signature is sha256=<hex HMAC-SHA256> of the body (RFC 4231 test case 2)', () => {
-  expect(webhookSignature(Buffer.from('Jefe'), 'what do ya want for nothing?')).toBe(
-    'sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+// The example of the Standard Webhooks specification (a 24-byte key, the minimum).
+const SPEC_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const source = { secret: 'shop/orders-hook', key: 'key', field: 'spec.notifications.webhooks[0].secretRef' };
+
+test('the signature is v1,<base64 HMAC-SHA256 of id.timestamp.body>, as in the Standard Webhooks example', () => {
+  const key = webhookKey(Buffer.from(SPEC_SECRET), source);
+  expect(webhookSignature(key, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
+    'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
   );
 });
 
-test('a receiver accepts the exact body only, with the right key', () => {
-  const key = Buffer.from('webhook key');
-  const body = '{"type":"BundleVersionPublished","version":3}';
-  const header = webhookSignature(key, body);
-  expect(verifyWebhookSignature(key, body, header)).toBe(true);
-  expect(verifyWebhookSignature(key, `${body} `, header)).toBe(false);
-  expect(verifyWebhookSignature(Buffer.from('other key'), body, header)).toBe(false);
-  expect(verifyWebhookSignature(key, body, header.replace('sha256=', ''))).toBe(false);
-  expect(verifyWebhookSignature(key, body, undefined)).toBe(false);
+test('the signature covers the id and the timestamp, not only the body', () => {
+  const key = Buffer.alloc(32, 7);
+  const signed = webhookSignature(key, 'id-1', 1_700_000_000, '{}');
+  expect(webhookSignature(key, 'id-2', 1_700_000_000, '{}')).not.toBe(signed);
+  expect(webhookSignature(key, 'id-1', 1_700_000_001, '{}')).not.toBe(signed);
+  expect(webhookSignature(key, 'id-1', 1_700_000_000, '{ }')).not.toBe(signed);
+});
+
+test('a key is the whsec_ base64 form or raw bytes, at least 24 of them; errors name the Secret, never the value', () => {
+  expect(webhookKey(Buffer.from(`${SPEC_SECRET}\n`), source)).toHaveLength(24);
+  expect(webhookKey(Buffer.alloc(24, 1), source)).toEqual(Buffer.alloc(24, 1));
+  const short = 'whsec_' + Buffer.alloc(23, 1).toString('base64');
+  for (const value of [short, 'twenty-three bytes long', 'whsec_not base64!']) {
+    expect(() => webhookKey(Buffer.from(value), source)).toThrow(WebhookKeyError);
+    expect(() => webhookKey(Buffer.from(value), source)).toThrow(
+      'key "key" of Secret shop/orders-hook (spec.notifications.webhooks[0].secretRef)',
+    );
+    try {
+      webhookKey(Buffer.from(value), source);
+    } catch (error) {
+      expect((error as Error).message).not.toContain(value);
+    }
+  }
 });
 
 test('the message names the version and its digest in whole-second times, and nothing secret', () => {

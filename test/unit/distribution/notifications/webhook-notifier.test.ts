@@ -2,18 +2,36 @@ import { PassThrough } from 'node:stream';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { SecureConnectionBundle } from '../../../../src/api/v1alpha1/index.js';
 import { WEBHOOKS_DELIVERED_ANNOTATION } from '../../../../src/distribution/notifications/delivery-record.js';
+import type { EventRecorder } from '../../../../src/controllers/events.js';
 import {
   WebhookNotifier,
   type WebhookKube,
-  type WebhookTransport,
 } from '../../../../src/distribution/notifications/webhook-notifier.js';
+import type { WebhookTransport } from '../../../../src/distribution/notifications/webhook-transport.js';
 import { webhookSignature } from '../../../../src/distribution/notifications/webhook-message.js';
+import { OutboundRefusedError } from '../../../../src/distribution/outbound/index.js';
 import { createLogger } from '../../../../src/observability/logger.js';
 import { ManualTime, settle } from '../../kube/manual-time.js';
 
 const SECRET_URL = 'https://hooks.example/services/T01/B02/very-secret-path';
 const OTHER_URL = 'https://other.example/hook';
-const KEY = 'hmac key of the webhook';
+const KEY = 'hmac key of the webhook, 24+ bytes';
+
+interface RecordedEvent {
+  regarding: string;
+  type: string;
+  reason: string;
+  note: string;
+}
+
+function recordingEvents(): EventRecorder & { recorded: RecordedEvent[] } {
+  const recorded: RecordedEvent[] = [];
+  return {
+    recorded,
+    record: (regarding, type, reason, note) =>
+      recorded.push({ regarding: `${regarding.kind} ${regarding.metadata?.name}`, type, reason, note }),
+  };
+}
 
 /** Secrets in memory, with the apiserver's merge-patch behaviour for annotations. */
 class InMemorySecrets implements WebhookKube {
@@ -60,9 +78,12 @@ function setup(
   const stream = new PassThrough();
   let logs = '';
   stream.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  const events = recordingEvents();
   const notifier = new WebhookNotifier({
     kube,
+    clock: time,
     timers: time,
+    events,
     logger: createLogger({ destination: stream, clock: time }),
     random: () => 0.5,
     transport,
@@ -70,7 +91,7 @@ function setup(
     requestTimeoutMs: 5000,
     ...options,
   });
-  return { time, kube, posts, notifier, logs: () => logs };
+  return { time, kube, posts, notifier, events: events.recorded, logs: () => logs };
 }
 
 function bundle(urls: string[] = [SECRET_URL]): SecureConnectionBundle {
@@ -89,27 +110,96 @@ function bundle(urls: string[] = [SECRET_URL]): SecureConnectionBundle {
 
 const v3 = { version: 3, bundleSHA256: 'a'.repeat(64), notAfter: new Date('2026-06-01T00:00:00Z') };
 
-test('a delivery is signed with the key from the Secret and recorded on the version Secret', async () => {
-  const { kube, posts, notifier } = setup(() => 200);
+test('a delivery is signed in the Standard Webhooks form with the key from the Secret and recorded on the version Secret', async () => {
+  const { kube, posts, notifier, time } = setup(() => 200);
   expect(notifier.enqueue(bundle(), v3)).toEqual({ queued: 1, skipped: 0, dropped: 0 });
   await notifier.idle();
   expect(posts).toHaveLength(1);
   const [post] = posts;
-  expect(post?.headers['X-SCB-Signature']).toBe(webhookSignature(Buffer.from(KEY), post?.body ?? ''));
+  const id = post?.headers['webhook-id'] ?? '';
+  const timestamp = Math.floor(time.now().getTime() / 1000);
+  expect(id).toMatch(/^[0-9a-f]{32}$/);
+  expect(post?.headers['webhook-timestamp']).toBe(String(timestamp));
+  expect(post?.headers['webhook-signature']).toBe(
+    webhookSignature(Buffer.from(KEY), id, timestamp, post?.body ?? ''),
+  );
   expect(post?.headers['X-SCB-Event']).toBe('BundleVersionPublished');
+  // The pre-1.0 body-only signature is gone.
+  expect(Object.keys(post?.headers ?? {})).not.toContain('X-SCB-Signature');
   expect(
     kube.secrets.get('shop/orders-scb-v3')?.metadata?.annotations?.[WEBHOOKS_DELIVERED_ANNOTATION],
   ).toMatch(/^[0-9a-f]{16}$/);
 });
 
 test('failures are retried after 1 s, 2 s, 4 s (equal jitter at 0.5: 750, 1500, 3000 ms) and then given up', async () => {
-  const { time, posts, notifier, kube } = setup(() => 502);
+  const { time, posts, notifier, kube, events, logs } = setup(() => 502);
   const start = time.now().getTime();
   notifier.enqueue(bundle(), v3);
   await time.advance(60_000);
   expect(posts.map((post) => post.at - start)).toEqual([0, 750, 2250, 5250]);
   expect(notifier.pendingCount).toBe(0);
   expect(kube.annotateCalls).toBe(0);
+  // Every attempt carries the same id and its own timestamp, so a receiver dedupes and rejects replays.
+  expect(new Set(posts.map((post) => post.headers['webhook-id'])).size).toBe(1);
+  expect(posts.map((post) => Number(post.headers['webhook-timestamp']) * 1000 - start)).toEqual([
+    0, 0, 2000, 5000,
+  ]);
+  // The bundle's owner learns which webhook failed, not what answered; the operator log has the status.
+  expect(events).toEqual([
+    {
+      regarding: 'SecureConnectionBundle orders',
+      type: 'Warning',
+      reason: 'WebhookFailed',
+      note: 'spec.notifications.webhooks[0].url: no 2xx answer after 4 attempt(s); see the operator log',
+    },
+  ]);
+  expect(logs()).toContain('receiver answered HTTP 502');
+});
+
+test('a URL the outbound policy refuses is not retried, and the Event names the field, not the address', async () => {
+  const { time, posts, notifier, events, logs } = setup(() => {
+    throw new OutboundRefusedError({
+      host: 'hooks.example',
+      address: '169.254.169.254',
+      range: 'link-local',
+    });
+  });
+  notifier.enqueue(bundle(), v3);
+  await time.advance(60_000);
+  expect(posts).toHaveLength(1);
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({ type: 'Warning', reason: 'WebhookRefused' });
+  expect(events[0]?.note).toContain(
+    "spec.notifications.webhooks[0].url was refused by the operator's outbound policy",
+  );
+  expect(events[0]?.note).toContain('--outbound-allow (chart value outbound.allow)');
+  expect(events[0]?.note).not.toMatch(/169\.254|\(link-local\)|hooks\.example/);
+  expect(logs()).toContain('169.254.169.254 (link-local)');
+});
+
+test('a key shorter than 24 bytes is told at once as WebhookKeyInvalid, never printed, and a fixed key is used on the next attempt', async () => {
+  const { time, kube, posts, notifier, events, logs } = setup(() => 200);
+  const shortKey = 'short-hmac-key';
+  kube.secrets.set('shop/orders-hook', { data: { key: Buffer.from(shortKey).toString('base64') } });
+  notifier.enqueue(bundle(), v3);
+  await time.advance(500);
+  expect(posts).toHaveLength(0);
+  expect(events).toEqual([
+    {
+      regarding: 'SecureConnectionBundle orders',
+      type: 'Warning',
+      reason: 'WebhookKeyInvalid',
+      note: expect.stringContaining(
+        'key "key" of Secret shop/orders-hook (spec.notifications.webhooks[0].secretRef) is shorter than 24 bytes',
+      ),
+    },
+  ]);
+  kube.secrets.set('shop/orders-hook', { data: { key: Buffer.from(KEY).toString('base64') } });
+  await time.advance(1000);
+  await notifier.idle();
+  expect(posts).toHaveLength(1);
+  expect(events).toHaveLength(1);
+  expect(logs() + JSON.stringify(events)).not.toContain(shortKey);
 });
 
 test('a hanging receiver is cut off after requestTimeoutMs and retried; enqueue never waits for it', async () => {
@@ -118,7 +208,9 @@ test('a hanging receiver is cut off after requestTimeoutMs and retried; enqueue 
   const posts: number[] = [];
   const notifier = new WebhookNotifier({
     kube: setup(() => 200).kube,
+    clock: time,
     timers: time,
+    events: recordingEvents(),
     logger: createLogger({ destination: new PassThrough() }),
     random: () => 0.5,
     retry: { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 60_000 },
@@ -184,7 +276,9 @@ test('a missing webhook key is retried like a failed request, and logs name the 
   notifier.enqueue(bundle(), v3);
   await time.advance(500);
   expect(posts).toHaveLength(0);
-  expect(logs()).toContain('webhook key key not found in Secret shop/orders-hook');
+  expect(logs()).toContain(
+    'key \\"key\\" of Secret shop/orders-hook (spec.notifications.webhooks[0].secretRef) does not exist',
+  );
   kube.secrets.set('shop/orders-hook', { data: { key: Buffer.from(KEY).toString('base64') } });
   await time.advance(1000);
   await notifier.idle();
