@@ -443,10 +443,24 @@ export class BundleReconciler {
       // invisible there, and must be found before a version is minted for a place we cannot fill.
       this.refuseForeignHolder(bundle, await kube.getSecret(namespace, bundleSecretName(bundle)));
     }
+    const keepKey = bundle.spec.privateKey?.rotationPolicy === 'Never' && current?.secret !== undefined;
     const reusePrivateKeyPem =
-      bundle.spec.privateKey?.rotationPolicy === 'Never' && current?.secret
+      keepKey && current?.secret
         ? await this.versionFile(namespace, current.secret, current.entry.bundleSHA256 ?? '', 'key')
         : undefined;
+    if (keepKey && reusePrivateKeyPem === undefined) {
+      // Gone, or not the zip status recorded (deleted and re-created by someone): its key is
+      // not one the operator made, so it is not carried over.
+      this.deps.events.record(
+        { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind },
+        'Warning',
+        'KeyNotReused',
+        `Secret ${current?.secret?.metadata?.name} does not hold the bundle recorded for version ${current?.entry.version}, so version ${decision.version} gets a new private key despite spec.privateKey.rotationPolicy: Never`,
+      );
+      log.warn('current version Secret does not hold the recorded bundle; a new key is made', {
+        version: current?.entry.version,
+      });
+    }
     const { built, record } = await this.claimVersion(bundle, gathered, decision, reusePrivateKeyPem, now);
     const zip = { fileName: built.fileName, content: built.zip };
     await this.publish(bundle, gathered, publishedSecret(bundle, record, zip, built.files));
