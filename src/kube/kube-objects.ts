@@ -129,6 +129,15 @@ export class KubeObjects {
     });
   }
 
+  /** Fails with 409 AlreadyExists when the name is taken. */
+  createConfigMap(namespace: string, body: V1ConfigMap): Promise<V1ConfigMap> {
+    return this.http.request('POST', corePath('configmaps', namespace), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { apiVersion: 'v1', kind: 'ConfigMap', ...body },
+    });
+  }
+
+  /** Server-side apply; with `metadata.resourceVersion` set, fails with 409 if that is no longer current. */
   applyConfigMap(namespace: string, body: V1ConfigMap): Promise<V1ConfigMap> {
     return this.apply(corePath('configmaps', namespace, body.metadata?.name ?? ''), {
       apiVersion: 'v1',
