@@ -1,9 +1,9 @@
 import type { CassandraClusterRef } from '../../api/v1alpha1/index.js';
-import type { V1Secret } from '@kubernetes/client-node';
-import { InvalidInputError, NameConflictError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import type { CaPem } from '../../pki/certificate-authority.js';
-import { describeHolder, isControlledBy } from '../ownership.js';
+import { isControlledBy } from '../ownership.js';
+import { managedCaNameConflict } from './name-conflicts.js';
 
 /**
  * Reading the CA material a CassandraClusterRef names. Both controllers use these: the cluster
@@ -48,7 +48,7 @@ export async function readClientCa(kube: KubeObjects, cluster: CassandraClusterR
       field,
     );
   }
-  if (managed && !isControlledBy(secret, cluster)) throw managedCaNameConflict(cluster, secret);
+  if (managed && !isControlledBy(secret, cluster)) throw managedCaNameConflict(cluster, name, secret);
   const text = (key: string) => {
     const value = secret.data?.[key];
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
@@ -73,23 +73,6 @@ export async function readClientCa(kube: KubeObjects, cluster: CassandraClusterR
     ...(rootKeyPem !== undefined ? { rootKeyPem } : {}),
     ...(handledRotateToken !== undefined ? { handledRotateToken } : {}),
   };
-}
-
-/**
- * The managed CA Secret's name is held by a Secret this cluster ref does not control: made by
- * hand (a planted CA key), by another resource, or left by an earlier cluster ref of the same
- * name until it is garbage-collected. Neither signing with it nor replacing it is safe.
- */
-function managedCaNameConflict(cluster: CassandraClusterRef, holder: V1Secret): NameConflictError {
-  const name = managedClientCaSecretName(cluster);
-  const holderText = describeHolder(holder.metadata);
-  return new NameConflictError(
-    'Secret',
-    name,
-    holderText,
-    `Secret ${cluster.metadata.namespace ?? ''}/${name} is held by ${holderText}, not by this CassandraClusterRef, so the operator neither signs with it nor replaces it: give the CassandraClusterRef another name (metadata.name; its managed CA Secret is <name>-managed-client-ca) or remove that Secret`,
-    'metadata.name',
-  );
 }
 
 /** The PEM server CA certificate(s), from the Secret or ConfigMap spec.serverCA names. */

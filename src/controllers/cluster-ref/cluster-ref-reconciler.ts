@@ -39,8 +39,8 @@ import {
   planTrustBundle,
   TRUST_BUNDLE_KEY,
   trustBundleConfigMap,
-  trustBundleNameConflict,
 } from './trust-bundle.js';
+import { trustBundleNameConflict } from './name-conflicts.js';
 
 export interface ClusterRefReconcilerDeps {
   kube: KubeObjects;

@@ -8,8 +8,7 @@ import {
 import { sha256Hex } from '../../pki/fingerprint.js';
 import { encodePem } from '../../pki/pem.js';
 import { X509Certificate } from '../../pki/x509.js';
-import { NameConflictError } from '../../errors.js';
-import { controllerReference, describeHolder, ownedLabels } from '../ownership.js';
+import { controllerReference, ownedLabels } from '../ownership.js';
 import { trustedCertificates, type CaCertificateFacts } from './ca-rotation.js';
 
 /** The key Cassandra's truststore (or a PEM trust file) is read from. */
@@ -141,26 +140,6 @@ export function foundCertificates(text: string | undefined): Buffer[] {
       if (begin < 0) return [];
       return [Buffer.from(piece.slice(begin + BEGIN_CERTIFICATE.length).replace(/\s+/g, ''), 'base64')];
     });
-}
-
-/**
- * The trust-bundle ConfigMap's name is held by an object this cluster ref does not control (one
- * made by hand, kube-root-ca.crt, another cluster's trust bundle, or one left by an earlier
- * cluster ref of the same name until it is garbage-collected).
- */
-export function trustBundleNameConflict(
-  cluster: CassandraClusterRef,
-  holder: V1ConfigMap,
-): NameConflictError {
-  const name = trustBundleConfigMapName(cluster);
-  const where = `${cluster.metadata.namespace ?? ''}/${name}`;
-  return new NameConflictError(
-    'ConfigMap',
-    name,
-    describeHolder(holder.metadata),
-    `ConfigMap ${where} is held by ${describeHolder(holder.metadata)}, not by this CassandraClusterRef, so the operator does not publish the trust bundle there: set spec.trustBundle.configMapName to a name not in use (or remove that ConfigMap)`,
-    'spec.trustBundle.configMapName',
-  );
 }
 
 export function trustBundleConfigMap(

@@ -1,3 +1,4 @@
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { CassandraClusterRef } from '../../../../src/api/v1alpha1/index.js';
 import {
   MAX_PREVIOUS_CLIENT_CAS,
@@ -7,9 +8,9 @@ import {
   planTrustBundle,
   trustBundleCertificates,
   trustBundleConfigMap,
-  trustBundleNameConflict,
   type TrustBundleInput,
 } from '../../../../src/controllers/cluster-ref/trust-bundle.js';
+import { trustBundleNameConflict } from '../../../../src/controllers/cluster-ref/name-conflicts.js';
 import { NameConflictError } from '../../../../src/errors.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, ROLE_LABEL } from '../../../../src/controllers/ownership.js';
 import {
@@ -344,10 +345,11 @@ describe('foundCertificates', () => {
 
 describe('trustBundleNameConflict', () => {
   it('names the ConfigMap, its holder and the field to change, never its content', () => {
-    const error = trustBundleNameConflict(cluster('kube-root-ca.crt'), {
+    const holder: V1ConfigMap = {
       metadata: { name: 'kube-root-ca.crt', namespace: 'shop' },
       data: { 'ca.crt': pem('F') },
-    });
+    };
+    const error = trustBundleNameConflict(cluster('kube-root-ca.crt'), holder);
     expect(error).toBeInstanceOf(NameConflictError);
     expect(error).toMatchObject({
       reason: 'NameConflict',
