@@ -10,7 +10,7 @@ import { controllerOf, describeHolder } from '../ownership.js';
  *
  * Control is the owner reference with this cluster ref's uid. Labels prove nothing (anyone can
  * set them), and neither does an owner reference to someone who can create objects here and read
- * the uid: the cluster ref's namespace is for the platform team (docs/security.md).
+ * the uid: the cluster ref's namespace is for the platform team (README, The operator).
  */
 export function trustBundleNameConflict(cluster: CassandraClusterRef, holder: KubernetesObject) {
   const name = trustBundleConfigMapName(cluster);
