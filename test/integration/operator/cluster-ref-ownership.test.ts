@@ -210,6 +210,12 @@ describe('operator: names a cluster ref writes are its own', () => {
       'billing',
       managedClusterSpec({ trustBundle: { configMapName: 'payments-client-ca' } }),
     );
+    // The Cassandra nodes' server CA, which bundles ship as the CA to trust.
+    await createClusterRef(
+      namespace,
+      'audit',
+      managedClusterSpec({ trustBundle: { configMapName: 'cassandra-server-ca' } }),
+    );
 
     const orders = await waitFor(
       () => getClusterRef(namespace, 'orders'),
@@ -229,10 +235,20 @@ describe('operator: names a cluster ref writes are its own', () => {
       `ConfigMap ${namespace}/payments-client-ca is held by CassandraClusterRef ${namespace}/payments,`,
     );
 
+    const audit = await waitFor(
+      () => getClusterRef(namespace, 'audit'),
+      notReadyWith('NameConflict'),
+      'audit NameConflict',
+    );
+    expect(condition(audit, 'Ready')?.message).toContain(
+      `ConfigMap ${namespace}/cassandra-server-ca is held by an object not controlled by scb-operator,`,
+    );
+
+    const serverCa = await getConfigMap(namespace, 'cassandra-server-ca');
     const handMade = await getConfigMap(namespace, 'orders-client-ca');
     const payments = await getConfigMap(namespace, 'payments-client-ca');
     for (let round = 1; round <= 3; round += 1) {
-      await poke(operator, namespace, ['orders', 'billing'], round);
+      await poke(operator, namespace, ['orders', 'billing', 'audit'], round);
     }
     const handMadeAfter = await getConfigMap(namespace, 'orders-client-ca');
     expect(handMadeAfter?.metadata?.resourceVersion).toBe(handMade?.metadata?.resourceVersion);
@@ -240,6 +256,9 @@ describe('operator: names a cluster ref writes are its own', () => {
     const paymentsAfter = await getConfigMap(namespace, 'payments-client-ca');
     expect(paymentsAfter?.metadata?.resourceVersion).toBe(payments?.metadata?.resourceVersion);
     expect(paymentsAfter?.data).toEqual(payments?.data);
+    const serverCaAfter = await getConfigMap(namespace, 'cassandra-server-ca');
+    expect(serverCaAfter?.metadata?.resourceVersion).toBe(serverCa?.metadata?.resourceVersion);
+    expect(serverCaAfter?.data).toEqual(serverCa?.data);
     // Stopped before anything was written: no managed CA was made for either.
     expect(await getSecret(namespace, 'orders-managed-client-ca')).toBeUndefined();
     expect(await getSecret(namespace, 'billing-managed-client-ca')).toBeUndefined();
