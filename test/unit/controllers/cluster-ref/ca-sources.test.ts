@@ -172,6 +172,39 @@ describe('readClientCa: the managed CA Secret is used only when this cluster ref
   });
 });
 
+describe("readClientCa: a bring-your-own Secret is never another resource's", () => {
+  const owned = { ...byo, metadata: { ...byo.metadata, uid: 'this-uid' } };
+  const secretControlledBy = (kind: string, name: string, uid: string): Record<string, V1Secret> => ({
+    'shop/orders-client-ca': {
+      metadata: {
+        name: 'orders-client-ca',
+        namespace: 'shop',
+        ownerReferences: [{ apiVersion: 'scb-operator.io/v1alpha1', kind, name, uid, controller: true }],
+      },
+      data: { 'tls.crt': b64(CERT), 'tls.key': b64(KEY), [MANAGED_ROOT_KEY]: b64(KEY) },
+    },
+  });
+
+  it("refuses another cluster ref's managed CA Secret: that cluster's nodes trust what it signs", async () => {
+    const error = await rejection(
+      readClientCa(objects(secretControlledBy('CassandraClusterRef', 'payments', 'other')), owned),
+    );
+    expect(error).toMatchObject({ reason: 'ClientCAInvalid', field: 'spec.clientCA.secretRef.name' });
+    expect(error.message).toBe(
+      'Secret shop/orders-client-ca (spec.clientCA.secretRef.name) is written by scb-operator for CassandraClusterRef shop/payments: name a CA Secret you made, or use spec.clientCA.managed',
+    );
+  });
+
+  it('accepts its own former managed CA Secret (a switch from managed to bring-your-own keeps the CA)', async () => {
+    const source = await readClientCa(
+      objects(secretControlledBy('CassandraClusterRef', 'orders-db', 'this-uid')),
+      owned,
+    );
+    expect(source).toMatchObject({ secretName: 'orders-client-ca', pem: { certificatePem: CERT } });
+    expect(source.rootKeyPem).toBeUndefined();
+  });
+});
+
 describe('readServerCaPem', () => {
   const secretRef = (key?: string): ServerCASource => ({
     secretRef: { name: 'orders-db-server-ca', ...(key ? { key } : {}) },
