@@ -346,3 +346,36 @@ describe('operator: names a cluster ref writes are its own', () => {
     expect(bundle.status?.currentVersion).toBe(1);
   });
 });
+
+describe('operator: a cluster ref signs only with its own CA', () => {
+  it("refuses another cluster's managed CA Secret as a bring-your-own CA", async () => {
+    const namespace = await createTestNamespace('own-deputy');
+    operator = await startTestOperator({ namespace });
+    await createServerCaConfigMap(namespace);
+    await createClusterRef(namespace, 'payments', managedClusterSpec());
+    await waitFor(() => getClusterRef(namespace, 'payments'), isReady, 'payments Ready');
+    await createClusterRef(
+      namespace,
+      'rogue',
+      managedClusterSpec({ clientCA: { secretRef: { name: 'payments-managed-client-ca' } } }),
+    );
+    await createBundle(namespace, 'app', { clusterRef: { name: 'rogue' }, platforms: ['cqlsh'] });
+
+    const rogue = await waitFor(
+      () => getClusterRef(namespace, 'rogue'),
+      notReadyWith('ClientCAInvalid'),
+      'ClientCAInvalid',
+    );
+    expect(condition(rogue, 'Ready')?.message).toBe(
+      `Secret ${namespace}/payments-managed-client-ca (spec.clientCA.secretRef.name) is written by scb-operator for CassandraClusterRef ${namespace}/payments: name a CA Secret you made, or use spec.clientCA.managed`,
+    );
+    expect(rogue.status?.clientCA).toBeUndefined();
+    expect(await getConfigMap(namespace, 'rogue-client-ca')).toBeUndefined();
+    await waitFor(
+      () => getBundle(namespace, 'app'),
+      (bundle) => condition(bundle, 'Ready')?.status === 'False',
+      'the bundle not Ready',
+    );
+    expect(await getSecret(namespace, 'app-scb')).toBeUndefined();
+  });
+});
