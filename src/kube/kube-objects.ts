@@ -22,7 +22,7 @@ import {
   type SecureConnectionBundleStatus,
 } from '../api/v1alpha1/index.js';
 import type { KubeHttp } from './client/kube-http.js';
-import { APPLY_PATCH, MERGE_PATCH, type QueryValue } from './client/kube-http.js';
+import { APPLY_PATCH, JSON_PATCH, MERGE_PATCH, type QueryValue } from './client/kube-http.js';
 import { httpStatusOf } from './errors.js';
 
 /** The field manager our server-side applies and patches are recorded under. */
@@ -137,6 +137,41 @@ export class KubeObjects {
     });
   }
 
+  /** Fails with 409 AlreadyExists when the name is taken. */
+  createConfigMap(namespace: string, body: V1ConfigMap): Promise<V1ConfigMap> {
+    return this.http.request('POST', corePath('configmaps', namespace), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { apiVersion: 'v1', kind: 'ConfigMap', ...body },
+    });
+  }
+
+  /**
+   * Replaces a ConfigMap's data only if it carries every one of `labels` (JSON patch "test"
+   * operations, which need no `get` right): otherwise the API server refuses the whole patch and
+   * nothing is written.
+   */
+  replaceConfigMapDataIfLabelled(
+    namespace: string,
+    name: string,
+    labels: Readonly<Record<string, string>>,
+    data: Record<string, string>,
+  ): Promise<V1ConfigMap> {
+    const escape = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+    return this.http.request('PATCH', corePath('configmaps', namespace, name), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: [
+        ...Object.entries(labels).map(([key, value]) => ({
+          op: 'test',
+          path: `/metadata/labels/${escape(key)}`,
+          value,
+        })),
+        { op: 'add', path: '/data', value: data },
+      ],
+      contentType: JSON_PATCH,
+    });
+  }
+
+  /** Server-side apply; with `metadata.resourceVersion` set, fails with 409 if that is no longer current. */
   applyConfigMap(namespace: string, body: V1ConfigMap): Promise<V1ConfigMap> {
     return this.apply(corePath('configmaps', namespace, body.metadata?.name ?? ''), {
       apiVersion: 'v1',

@@ -365,6 +365,7 @@ async function startDownload(
       name: download.linkKeySecret,
       key: 'link-key',
       role: 'signing-key',
+      setting: 'download.linkKeySecret (--download-link-key-secret)',
     },
     () => randomBytes(32),
   );

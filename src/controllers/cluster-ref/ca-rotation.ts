@@ -13,8 +13,6 @@ export interface CaCertificateFacts extends CertificateValidity {
 export interface ClientCaRotationInput {
   /** The intermediate that signs client certificates now. */
   current: CaCertificateFacts;
-  /** Earlier intermediates from status.previousClientCAs (any order, maybe expired, maybe repeated). */
-  previous: readonly CaCertificateFacts[];
   managed: Pick<ManagedClientCA, 'renewBefore'>;
   now: Date;
 }
@@ -23,21 +21,15 @@ export interface ClientCaRotationPlan {
   /** Make a new intermediate in this pass. */
   rotateNow: boolean;
   renewal: RenewalPlan;
-  /** The trust bundle: current first, then still-valid previous ones, newest expiry first. */
-  trusted: CaCertificateFacts[];
-  /** status.previousClientCAs: `trusted` without the current one. */
-  previousClientCAs: CertificateSummary[];
-  /** Look again at the intermediate's renewal or when a previous CA leaves the trust bundle. */
-  requeueAt: Date;
 }
 
 /**
  * Rotation of an operator-managed intermediate CA. The new intermediate is made renewBefore
  * ahead of expiry (default one third of its actual lifetime, like client certificates: the
  * lifetime may be shorter than spec intermediateDuration when the root's expiry cut it). Old
- * intermediates stay in the trust bundle until they expire: a client certificate never outlives
- * the CA that signed it, so by then nothing they signed is valid either, and Cassandra nodes can
- * go on accepting every bundle issued before the rotation (overlapping trust, no outage).
+ * intermediates stay in the trust bundle until they expire (planTrustBundle): a client certificate
+ * never outlives the CA that signed it, so by then nothing they signed is valid either, and
+ * Cassandra nodes go on accepting every bundle issued before the rotation (no outage).
  */
 export function planClientCaRotation(input: ClientCaRotationInput): ClientCaRotationPlan {
   const { current, now } = input;
@@ -51,20 +43,7 @@ export function planClientCaRotation(input: ClientCaRotationInput): ClientCaRota
           basis: 'RenewBefore',
         },
   );
-  const rotateNow = now.getTime() >= renewal.renewalTime.getTime();
-  const trusted = trustedCertificates(current, input.previous, now);
-  const nextExpiry = trusted
-    .slice(1)
-    .map((ca) => ca.notAfter.getTime())
-    .reduce((earliest, t) => Math.min(earliest, t), Number.POSITIVE_INFINITY);
-  const requeueAt = rotateNow ? now : new Date(Math.min(renewal.renewalTime.getTime(), nextExpiry));
-  return {
-    rotateNow,
-    renewal,
-    trusted,
-    previousClientCAs: trusted.slice(1).map(summary),
-    requeueAt,
-  };
+  return { rotateNow: now.getTime() >= renewal.renewalTime.getTime(), renewal };
 }
 
 /**
@@ -92,7 +71,8 @@ export function trustedCertificates(
   return [current, ...stillValid];
 }
 
-function summary(ca: CaCertificateFacts): CertificateSummary {
+/** One entry of status.clientCA or status.previousClientCAs, with whole-second timestamps. */
+export function certificateSummary(ca: CaCertificateFacts): CertificateSummary {
   return {
     subject: ca.subject,
     serialNumber: ca.serialNumber,

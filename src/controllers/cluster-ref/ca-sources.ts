@@ -2,11 +2,15 @@ import type { CassandraClusterRef } from '../../api/v1alpha1/index.js';
 import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import type { CaPem } from '../../pki/certificate-authority.js';
+import { controllerOf, describeHolder, isControlledBy } from '../ownership.js';
+import { managedCaNameConflict } from './name-conflicts.js';
 
 /**
  * Reading the CA material a CassandraClusterRef names. Both controllers use these: the cluster
  * controller to validate and publish, the bundle controller to sign. Errors name the field to
- * fix; a reason ending in NotFound means "create it" (retried soon), any other means "fix it".
+ * fix; a reason ending in NotFound means "create it" (retried soon), any other means "fix it". A
+ * managed CA Secret is used only when this cluster ref controls it (owner reference, same uid);
+ * a bring-your-own Secret only when no other resource of ours controls it.
  */
 
 /** Where an operator-managed client CA lives: tls.crt/tls.key (intermediate), ca.crt (root), root.key. */
@@ -42,6 +46,16 @@ export async function readClientCa(kube: KubeObjects, cluster: CassandraClusterR
       managed
         ? `the managed client CA Secret ${namespace}/${name} does not exist yet; the operator creates it`
         : `Secret ${namespace}/${name} (spec.clientCA.secretRef.name) does not exist: create it with tls.crt and tls.key of the client CA`,
+      field,
+    );
+  }
+  if (managed && !isControlledBy(secret, cluster)) throw managedCaNameConflict(cluster, name, secret);
+  // Another resource's CA key (another cluster's managed CA): signing with it would make the
+  // operator mint certificates that cluster's nodes trust for whoever may write this spec.
+  if (!managed && controllerOf(secret.metadata) && !isControlledBy(secret, cluster)) {
+    throw new InvalidInputError(
+      'ClientCAInvalid',
+      `Secret ${namespace}/${name} (spec.clientCA.secretRef.name) is written by scb-operator for ${describeHolder(secret.metadata)}: name a CA Secret you made, or use spec.clientCA.managed`,
       field,
     );
   }

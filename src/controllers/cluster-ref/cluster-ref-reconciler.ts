@@ -4,6 +4,7 @@ import {
   type CassandraClusterRef,
   type CassandraClusterRefStatus,
 } from '../../api/v1alpha1/index.js';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../errors.js';
 import { classifyError } from '../../kube/errors.js';
 import type { KubeObjects, NullableFields } from '../../kube/kube-objects.js';
@@ -27,10 +28,19 @@ import type { EventRecorder } from '../events.js';
 import { buildConditions, type ObservedConditions } from '../kstatus/conditions.js';
 import { patchChangesStatus } from '../kstatus/status-patch.js';
 import { statusTime } from '../status-time.js';
-import { planClientCaRotation } from './ca-rotation.js';
+import { isControlledBy } from '../ownership.js';
+import { certificateSummary, planClientCaRotation } from './ca-rotation.js';
 import { MANAGED_ROOT_KEY, readClientCa, readServerCaPem, type ClientCaSource } from './ca-sources.js';
+import { clusterRefRetryMs } from './failure-retry.js';
 import { managedCaOptions, managedCaSecret } from './managed-client-ca.js';
-import { caFacts, TRUST_BUNDLE_KEY, trustBundleCertificates, trustBundleConfigMap } from './trust-bundle.js';
+import {
+  caFacts,
+  foundCertificates,
+  planTrustBundle,
+  TRUST_BUNDLE_KEY,
+  trustBundleConfigMap,
+} from './trust-bundle.js';
+import { trustBundleNameConflict } from './name-conflicts.js';
 
 export interface ClusterRefReconcilerDeps {
   kube: KubeObjects;
@@ -46,12 +56,10 @@ export interface ClusterRefReconcilerDeps {
 }
 
 const CONTROLLER = 'cassandraclusterref';
-/** A missing Secret or ConfigMap often appears moments later (GitOps ordering, cert-manager). */
-const MISSING_REFERENCE_RETRY_MS = 15_000;
 
 interface ActiveClientCa {
   ca: CertificateAuthority;
-  /** Certificates that were active before and may still be trusted (a CA replaced in this pass). */
+  /** The CA this pass rotated out (a managed rotation): trusted until it expires. */
   replaced: X509Certificate[];
   /** Next time the managed intermediate needs a look (its renewal), if managed. */
   rotateAt?: Date;
@@ -85,37 +93,34 @@ export class ClusterRefReconciler {
     const { kube } = this.deps;
     const namespace = cluster.metadata.namespace ?? '';
     const serverCas = this.serverCertificates(await readServerCaPem(kube, cluster), cluster, now);
+    // Before any CA is made: a trust-bundle name held by something else stops the pass here.
+    const trust = await this.ownTrustBundle(cluster);
     const active = await this.activeClientCa(cluster, log);
 
-    const configMapName = trustBundleConfigMapName(cluster);
-    const existing = await kube.getConfigMap(namespace, configMapName);
-    const published = existing?.data?.[TRUST_BUNDLE_KEY];
-    const earlier = [
-      ...active.replaced,
-      ...(published?.trim()
-        ? parseCertificatesPem(published, `ConfigMap ${namespace}/${configMapName}`)
-        : []),
-    ];
-    const current = caFacts(active.ca.certificate);
-    const plan = planClientCaRotation({
-      current,
-      previous: earlier.map(caFacts),
-      managed: { renewBefore: cluster.spec.clientCA.managed?.renewBefore },
+    const plan = planTrustBundle({
+      active: active.ca.certificate,
+      issuers: active.ca.chain,
+      recorded: { clientCA: cluster.status?.clientCA, previousClientCAs: cluster.status?.previousClientCAs },
+      replaced: active.replaced,
+      found: foundCertificates(trust.existing?.data?.[TRUST_BUNDLE_KEY]),
       now,
     });
-    const chainFingerprints = new Set(
-      [active.ca.certificate, ...active.ca.chain].map((c) => caFacts(c).sha256Fingerprint),
-    );
-    const stillTrusted = plan.trusted
-      .slice(1)
-      .filter((facts) => !chainFingerprints.has(facts.sha256Fingerprint))
-      .map((facts) =>
-        earlier.find((certificate) => caFacts(certificate).sha256Fingerprint === facts.sha256Fingerprint),
-      )
-      .filter((certificate): certificate is X509Certificate => certificate !== undefined);
-    const trusted = trustBundleCertificates(active.ca.certificate, active.ca.chain, stillTrusted);
-    await kube.applyConfigMap(namespace, trustBundleConfigMap(cluster, trusted));
-
+    const trusted = plan.certificates;
+    await this.publishTrustBundle(cluster, trust.existing, trustBundleConfigMap(cluster, trusted));
+    if (plan.foreign > 0) {
+      this.event(
+        cluster,
+        'Warning',
+        'TrustBundleRestored',
+        `removed ${plan.foreign} certificates from ConfigMap ${trust.name} that are not in the operator's record of client CAs (the active CA, its issuers, status.clientCA and status.previousClientCAs)`,
+      );
+      log.warn('removed certificates the operator did not publish from the trust bundle', {
+        configMap: trust.name,
+        certificates: plan.foreign,
+      });
+    }
+    const current = caFacts(active.ca.certificate);
+    const configMapName = trust.name;
     const serverCa = serverCas[0];
     const caExpiry = new Date(
       Math.min(...[active.ca.certificate, ...active.ca.chain].map((c) => c.notAfter.getTime())),
@@ -128,18 +133,8 @@ export class ClusterRefReconciler {
           message: `client CA "${current.subject}" valid until ${statusTime(current.notAfter)}; trust bundle in ConfigMap ${configMapName} (${trusted.length} certificates)`,
         },
       }),
-      clientCA: {
-        subject: current.subject,
-        serialNumber: current.serialNumber,
-        sha256Fingerprint: current.sha256Fingerprint,
-        notBefore: statusTime(current.notBefore),
-        notAfter: statusTime(current.notAfter),
-      },
-      previousClientCAs: plan.previousClientCAs.filter((summary) =>
-        stillTrusted.some(
-          (certificate) => caFacts(certificate).sha256Fingerprint === summary.sha256Fingerprint,
-        ),
-      ),
+      clientCA: certificateSummary(current),
+      previousClientCAs: plan.previous.map((certificate) => certificateSummary(caFacts(certificate))),
       serverCA: serverCa
         ? {
             subject: serverCa.subject,
@@ -155,10 +150,45 @@ export class ClusterRefReconciler {
     const wakeAt = Math.min(
       now.getTime() + this.deps.resyncMs,
       active.rotateAt?.getTime() ?? Number.POSITIVE_INFINITY,
-      ...stillTrusted.map((certificate) => certificate.notAfter.getTime()),
+      ...plan.previous.map((certificate) => certificate.notAfter.getTime()),
       caExpiry.getTime(),
     );
     return { requeueAfterMs: Math.max(1000, Math.ceil((wakeAt - now.getTime()) / 1000) * 1000) };
+  }
+
+  /**
+   * The trust-bundle ConfigMap as it stands, if this cluster ref controls it. Its name is chosen
+   * in the spec (it could be kube-root-ca.crt or another cluster's trust bundle): one held by
+   * anything else is never read as ours nor written.
+   */
+  private async ownTrustBundle(
+    cluster: CassandraClusterRef,
+  ): Promise<{ name: string; existing?: V1ConfigMap }> {
+    const name = trustBundleConfigMapName(cluster);
+    const existing = await this.deps.kube.getConfigMap(cluster.metadata.namespace ?? '', name);
+    if (existing && !isControlledBy(existing, cluster)) throw trustBundleNameConflict(cluster, existing);
+    return existing ? { name, existing } : { name };
+  }
+
+  /**
+   * Creates the ConfigMap, or applies over the version ownTrustBundle checked: a ConfigMap made
+   * or replaced by someone else in between fails with 409 (retried, then a NameConflict).
+   */
+  private async publishTrustBundle(
+    cluster: CassandraClusterRef,
+    existing: V1ConfigMap | undefined,
+    body: V1ConfigMap,
+  ): Promise<void> {
+    const namespace = cluster.metadata.namespace ?? '';
+    if (!existing) {
+      await this.deps.kube.createConfigMap(namespace, body);
+      return;
+    }
+    const resourceVersion = existing.metadata?.resourceVersion;
+    await this.deps.kube.applyConfigMap(namespace, {
+      ...body,
+      metadata: { ...body.metadata, resourceVersion },
+    });
   }
 
   private serverCertificates(pem: string, cluster: CassandraClusterRef, now: Date): X509Certificate[] {
@@ -260,7 +290,6 @@ export class ClusterRefReconciler {
   ): ActiveClientCa {
     const plan = planClientCaRotation({
       current: caFacts(ca.certificate),
-      previous: [],
       managed: { renewBefore: cluster.spec.clientCA.managed?.renewBefore },
       now,
     });
@@ -293,7 +322,7 @@ export class ClusterRefReconciler {
         ...(waiting ? { reconciling: detail } : { stalled: detail }),
       }),
     );
-    return { requeueAfterMs: waiting ? MISSING_REFERENCE_RETRY_MS : this.deps.resyncMs };
+    return { requeueAfterMs: clusterRefRetryMs(failure.class, previous, now, this.deps.resyncMs) };
   }
 
   private common(cluster: CassandraClusterRef, now: Date, observed: ObservedConditions) {

@@ -43,6 +43,7 @@ export interface WatchTransport {
 
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const APPLY_PATCH = 'application/apply-patch+yaml';
+export const JSON_PATCH = 'application/json-patch+json';
 
 /** A call that hears nothing back for this long is abandoned and retried by its caller. */
 const REQUEST_TIMEOUT_MS = 30_000;

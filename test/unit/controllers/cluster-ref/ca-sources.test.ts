@@ -10,7 +10,7 @@ import {
   readClientCa,
   readServerCaPem,
 } from '../../../../src/controllers/cluster-ref/ca-sources.js';
-import { InvalidInputError } from '../../../../src/errors.js';
+import { InvalidInputError, NameConflictError } from '../../../../src/errors.js';
 import type { KubeObjects } from '../../../../src/kube/kube-objects.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -98,6 +98,110 @@ describe('readClientCa', () => {
       secretName: 'orders-client-ca',
       resourceVersion: '41',
     });
+  });
+});
+
+describe('readClientCa: the managed CA Secret is used only when this cluster ref controls it', () => {
+  const owned = { ...managed, metadata: { ...managed.metadata, uid: 'this-uid' } };
+  const reference = (kind: string, name: string, uid: string, controller = true) => ({
+    apiVersion: 'scb-operator.io/v1alpha1',
+    kind,
+    name,
+    uid,
+    controller,
+  });
+  const planted = (ownerReferences?: ReturnType<typeof reference>[]): Record<string, V1Secret> => ({
+    'shop/orders-db-managed-client-ca': {
+      metadata: {
+        name: 'orders-db-managed-client-ca',
+        namespace: 'shop',
+        resourceVersion: '7',
+        // Our labels prove nothing: anyone may set them.
+        labels: {
+          'app.kubernetes.io/managed-by': 'scb-operator',
+          'scb-operator.io/role': 'managed-client-ca',
+        },
+        ...(ownerReferences ? { ownerReferences } : {}),
+      },
+      data: { 'tls.crt': b64(CERT), 'tls.key': b64(KEY), 'ca.crt': b64(CERT), [MANAGED_ROOT_KEY]: b64(KEY) },
+    },
+  });
+
+  it('reads the one it controls, with the root key', async () => {
+    const source = await readClientCa(
+      objects(planted([reference('CassandraClusterRef', 'orders-db', 'this-uid')])),
+      owned,
+    );
+    expect(source).toMatchObject({ secretName: 'orders-db-managed-client-ca', rootKeyPem: KEY });
+  });
+
+  it.each<[string, ReturnType<typeof reference>[] | undefined, string]>([
+    ['made by hand', undefined, 'an object not controlled by scb-operator'],
+    [
+      'owned, but not as controller',
+      [reference('CassandraClusterRef', 'orders-db', 'this-uid', false)],
+      'an object not controlled by scb-operator',
+    ],
+    [
+      'controlled by another cluster ref',
+      [reference('CassandraClusterRef', 'payments', 'other')],
+      'CassandraClusterRef shop/payments',
+    ],
+    [
+      'left by an earlier cluster ref of the same name',
+      [reference('CassandraClusterRef', 'orders-db', 'earlier-uid')],
+      'CassandraClusterRef shop/orders-db (an earlier CassandraClusterRef of this name',
+    ],
+    [
+      'controlled by a bundle',
+      [reference('SecureConnectionBundle', 'app', 'bundle-uid')],
+      'SecureConnectionBundle shop/app',
+    ],
+  ])('refuses one %s: NameConflict naming the holder and the field', async (_name, owners, holder) => {
+    const error = await rejection(readClientCa(objects(planted(owners)), owned));
+    expect(error).toBeInstanceOf(NameConflictError);
+    expect(error).toMatchObject({
+      reason: 'NameConflict',
+      field: 'metadata.name',
+      objectName: 'orders-db-managed-client-ca',
+    });
+    expect(error.message).toContain(`Secret shop/orders-db-managed-client-ca is held by ${holder}`);
+    expect(error.message).toContain('neither signs with it nor replaces it');
+    expect(error.message).not.toContain(KEY);
+    expect(error.message).not.toContain(b64(KEY));
+  });
+});
+
+describe("readClientCa: a bring-your-own Secret is never another resource's", () => {
+  const owned = { ...byo, metadata: { ...byo.metadata, uid: 'this-uid' } };
+  const secretControlledBy = (kind: string, name: string, uid: string): Record<string, V1Secret> => ({
+    'shop/orders-client-ca': {
+      metadata: {
+        name: 'orders-client-ca',
+        namespace: 'shop',
+        ownerReferences: [{ apiVersion: 'scb-operator.io/v1alpha1', kind, name, uid, controller: true }],
+      },
+      data: { 'tls.crt': b64(CERT), 'tls.key': b64(KEY), [MANAGED_ROOT_KEY]: b64(KEY) },
+    },
+  });
+
+  it("refuses another cluster ref's managed CA Secret: that cluster's nodes trust what it signs", async () => {
+    const error = await rejection(
+      readClientCa(objects(secretControlledBy('CassandraClusterRef', 'payments', 'other')), owned),
+    );
+    expect(error).toMatchObject({ reason: 'ClientCAInvalid', field: 'spec.clientCA.secretRef.name' });
+    expect(error.message).toBe(
+      'Secret shop/orders-client-ca (spec.clientCA.secretRef.name) is written by scb-operator for CassandraClusterRef shop/payments: name a CA Secret you made, or use spec.clientCA.managed',
+    );
+  });
+
+  it('accepts its own former managed CA Secret (a switch from managed to bring-your-own keeps the CA)', async () => {
+    const source = await readClientCa(
+      objects(secretControlledBy('CassandraClusterRef', 'orders-db', 'this-uid')),
+      owned,
+    );
+    expect(source).toMatchObject({ secretName: 'orders-client-ca', pem: { certificatePem: CERT } });
+    expect(source.rootKeyPem).toBeUndefined();
   });
 });
 
