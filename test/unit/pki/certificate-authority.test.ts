@@ -7,10 +7,10 @@ import {
   issueIntermediateCa,
   loadCertificateAuthority,
   parseCertificatesPem,
-  readCertificatesDer,
   type CaPem,
   type ManagedCaHierarchy,
 } from '../../../src/pki/certificate-authority.js';
+import { readCertificatesDer } from '../../../src/pki/certificate-pem.js';
 import { issueClientCertificate } from '../../../src/pki/client-certificate.js';
 import { fixedClock, type Clock } from '../../../src/time/clock.js';
 import { expectNoKeyMaterial, makeScratchDir, runToolOk, type ScratchDir } from './external-tools.js';
