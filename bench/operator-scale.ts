@@ -17,7 +17,7 @@
  * at two thirds, 80 s after issue), so phase 2 follows phase 1 without a long wait.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,7 @@ import {
   type SecureConnectionBundle,
 } from '../src/api/v1alpha1/index.js';
 import { exitOnSignals, startControlPlane } from '../test/support/control-plane.js';
+import { ensureBuilt } from './built-dist.js';
 import { imageEnvironment, imageNodeBinDir } from '../test/support/image-runtime.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -76,7 +77,7 @@ class KeepAliveKubeConfig extends KubeConfig {
 }
 
 exitOnSignals();
-ensureBuilt();
+ensureBuilt('dist/operator/main.js');
 console.error('[bench] starting the control plane');
 const controlPlane = await startControlPlane();
 const pidOf = (name: string): number => controlPlane.processes.find((p) => p.name === name)?.pid ?? -1;
@@ -590,25 +591,6 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${operator.tail()}`);
     await sleep(checkMs);
-  }
-}
-
-/** Builds dist/ when any file under src/ is newer than dist/operator/main.js. */
-function ensureBuilt(): void {
-  const built = path.join(repo, 'dist/operator/main.js');
-  const builtAt = statSync(built, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const newest = (
-    readdirSync(path.join(repo, 'src'), { recursive: true, withFileTypes: true }) as {
-      isFile(): boolean;
-      name: string;
-      parentPath: string;
-    }[]
-  )
-    .filter((entry) => entry.isFile())
-    .reduce((max, entry) => Math.max(max, statSync(path.join(entry.parentPath, entry.name)).mtimeMs), 0);
-  if (newest > builtAt) {
-    console.error('[bench] src/ is newer than dist/: npm run build');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: repo, stdio: 'inherit' });
   }
 }
 

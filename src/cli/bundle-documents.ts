@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { readInputText } from './input-files.js';
 import { yamlDocuments } from './manifest-files.js';
@@ -68,17 +68,17 @@ function collect(document: unknown, source: string, found: BundleDocuments): voi
 
 /**
  * Every document of the given files, and of the `.yaml`, `.yml` and `.json` files directly in
- * the given folders (in name order; sub-folders are not entered). Throws when a path cannot be
+ * the given folders (in name order; sub-folders are not entered), each file once. Throws when a path cannot be
  * read or nothing at all is a SecureConnectionBundle: then there is no batch to run.
  */
 export function readBundleDocuments(paths: readonly string[]): BundleDocuments {
   const all: BundleDocuments = { documents: [], otherKinds: [] };
-  for (const path of paths) {
-    for (const file of manifestFiles(path)) {
-      const found = bundleDocumentsInText(readInputText(file, '--bundle'), file);
-      all.documents.push(...found.documents);
-      all.otherKinds.push(...found.otherKinds);
-    }
+  // A file named directly and through its folder is read once, not taken for a duplicate.
+  const files = new Map(paths.flatMap(manifestFiles).map((file) => [resolve(file), file]));
+  for (const file of files.values()) {
+    const found = bundleDocumentsInText(readInputText(file, '--bundle'), file);
+    all.documents.push(...found.documents);
+    all.otherKinds.push(...found.otherKinds);
   }
   if (all.documents.length === 0) {
     throw new InvalidInputError(
