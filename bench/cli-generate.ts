@@ -1,7 +1,8 @@
 /**
  * `scbctl generate` as a whole process (issue 17): what a pipeline step pays, start-up included.
  *
- *   node --import tsx bench/cli-generate.ts [--pairs 15] [--batch 100] [--batch-runs 5] [--json FILE]
+ *   node --import tsx bench/cli-generate.ts [--pairs 15] [--batch 100] [--batch-runs 5] [--keep-env]
+ *     [--json FILE]
  *
  * 1. Pairs: in each round, `scbctl generate` (ECDSA P-256, all platforms, dist/cli/scbctl.js on
  *    this node), the openssl + keytool + zip script (handmade-bundle.sh: client key, certificate
@@ -27,6 +28,15 @@ const handmade = path.join(import.meta.dirname, 'handmade-bundle.sh');
 const timeBinary = '/usr/bin/time';
 const work = mkdtempSync(path.join(os.tmpdir(), 'scb-cli-bench-'));
 const file = (name: string): string => path.join(work, name);
+/**
+ * NODE_EXTRA_CA_CERTS makes every node process read and parse that file at start-up (50 ms on a
+ * sandbox that sets it), which is no part of scbctl: it is left out for the processes timed here
+ * unless `--keep-env`, and the output says whether it was set.
+ */
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+const childEnv = options.keepEnv
+  ? process.env
+  : Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_EXTRA_CA_CERTS'));
 
 interface Sample {
   wallMs: number;
@@ -39,8 +49,12 @@ function run(command: string, args: string[]): Sample {
   const timed = existsSync(timeBinary);
   const start = process.hrtime.bigint();
   const result = timed
-    ? spawnSync(timeBinary, ['-f', 'scb-bench %U %S %M', command, ...args], { cwd: work, encoding: 'utf8' })
-    : spawnSync(command, args, { cwd: work, encoding: 'utf8' });
+    ? spawnSync(timeBinary, ['-f', 'scb-bench %U %S %M', command, ...args], {
+        cwd: work,
+        env: childEnv,
+        encoding: 'utf8',
+      })
+    : spawnSync(command, args, { cwd: work, env: childEnv, encoding: 'utf8' });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) {
     throw new Error(
@@ -146,7 +160,10 @@ try {
   const samples = new Map<string, Sample[]>(names.map((name) => [name, []]));
 
   console.log(
-    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load before ${load()}`,
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load before ${load()}` +
+      (extraCaCerts
+        ? `; NODE_EXTRA_CA_CERTS is set, ${options.keepEnv ? 'kept' : 'cleared'} for the timed processes`
+        : ''),
   );
   // One unmeasured round warms the page cache for node, openssl, the JVM and our dist/.
   for (const name of names) contenders[name]?.();
@@ -216,14 +233,20 @@ try {
   if (options.json) {
     writeFileSync(
       options.json,
-      `${JSON.stringify({ when: new Date().toISOString(), load: os.loadavg(), pairs: options.pairs, summary, pairRatios, batch }, null, 2)}\n`,
+      `${JSON.stringify({ when: new Date().toISOString(), load: os.loadavg(), extraCaCerts, options, summary, pairRatios, batch }, null, 2)}\n`,
     );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
-function parseArgs(args: string[]): { pairs: number; batch: number; batchRuns: number; json?: string } {
+function parseArgs(args: string[]): {
+  pairs: number;
+  batch: number;
+  batchRuns: number;
+  keepEnv: boolean;
+  json?: string;
+} {
   const whole = (flag: string, fallback: number): number => {
     const index = args.indexOf(flag);
     if (index === -1) return fallback;
@@ -236,6 +259,7 @@ function parseArgs(args: string[]): { pairs: number; batch: number; batchRuns: n
     pairs: whole('--pairs', 15),
     batch: whole('--batch', 100),
     batchRuns: whole('--batch-runs', 5),
+    keepEnv: args.includes('--keep-env'),
     ...(json === -1 ? {} : { json: path.resolve(args[json + 1] ?? 'cli-generate.json') }),
   };
 }
