@@ -1,7 +1,7 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
-import { readInputText } from './input-files.js';
+import { readInputText, whyUnreadable } from './input-files.js';
 import { yamlDocuments } from './manifest-files.js';
 
 /**
@@ -68,15 +68,29 @@ function collect(document: unknown, source: string, found: BundleDocuments): voi
 
 /**
  * Every document of the given files, and of the `.yaml`, `.yml` and `.json` files directly in
- * the given folders (in name order; sub-folders are not entered), each file once. Throws when a path cannot be
- * read or nothing at all is a SecureConnectionBundle: then there is no batch to run.
+ * the given folders (in name order; sub-folders are not entered), each file once. Throws when a
+ * path given cannot be read or nothing at all is a SecureConnectionBundle: then there is no batch.
  */
 export function readBundleDocuments(paths: readonly string[]): BundleDocuments {
   const all: BundleDocuments = { documents: [], otherKinds: [] };
   // A file named directly and through its folder is read once, not taken for a duplicate.
-  const files = new Map(paths.flatMap(manifestFiles).map((file) => [resolve(file), file]));
-  for (const file of files.values()) {
-    const found = bundleDocumentsInText(readInputText(file, '--bundle'), file);
+  const files = new Map(paths.flatMap(manifestFiles).map((entry) => [resolve(entry.file), entry]));
+  for (const { file, listed } of files.values()) {
+    let text: string;
+    try {
+      // A path given on the command line is checked by readInputText (a usage error); a file
+      // found in a folder that cannot be read (a dangling symlink) is one failed entry.
+      text = listed ? readFileSync(file, 'utf8') : readInputText(file, '--bundle');
+    } catch (error) {
+      if (!listed) throw error;
+      const unreadable = new InvalidInputError(
+        'FileNotReadable',
+        `${whyUnreadable(error)}; no document of this file was generated`,
+      );
+      all.documents.push({ source: file, error: unreadable });
+      continue;
+    }
+    const found = bundleDocumentsInText(text, file);
     all.documents.push(...found.documents);
     all.otherKinds.push(...found.otherKinds);
   }
@@ -92,17 +106,18 @@ export function readBundleDocuments(paths: readonly string[]): BundleDocuments {
   return all;
 }
 
-function manifestFiles(path: string): string[] {
+/** The files a path names: itself, or the manifest files directly in it (`listed`). */
+function manifestFiles(path: string): { file: string; listed: boolean }[] {
   let folder: boolean;
   try {
     folder = statSync(path).isDirectory();
   } catch {
     // readInputText names the file and why it cannot be read.
-    return [path];
+    return [{ file: path, listed: false }];
   }
-  if (!folder) return [path];
+  if (!folder) return [{ file: path, listed: false }];
   return readdirSync(path, { withFileTypes: true })
     .filter((entry) => MANIFEST_FILE.test(entry.name) && !entry.isDirectory())
-    .map((entry) => join(path, entry.name))
-    .sort();
+    .map((entry) => ({ file: join(path, entry.name), listed: true }))
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }

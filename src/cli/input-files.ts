@@ -6,11 +6,14 @@ export function readInputFile(path: string, flag: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
-    throw new InvalidInputError('FileNotReadable', `${flag} ${path}: ${why}`, flag);
+    throw new InvalidInputError('FileNotReadable', `${flag} ${path}: ${whyUnreadable(error)}`, flag);
   }
+}
+
+/** Why a file could not be read, in words (a dangling symlink is "no such file"). */
+export function whyUnreadable(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
 }
 
 export function readInputText(path: string, flag: string): string {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleDocumentsInText, readBundleDocuments } from '../../../src/cli/bundle-documents.js';
@@ -103,6 +103,27 @@ describe('reading files and folders of manifests', () => {
       join(folder, 'b.yml#1'),
       join(folder, 'c.json#1'),
       `${single}#1`,
+    ]);
+  });
+
+  it('counts a file of a folder that cannot be read as one failed entry, and reads the others', () => {
+    const folder = join(dir, 'bundles');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.yaml'), bundle('a'));
+    symlinkSync(join(dir, 'gone.yaml'), join(folder, 'b.yaml'));
+    const found = readBundleDocuments([folder]);
+    expect(found.documents).toEqual([
+      {
+        source: join(folder, 'a.yaml#1'),
+        manifest: expect.objectContaining({ kind: 'SecureConnectionBundle' }),
+      },
+      {
+        source: join(folder, 'b.yaml'),
+        error: new InvalidInputError(
+          'FileNotReadable',
+          'no such file; no document of this file was generated',
+        ),
+      },
     ]);
   });
 
