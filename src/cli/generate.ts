@@ -22,6 +22,8 @@ import {
 import { readGeneratorInfo, type GeneratorInfo } from '../bundle/generator.js';
 import { bundleZipFileName } from '../bundle/layout.js';
 import { PLATFORMS } from '../bundle/platforms/index.js';
+import type { PlatformId } from '../bundle/platforms/platform.js';
+import type { KeystoreProfile } from '../keystore/pkcs12.js';
 import { loadSigningKey, type ManifestSigningKey } from '../bundle/signing.js';
 import { readBundleDocuments, type BundleDocument } from './bundle-documents.js';
 import { inFile, readInputText } from './input-files.js';
@@ -58,6 +60,7 @@ export interface GeneratedBundle {
 
 /** What every bundle of a run shares: read and checked once, however many bundles follow. */
 interface RunInputs {
+  overrides: FlagOverrides;
   cluster: ClusterRefSpec;
   serverCaPem: string;
   clientCa: IssuingCa;
@@ -197,7 +200,42 @@ function refuseSingleBundleFlags(options: GenerateOptions): void {
   }
 }
 
+/** The flags that override manifests, checked once: a bad one fails the run, not every bundle. */
+interface FlagOverrides {
+  version: number;
+  commonName?: string;
+  spiffeId?: string;
+  durationSeconds?: number;
+  platforms?: PlatformId[];
+  keySize?: number;
+  keystoreProfile?: KeystoreProfile;
+}
+
+const KEY_FLAGS = { algorithm: '--key-algorithm', size: '--key-size', encoding: 'spec.privateKey.encoding' };
+
+function flagOverrides(options: GenerateOptions): FlagOverrides {
+  const keySize = options.keySize === undefined ? undefined : positiveInteger(options.keySize, '--key-size');
+  // Without --key-algorithm a size is checked against each manifest's algorithm.
+  if (options.keyAlgorithm !== undefined) privateKeySpec(options.keyAlgorithm, keySize, undefined, KEY_FLAGS);
+  return {
+    version: options.version === undefined ? 1 : positiveInteger(options.version, '--version'),
+    ...(options.commonName !== undefined
+      ? { commonName: commonName(options.commonName, '--common-name') }
+      : {}),
+    ...(options.spiffeId !== undefined ? { spiffeId: spiffeId(options.spiffeId, '--spiffe-id') } : {}),
+    ...(options.duration !== undefined
+      ? { durationSeconds: certificateDuration(options.duration, '--duration') }
+      : {}),
+    ...(options.platform !== undefined ? { platforms: platformList(options.platform, '--platform') } : {}),
+    ...(keySize !== undefined ? { keySize } : {}),
+    ...(options.keystoreProfile !== undefined
+      ? { keystoreProfile: keystoreProfile(options.keystoreProfile, '--keystore-profile') }
+      : {}),
+  };
+}
+
 function loadRunInputs(options: GenerateOptions): RunInputs {
+  const overrides = flagOverrides(options);
   const clock = options.now === undefined ? systemClock : fixedClock(instant(options.now));
   const cluster = inFile('--cluster', options.cluster, () =>
     readClusterRefSpec(readManifestFile(options.cluster, '--cluster', 'CassandraClusterRef')),
@@ -218,7 +256,7 @@ function loadRunInputs(options: GenerateOptions): RunInputs {
   const signingKey = inFile('--signing-key', options.signingKey, () =>
     loadSigningKey(readInputText(options.signingKey, '--signing-key'), 'the signing key'),
   );
-  return { cluster, serverCaPem, clientCa, signingKey, generator: readGeneratorInfo(), clock };
+  return { overrides, cluster, serverCaPem, clientCa, signingKey, generator: readGeneratorInfo(), clock };
 }
 
 /** Flags win over the manifest, which wins over the API defaults. */
@@ -228,60 +266,46 @@ async function build(
   options: GenerateOptions,
   run: RunInputs,
 ): Promise<BuiltBundle> {
-  const { cluster } = run;
+  const { cluster, overrides } = run;
   const namespace = options.namespace ?? spec.namespace;
-  const version = options.version === undefined ? 1 : positiveInteger(options.version, '--version');
-  const identityCommonName =
-    options.commonName !== undefined
-      ? commonName(options.commonName, '--common-name')
-      : (spec.identity.commonName ?? name);
-  const explicitSpiffeId =
-    options.spiffeId !== undefined ? spiffeId(options.spiffeId, '--spiffe-id') : spec.identity.spiffeId;
+  const explicitSpiffeId = overrides.spiffeId ?? spec.identity.spiffeId;
   const resolvedSpiffeId =
     explicitSpiffeId ??
     (cluster.trustDomain === undefined
       ? undefined
       : defaultSpiffeId(cluster.trustDomain, namespace ?? 'default', name));
-
-  const durationSeconds =
-    options.duration !== undefined
-      ? certificateDuration(options.duration, '--duration')
-      : (spec.durationSeconds ?? certificateDuration(DEFAULT_DURATION, 'spec.duration'));
-  const platforms =
-    options.platform !== undefined ? platformList(options.platform, '--platform') : spec.platforms;
   const privateKey =
-    options.keyAlgorithm !== undefined || options.keySize !== undefined
+    options.keyAlgorithm !== undefined || overrides.keySize !== undefined
       ? privateKeySpec(
           options.keyAlgorithm ?? spec.privateKey?.algorithm,
-          options.keySize === undefined ? undefined : positiveInteger(options.keySize, '--key-size'),
+          overrides.keySize,
           spec.privateKey?.encoding,
-          { algorithm: '--key-algorithm', size: '--key-size', encoding: 'spec.privateKey.encoding' },
+          KEY_FLAGS,
         )
       : (spec.privateKey ?? privateKeySpec(undefined, undefined, undefined));
-  const profile =
-    options.keystoreProfile !== undefined
-      ? keystoreProfile(options.keystoreProfile, '--keystore-profile')
-      : spec.keystoreProfile;
 
   return buildBundle(
     {
       name,
       namespace,
-      version,
+      version: overrides.version,
       clusterRef: { name: cluster.name, namespace: cluster.namespace },
       cluster: cluster.connection,
       serverCaPem: run.serverCaPem,
       clientCa: run.clientCa,
       identity: {
-        commonName: identityCommonName,
+        commonName: overrides.commonName ?? spec.identity.commonName ?? name,
         organizations: spec.identity.organizations,
         spiffeId: resolvedSpiffeId,
         dnsNames: spec.identity.dnsNames,
       },
       privateKey,
-      durationSeconds,
-      platforms,
-      keystoreProfile: profile,
+      durationSeconds:
+        overrides.durationSeconds ??
+        spec.durationSeconds ??
+        certificateDuration(DEFAULT_DURATION, 'spec.duration'),
+      platforms: overrides.platforms ?? spec.platforms,
+      keystoreProfile: overrides.keystoreProfile ?? spec.keystoreProfile,
       signingKey: run.signingKey,
       generator: run.generator,
     },

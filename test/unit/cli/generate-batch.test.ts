@@ -148,6 +148,13 @@ describe('scbctl generate --out-dir', () => {
     expect(existsSync(outDir)).toBe(false);
   }, 30_000);
 
+  it('refuses a bad flag once, before any bundle, rather than once per bundle', async () => {
+    const { manifests, outDir } = batchInput({ 'a.yaml': `${bundle('a')}---\n${bundle('b')}` });
+    const error = await rejection(runBatch({ ...base, duration: '90 days', bundle: [manifests], outDir }));
+    expect(error.message).toContain('--duration: "90 days" is not a duration');
+    expect(existsSync(outDir)).toBe(false);
+  });
+
   it.each([
     ['--name', { name: 'x' }],
     ['--out', { out: 'x.zip' }],
