@@ -4,8 +4,8 @@
  * version 2. For each phase: wall time, the operator's CPU time and peak RSS, and the CPU time of
  * kube-apiserver and etcd, which share the machine's cores with the operator.
  *
- *   node --import tsx bench/operator-scale.ts [--bundles 1000] [--concurrency 4] [--in-flight 50]
- *     [--duration 2m] [--no-renewal] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
+ *   node --import tsx bench/operator-scale.ts [--bundles 1000] [--namespaces 1] [--all-namespaces]
+ *     [--concurrency 4] [--in-flight 50] [--duration 2m] [--no-renewal] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
  *     [--operator-node PATH] [--timeout 900] [--json FILE]
  *
  * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) on the
@@ -13,11 +13,14 @@
  * flags of the Dockerfile's ENTRYPOINT and its ENV, so its CPU and memory are the product's, not tsx's;
  * `--operator-node` runs it on another node binary, `--operator-node-args` replaces those flags
  * ("" for none). `--cpu-prof DIR` writes its V8 CPU profile there.
+ * `--namespaces K` spreads the bundles round-robin over K namespaces (labelled so the cluster ref in
+ * scb-bench admits them) and runs the operator on all namespaces, as a cluster-wide install does;
+ * `--all-namespaces` does that for one namespace too, for a like-for-like comparison.
  * Bundles use the defaults (ECDSA P-256, all 13 platforms) and `--duration` (default 2m: renewal
  * at two thirds, 80 s after issue), so phase 2 follows phase 1 without a long wait.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,11 +35,20 @@ import {
   type SecureConnectionBundle,
 } from '../src/api/v1alpha1/index.js';
 import { exitOnSignals, startControlPlane } from '../test/support/control-plane.js';
+import { ensureBuilt } from './built-dist.js';
 import { imageEnvironment, imageNodeBinDir } from '../test/support/image-runtime.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const options = parseArgs(process.argv.slice(2));
+/** The operator's own namespace (Lease, signing key) and the CassandraClusterRef's. */
 const namespace = 'scb-bench';
+/** Where the bundles go: the operator's namespace, or `--namespaces` others, round-robin. */
+const bundleNamespaces =
+  options.namespaces === 1
+    ? [namespace]
+    : Array.from({ length: options.namespaces }, (_, i) => `scb-bench-${String(i).padStart(3, '0')}`);
+/** One namespace is watched alone unless `--all-namespaces`; several always need a cluster-wide watch. */
+const watchAllNamespaces = options.allNamespaces || options.namespaces > 1;
 const clusterName = 'orders-cluster';
 const checkMs = 100;
 const rssSampleMs = 100;
@@ -76,7 +88,7 @@ class KeepAliveKubeConfig extends KubeConfig {
 }
 
 exitOnSignals();
-ensureBuilt();
+ensureBuilt('dist/operator/main.js');
 console.error('[bench] starting the control plane');
 const controlPlane = await startControlPlane();
 const pidOf = (name: string): number => controlPlane.processes.find((p) => p.name === name)?.pid ?? -1;
@@ -93,6 +105,11 @@ const benchKubeConfig = new KeepAliveKubeConfig();
 benchKubeConfig.loadFromFile(controlPlane.kubeconfigPath);
 const custom = benchKubeConfig.makeApiClient(CustomObjectsApi);
 kubectl('create', 'namespace', namespace);
+for (const other of bundleNamespaces.filter((name) => name !== namespace)) {
+  kubectl('create', 'namespace', other);
+  // The example cluster ref admits namespaces with this label (spec.access.namespaceSelector).
+  kubectl('label', 'namespace', other, 'cassandra-access/orders-cluster=allowed');
+}
 const operator = startOperator();
 const observed = watchBundles();
 
@@ -128,8 +145,11 @@ try {
   const idleRss = rssMiB(operator.pid, 'VmRSS');
   console.error(`[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB`);
 
-  const names = Array.from({ length: options.bundles }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-  const issued = await issuePhase(names);
+  const bundles = Array.from({ length: options.bundles }, (_, i) => ({
+    namespace: bundleNamespaces[i % bundleNamespaces.length] as string,
+    name: `bench-${String(i).padStart(5, '0')}`,
+  }));
+  const issued = await issuePhase(bundles);
   phases.push(issued.result);
   const issueMetrics = await scrapeMetrics(metricsPort);
   if (options.renewal) {
@@ -144,30 +164,41 @@ try {
   await controlPlane.stop();
 }
 
+interface BenchBundle {
+  namespace: string;
+  name: string;
+}
+function keyOf(bundle: { namespace?: string; name?: string }): string {
+  return `${bundle.namespace}/${bundle.name}`;
+}
+
 async function issuePhase(
-  names: string[],
+  bundles: BenchBundle[],
 ): Promise<{ result: PhaseResult; renewalTimes: Map<string, number> }> {
-  console.error(`[bench] phase 1: creating ${names.length} bundles, ${options.inFlight} in flight`);
+  const names = bundles.map(keyOf);
+  console.error(
+    `[bench] phase 1: creating ${names.length} bundles in ${bundleNamespaces.length} namespace(s), ${options.inFlight} in flight`,
+  );
   const measure = startMeasuring();
   const createdAt = new Map<string, number>();
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(options.inFlight, names.length) }, async () => {
-      while (next < names.length) {
-        const name = names[next++] as string;
+      while (next < bundles.length) {
+        const bundle = bundles[next++] as BenchBundle;
         await custom.createNamespacedCustomObject({
           group: API_GROUP,
           version: API_VERSION_NAME,
-          namespace,
+          namespace: bundle.namespace,
           plural: SECURE_CONNECTION_BUNDLE.plural,
           body: {
             apiVersion: API_VERSION,
             kind: SECURE_CONNECTION_BUNDLE.kind,
-            metadata: { name, namespace },
-            spec: { clusterRef: { name: clusterName }, duration: options.duration },
+            metadata: bundle,
+            spec: { clusterRef: { name: clusterName, namespace }, duration: options.duration },
           },
         });
-        createdAt.set(name, Date.now());
+        createdAt.set(keyOf(bundle), Date.now());
       }
     }),
   );
@@ -177,7 +208,7 @@ async function issuePhase(
   await observeUntil(
     'every bundle Ready',
     (bundle, seenAt) => {
-      const name = bundle.metadata.name ?? '';
+      const name = keyOf(bundle.metadata);
       if (!readyAt.has(name) && isReady(bundle)) readyAt.set(name, seenAt);
     },
     () => readyAt.size === names.length,
@@ -212,7 +243,7 @@ async function renewalPhase(renewalTimes: Map<string, number>, issueSeconds: num
   await observeUntil(
     'every bundle at version 2',
     (bundle, seenAt) => {
-      const name = bundle.metadata.name ?? '';
+      const name = keyOf(bundle.metadata);
       if (!renewedAt.has(name) && (bundle.status?.currentVersion ?? 0) >= 2 && isReady(bundle)) {
         renewedAt.set(name, seenAt);
       }
@@ -239,14 +270,14 @@ function watchBundles() {
   let visit: (bundle: SecureConnectionBundle, seenAt: number) => void = () => undefined;
   let stopped = false;
   let current: AbortController | undefined;
-  const watchPath = `/apis/${API_GROUP}/${API_VERSION_NAME}/namespaces/${namespace}/${SECURE_CONNECTION_BUNDLE.plural}`;
+  const watchPath = `/apis/${API_GROUP}/${API_VERSION_NAME}/${bundleNamespaces.length > 1 ? '' : `namespaces/${namespace}/`}${SECURE_CONNECTION_BUNDLE.plural}`;
   const open = async (): Promise<void> => {
     current = await new Watch(benchKubeConfig).watch(
       watchPath,
       {},
       (type, object: SecureConnectionBundle) => {
         if (type !== 'ADDED' && type !== 'MODIFIED') return;
-        bundles.set(object.metadata.name ?? '', object);
+        bundles.set(keyOf(object.metadata), object);
         visit(object, Date.now());
       },
       () => {
@@ -388,7 +419,7 @@ function report(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load now ${load}`,
   );
   console.log(
-    `bundles ${options.bundles}, operator on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
+    `bundles ${options.bundles} in ${bundleNamespaces.length} namespace(s), operator watching ${watchAllNamespaces ? 'all namespaces' : namespace}, on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
       operatorEnvironment,
     )
       .map(([key, value]) => `${key}=${value}`)
@@ -526,8 +557,7 @@ function startOperator(): BenchOperator {
       path.join(repo, 'dist/operator/main.js'),
       '--kubeconfig',
       controlPlane.kubeconfigPath,
-      '--watch-namespace',
-      namespace,
+      ...(watchAllNamespaces ? [] : ['--watch-namespace', namespace]),
       '--operator-namespace',
       namespace,
       '--no-leader-elect',
@@ -593,27 +623,10 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   }
 }
 
-/** Builds dist/ when any file under src/ is newer than dist/operator/main.js. */
-function ensureBuilt(): void {
-  const built = path.join(repo, 'dist/operator/main.js');
-  const builtAt = statSync(built, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const newest = (
-    readdirSync(path.join(repo, 'src'), { recursive: true, withFileTypes: true }) as {
-      isFile(): boolean;
-      name: string;
-      parentPath: string;
-    }[]
-  )
-    .filter((entry) => entry.isFile())
-    .reduce((max, entry) => Math.max(max, statSync(path.join(entry.parentPath, entry.name)).mtimeMs), 0);
-  if (newest > builtAt) {
-    console.error('[bench] src/ is newer than dist/: npm run build');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: repo, stdio: 'inherit' });
-  }
-}
-
 interface Options {
   bundles: number;
+  namespaces: number;
+  allNamespaces: boolean;
   concurrency: number;
   inFlight: number;
   duration: string;
@@ -642,6 +655,8 @@ function parseArgs(args: string[]): Options {
   const json = text('--json');
   return {
     bundles: whole('--bundles', 1000),
+    namespaces: whole('--namespaces', 1),
+    allNamespaces: args.includes('--all-namespaces'),
     concurrency: whole('--concurrency', 4),
     inFlight: whole('--in-flight', 50),
     duration: text('--duration') ?? '2m',

@@ -118,6 +118,21 @@ export function derTime(at: Date): Buffer {
     : derTlv(0x18, Buffer.from(String(year).padStart(4, '0') + rest, 'ascii'));
 }
 
+/** Reads a UTCTime (years 1950-2049) or GeneralizedTime in the RFC 5280 form: UTC, whole seconds. */
+export function readDerTime(element: DerElement): Date {
+  const text = element.content.toString('ascii');
+  const match =
+    element.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : element.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+        : null;
+  if (!match) throw new RangeError(`not an RFC 5280 time: tag ${element.tag}, "${text}"`);
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1).map(Number);
+  const fullYear = element.tag === 0x18 ? year : year < 50 ? 2000 + year : 1900 + year;
+  return new Date(Date.UTC(fullYear, month - 1, day, hour, minute, second));
+}
+
 /** One decoded TLV: `raw` is the whole element, `content` its value bytes (both views, no copy). */
 export interface DerElement {
   tag: number;

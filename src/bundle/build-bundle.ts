@@ -1,11 +1,10 @@
 import { sha256Hex } from '../pki/fingerprint.js';
 import type { Clock } from '../time/clock.js';
-import type { CertificateAuthority } from '../pki/certificate-authority.js';
-import { readCertificatesDer } from '../pki/certificate-authority.js';
+import { readCertificatesDer } from '../pki/certificate-pem.js';
 import { issueClientCertificate } from '../pki/client-certificate.js';
 import { encodePem } from '../pki/pem.js';
+import type { IssuerCertificate, IssuingCa } from '../pki/issuing-ca.js';
 import type { PrivateKeySpec } from '../pki/private-key.js';
-import type { X509Certificate } from '../pki/x509.js';
 import { buildJksTrustStore } from '../keystore/jks.js';
 import { generatePassword } from '../keystore/passwords.js';
 import { buildPkcs12, type KeystoreProfile } from '../keystore/pkcs12.js';
@@ -51,7 +50,7 @@ export interface BuildBundleRequest {
   cluster: ClusterConnection;
   /** One or more PEM certificates of the CA that signed the Cassandra nodes' certificates. */
   serverCaPem: string;
-  clientCa: CertificateAuthority;
+  clientCa: IssuingCa;
   identity: BundleIdentity;
   privateKey: PrivateKeySpec;
   /** rotationPolicy Never: the previous version's key, reused for the new certificate. */
@@ -254,7 +253,7 @@ function generatedPasswords(): KeystorePasswords {
   return { keyStore, pfxCert: keyStore, trustStore: generatePassword() };
 }
 
-function withoutRoot(chain: readonly X509Certificate[]): X509Certificate[] {
+function withoutRoot(chain: readonly IssuerCertificate[]): IssuerCertificate[] {
   const last = chain[chain.length - 1];
   return last !== undefined && last.subject === last.issuer ? chain.slice(0, -1) : [...chain];
 }

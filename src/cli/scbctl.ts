@@ -1,22 +1,14 @@
 #!/usr/bin/env node
-import { chmodSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError } from '../errors.js';
-import { systemClock } from '../time/clock.js';
-import { inspectBundle, type BundleInspection } from '../bundle/inspect-bundle.js';
-import {
-  generateSigningKey,
-  loadSigningKey,
-  loadSigningPublicKey,
-  signingKeyPem,
-  signingPublicKeyPem,
-} from '../bundle/signing.js';
-import { unpackBundle } from '../bundle/unpack-bundle.js';
-import { verifyBundle } from '../bundle/verify-bundle.js';
 import { registerClusterCommands } from './cluster-commands.js';
-import type { GenerateOptions } from './generate.js';
-import { inFile, readInputFile, readInputText } from './input-files.js';
+import type { generateBatch as GenerateBatch, GenerateOptions } from './generate.js';
+
+// Start-up cost is what a pipeline that runs scbctl many times feels, so this module loads only
+// commander: each command imports what it needs when it runs (the PKCS#12 reader for verify, the
+// bundle builder for generate, the Kubernetes client for fetch/rotate/versions).
 
 /**
  * scbctl (also `kubectl scb`): generate, verify, inspect and unpack bundles offline; fetch,
@@ -54,7 +46,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .option(
       '--bundle <file>',
-      'SecureConnectionBundle manifest (YAML): identity, privateKey, duration, platforms, keystores.profile',
+      'SecureConnectionBundle manifest (YAML): identity, privateKey, duration, platforms, keystores.profile; ' +
+        'with --out-dir, files or folders of many (repeat)',
+      (value: string, all: string[] = []) => [...all, value],
     )
     .option('--name <name>', 'bundle name (default: metadata.name of --bundle)')
     .option(
@@ -79,11 +73,17 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--client-ca-chain <file>', 'PEM issuers of the client CA up to the root')
     .requiredOption('--signing-key <file>', 'manifest signing key (scbctl signing-key generate)')
     .option('--out <file>', 'output zip (default ./secure-connect-<name>.zip)')
+    .option(
+      '--out-dir <dir>',
+      'batch: one secure-connect-<name>.zip here for every SecureConnectionBundle in --bundle',
+    )
     .option('--now <time>', 'generate as of this ISO 8601 time')
     .action(async (options: GenerateOptions) => {
-      // Loaded on demand: issuing pulls in the PKI and every platform module, which the
-      // read-only commands (verify, inspect, unpack) do not need at start-up.
-      const { generate } = await import('./generate.js');
+      const { generate, generateBatch } = await import('./generate.js');
+      if (options.outDir !== undefined) {
+        setExit(await runBatch(generateBatch, { ...options, outDir: options.outDir }, io));
+        return;
+      }
       const { bundle, path } = await generate(options);
       const cert = bundle.certificate;
       io.out(
@@ -106,7 +106,11 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('--public-key <file>', 'manifest signing public key (PEM)')
     .option('--client-ca <file>', 'client CA root certificate(s) the bundle certificate must chain to')
     .option('--json', 'print the report as JSON')
-    .action((zipPath: string, options: { publicKey: string; clientCa?: string; json?: boolean }) => {
+    .action(async (zipPath: string, options: { publicKey: string; clientCa?: string; json?: boolean }) => {
+      const { inFile, readInputFile, readInputText } = await import('./input-files.js');
+      const { loadSigningPublicKey } = await import('../bundle/signing.js');
+      const { verifyBundle } = await import('../bundle/verify-bundle.js');
+      const { systemClock } = await import('../time/clock.js');
       const publicKey = inFile('--public-key', options.publicKey, () =>
         loadSigningPublicKey(readInputText(options.publicKey, '--public-key'), 'the public key'),
       );
@@ -134,9 +138,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('show identity, validity, fingerprints, cluster and files (no secrets)')
     .argument('<zip>', 'bundle zip')
     .option('--json', 'print as JSON')
-    .action((zipPath: string, options: { json?: boolean }) => {
+    .action(async (zipPath: string, options: { json?: boolean }) => {
+      const { readInputFile } = await import('./input-files.js');
+      const { inspectBundle } = await import('../bundle/inspect-bundle.js');
+      const { describeInspection } = await import('./describe-inspection.js');
       const inspection = inspectBundle(readInputFile(zipPath, 'bundle'), zipPath);
-      io.out(options.json ? `${JSON.stringify(inspection, null, 2)}\n` : describe(inspection));
+      io.out(options.json ? `${JSON.stringify(inspection, null, 2)}\n` : describeInspection(inspection));
     });
 
   program
@@ -144,7 +151,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('extract a bundle (refuses unsafe paths; secret files get mode 0600)')
     .argument('<zip>', 'bundle zip')
     .requiredOption('--out <dir>', 'output folder')
-    .action((zipPath: string, options: { out: string }) => {
+    .action(async (zipPath: string, options: { out: string }) => {
+      const { readInputFile } = await import('./input-files.js');
+      const { unpackBundle } = await import('../bundle/unpack-bundle.js');
       const files = unpackBundle(readInputFile(zipPath, 'bundle'), options.out, zipPath);
       io.out(`unpacked ${files.length} files into ${options.out}\n`);
     });
@@ -157,7 +166,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '--out <file>',
       'where to write the private key (PEM); an existing file is not overwritten',
     )
-    .action((options: { out: string }) => {
+    .action(async (options: { out: string }) => {
+      const { chmodSync, writeFileSync } = await import('node:fs');
+      const { generateSigningKey, signingKeyPem } = await import('../bundle/signing.js');
       const key = generateSigningKey();
       try {
         writeFileSync(options.out, signingKeyPem(key), { mode: 0o600, flag: 'wx' });
@@ -176,7 +187,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('public')
     .description('print the public key (PEM) that verifies bundles signed with a key')
     .requiredOption('--key <file>', 'signing key (PEM)')
-    .action((options: { key: string }) => {
+    .action(async (options: { key: string }) => {
+      const { inFile, readInputText } = await import('./input-files.js');
+      const { loadSigningKey, signingPublicKeyPem } = await import('../bundle/signing.js');
       const key = inFile('--key', options.key, () =>
         loadSigningKey(readInputText(options.key, '--key'), 'the signing key'),
       );
@@ -186,51 +199,35 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   return program;
 }
 
-function describe(view: BundleInspection): string {
-  const lines: string[] = [];
-  const add = (label: string, value: string | number | undefined): void => {
-    if (value !== undefined && value !== '') lines.push(`${label.padEnd(20)} ${value}`);
-  };
-  if (view.bundle) {
-    add(
-      'bundle',
-      `${view.bundle.namespace ? `${view.bundle.namespace}/` : ''}${view.bundle.name} version ${view.bundle.version}`,
-    );
-    add(
-      'cluster ref',
-      `${view.bundle.cluster.namespace ? `${view.bundle.cluster.namespace}/` : ''}${view.bundle.cluster.name}`,
-    );
-  }
-  if (view.generator) add('generator', `${view.generator.name} ${view.generator.version}`);
-  const cert = view.certificate;
-  if (cert) {
-    add('subject', cert.subject);
-    add('issuer', cert.issuer);
-    add('DNS names', cert.subjectAltNames.dns.join(', '));
-    add('URIs', cert.subjectAltNames.uri.join(', '));
-    add('not before', cert.notBefore);
-    add('not after', cert.notAfter);
-    add('serial', cert.serialNumber);
-    add('sha256', cert.sha256Fingerprint);
-    add('key', `${cert.key.algorithm}${cert.key.size ? ` ${cert.key.size}` : ''}`);
-  }
-  for (const ca of view.chain) add('issuing CA', `${ca.subject} (expires ${ca.notAfter})`);
-  for (const ca of view.serverCa)
-    add('server CA', `${ca.subject} (expires ${ca.notAfter}, sha256 ${ca.sha256Fingerprint})`);
-  if (view.cluster) {
-    add('contact points', view.cluster.contactPoints?.join(', ') ?? view.cluster.host);
-    add('port', view.cluster.port);
-    add('local datacenter', view.cluster.localDatacenter);
-    add('keyspace', view.cluster.keyspace);
-    add('TLS server name', view.cluster.tlsServerName);
-  }
-  add('credentials', view.credentialsIncluded ? 'included in config.json' : 'none');
-  if (view.signature) add('signing key id', view.signature.keyId);
-  add('platforms', view.platforms.join(', '));
-  lines.push(`files (${view.files.length}):`);
-  for (const file of view.files)
-    lines.push(`  ${file.path.padEnd(44)} ${String(file.size).padStart(7)}  ${file.sha256}`);
-  return `${lines.join('\n')}\n`;
+/**
+ * One line per bundle written (stdout) or refused (stderr, naming its document), then a summary.
+ * Exit 2 when any bundle was refused for its input, 3 when one failed otherwise.
+ */
+async function runBatch(
+  generateBatch: typeof GenerateBatch,
+  options: GenerateOptions & { outDir: string },
+  io: Io,
+): Promise<number> {
+  let exitCode = EXIT_OK;
+  const result = await generateBatch(options, (outcome) => {
+    if ('generated' in outcome) {
+      const { bundle, path } = outcome.generated;
+      io.out(
+        `wrote ${path} (${bundle.size} bytes, sha256 ${bundle.sha256}, serial ${bundle.certificate.serialNumber})\n`,
+      );
+      return;
+    }
+    const input = outcome.error instanceof InvalidInputError;
+    io.err(`scbctl: ${outcome.source}: ${input ? '' : 'internal error: '}${outcome.error.message}\n`);
+    exitCode = Math.max(exitCode, input ? EXIT_USAGE : EXIT_INTERNAL);
+  });
+  for (const other of result.otherKinds) io.out(`not a SecureConnectionBundle, not generated: ${other}\n`);
+  const total = result.generated + result.failed;
+  io.out(
+    `generated ${result.generated} of ${total} bundles into ${options.outDir}` +
+      (result.failed > 0 ? `; ${result.failed} failed (listed above)\n` : '\n'),
+  );
+  return exitCode;
 }
 
 /** Runs one invocation and returns its exit code; all output goes through `io`. */

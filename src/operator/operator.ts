@@ -26,6 +26,7 @@ import { KubeObjects } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/client/kube-http.js';
 import { coordinationLeaseApi } from '../kube/lease-api.js';
+import { withoutManagedFields } from '../kube/cached-object.js';
 import { objectKey } from '../kube/object-key.js';
 import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
@@ -106,6 +107,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: SECURE_CONNECTION_BUNDLE.plural,
     path: KubeObjects.collectionPath(SECURE_CONNECTION_BUNDLE.plural, namespace),
     list: () => kube.listBundles(namespace),
+    transform: withoutManagedFields,
     transport,
     enqueue,
     // A bundle that holds a common name may let go of it (deleted, renamed): bundles of other
@@ -124,6 +126,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: CASSANDRA_CLUSTER_REF.plural,
     path: KubeObjects.collectionPath(CASSANDRA_CLUSTER_REF.plural, namespace),
     list: () => kube.listClusterRefs(namespace),
+    transform: withoutManagedFields,
     transport,
     enqueue,
     keysFor: (cluster) => {
@@ -159,6 +162,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: 'configmaps',
     path: KubeObjects.collectionPath('configmaps', namespace),
     list: (selector) => kube.listConfigMaps(namespace, selector),
+    transform: withoutManagedFields,
     labelSelector: OWNED_SELECTOR,
     transport,
     enqueue,

@@ -17,7 +17,8 @@ import {
   readDerElement,
   type DerElement,
 } from '../asn1/der.js';
-import type { CertificateAuthority } from './certificate-authority.js';
+import type { IssuingCa } from './issuing-ca.js';
+import { extensionValue, readTbsCertificate, type TbsCertificate } from './tbs-certificate.js';
 
 // Client certificates are assembled from DER parts and signed with node:crypto directly. Going
 // through @peculiar/x509 (asn1-schema trees, async WebCrypto) cost about 7 ms per certificate,
@@ -74,9 +75,9 @@ const ECDSA_SIGNATURES: Readonly<Record<string, { oid: Buffer; hash: string }>> 
 };
 
 /** Parsed per call: walking a CA certificate's DER takes microseconds. */
-export function certificateIssuer(ca: CertificateAuthority): CertificateIssuer {
-  const signingKey = KeyObject.from(ca.privateKey);
-  const tbs = tbsFields(Buffer.from(ca.certificate.rawData));
+export function certificateIssuer(ca: IssuingCa): CertificateIssuer {
+  const signingKey = ca.privateKey instanceof KeyObject ? ca.privateKey : KeyObject.from(ca.privateKey);
+  const tbs = readTbsCertificate(Buffer.from(ca.certificate.rawData));
   return {
     subjectDer: tbs.subject.raw,
     keyIdentifier: keyIdentifierOf(tbs),
@@ -142,44 +143,20 @@ function signatureOf(key: KeyObject): { signatureAlgorithm: Buffer; hash: string
     };
   }
   const ecdsa = ECDSA_SIGNATURES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-  // loadCertificateAuthority admits only these key types, so anything else is a bug upstream.
+  // checkCertificateAuthority admits only these key types, so anything else is a bug upstream.
   if (key.asymmetricKeyType !== 'ec' || !ecdsa) {
     throw new Error(`cannot sign certificates with a ${key.asymmetricKeyType ?? 'unknown'} CA key`);
   }
   return { signatureAlgorithm: derSequence(ecdsa.oid), hash: ecdsa.hash };
 }
 
-interface TbsFields {
-  subject: DerElement;
-  subjectPublicKeyInfo: DerElement;
-  extensions: DerElement[];
-}
-
-function tbsFields(certificateDer: Buffer): TbsFields {
-  const [tbs] = readDerChildren(readDerElement(certificateDer));
-  if (!tbs) throw new Error('CA certificate has no TBSCertificate');
-  const fields = readDerChildren(tbs);
-  // version [0] is absent in v1 certificates; subject and SPKI follow serial, signature, issuer, validity.
-  const at = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const subject = fields[at + 4];
-  const subjectPublicKeyInfo = fields[at + 5];
-  if (!subject || !subjectPublicKeyInfo) throw new Error('CA certificate TBSCertificate is truncated');
-  const wrapped = fields.find((field) => field.tag === 0xa3);
-  const [list] = wrapped ? readDerChildren(wrapped) : [];
-  return { subject, subjectPublicKeyInfo, extensions: list ? readDerChildren(list) : [] };
-}
-
 /**
  * The CA's own subjectKeyIdentifier when it has one (chain builders match on it), else the
  * RFC 5280 method-1 hash of its public key.
  */
-function keyIdentifierOf(tbs: TbsFields): Buffer {
-  for (const entry of tbs.extensions) {
-    const [oid, ...rest] = readDerChildren(entry);
-    const value = rest[rest.length - 1];
-    if (oid?.raw.equals(OID.subjectKeyIdentifier) && value) return readDerElement(value.content).content;
-  }
-  return subjectKeyIdentifier(tbs.subjectPublicKeyInfo);
+function keyIdentifierOf(tbs: TbsCertificate): Buffer {
+  const own = extensionValue(tbs, OID.subjectKeyIdentifier);
+  return own ? readDerElement(own).content : subjectKeyIdentifier(tbs.subjectPublicKeyInfo);
 }
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (what openssl writes by default). */

@@ -1,9 +1,9 @@
 import type { Clock } from '../time/clock.js';
 import { derUnsignedInteger, readDerElement } from '../asn1/der.js';
 import { InvalidInputError } from '../errors.js';
-import type { CertificateAuthority } from './certificate-authority.js';
 import { certificateIssuer, signClientCertificate } from './client-certificate-der.js';
 import { sha256Hex } from './fingerprint.js';
+import type { IssuerCertificate, IssuingCa } from './issuing-ca.js';
 import { encodePem } from './pem.js';
 import {
   encodePrivateKeyPem,
@@ -15,7 +15,6 @@ import {
 } from './private-key.js';
 import { randomSerialNumber } from './serial-number.js';
 import { planValidity } from './validity-window.js';
-import type * as x509 from './x509.js';
 
 export { MINIMUM_CERTIFICATE_SECONDS } from './validity-window.js';
 
@@ -39,7 +38,7 @@ export interface IssuedClientCertificate {
   /** Always PKCS#8 DER, for keystores. */
   privateKeyPkcs8Der: Buffer;
   /** Issuing CA first, up to the root. */
-  chain: x509.X509Certificate[];
+  chain: IssuerCertificate[];
   /** Lower-case hex, no colons. */
   serialNumber: string;
   /** Lower-case hex, no colons, of the DER certificate. */
@@ -55,7 +54,7 @@ export interface IssuedClientCertificate {
  * seconds, never outliving the CA chain, refusing less than an hour) is planValidity's.
  */
 export async function issueClientCertificate(
-  ca: CertificateAuthority,
+  ca: IssuingCa,
   req: ClientCertificateRequest,
   clock: Clock,
 ): Promise<IssuedClientCertificate> {

@@ -1,10 +1,7 @@
 import type { CassandraClusterRef } from '../../api/v1alpha1/index.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
-import {
-  loadCertificateAuthority,
-  readCertificatesDer,
-  type CertificateAuthority,
-} from '../../pki/certificate-authority.js';
+import { loadCertificateAuthority, type CertificateAuthority } from '../../pki/certificate-authority.js';
+import { readCertificatesDer } from '../../pki/certificate-pem.js';
 import { sha256Hex } from '../../pki/fingerprint.js';
 import type { Clock } from '../../time/clock.js';
 import { readClientCa, readServerCaPem } from '../cluster-ref/ca-sources.js';

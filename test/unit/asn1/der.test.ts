@@ -17,6 +17,7 @@ import {
   derUtf8String,
   readDerChildren,
   readDerElement,
+  readDerTime,
 } from '../../../src/asn1/der.js';
 import { makeScratchDir, runToolOk, type ScratchDir } from '../pki/external-tools.js';
 
@@ -141,3 +142,28 @@ describe('DER reader', () => {
     expect(() => readDerElement(Buffer.from(bytes, 'hex'))).toThrow(RangeError);
   });
 });
+
+describe('DER times', () => {
+  it.each([
+    '1950-01-01T00:00:00.000Z',
+    '2026-12-03T22:30:45.000Z',
+    '2049-12-31T23:59:59.000Z',
+    '2050-01-01T00:00:00.000Z',
+    '9999-12-31T23:59:59.000Z',
+  ])('reads back %s as written (UTCTime to 2049, GeneralizedTime after)', (iso) => {
+    const written = derTime(new Date(iso));
+    expect(readDerTime(readDerElement(written)).toISOString()).toBe(iso);
+  });
+
+  it.each([
+    { name: 'a fraction of a second', bytes: derTlvText(0x18, '20300101000000.5Z') },
+    { name: 'a local time', bytes: derTlvText(0x17, '300101000000+0100') },
+    { name: 'another tag', bytes: derTlvText(0x0c, '300101000000Z') },
+  ])('refuses $name', ({ bytes }) => {
+    expect(() => readDerTime(readDerElement(bytes))).toThrow(RangeError);
+  });
+});
+
+function derTlvText(tag: number, text: string): Buffer {
+  return Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text, 'ascii')]);
+}

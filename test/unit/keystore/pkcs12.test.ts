@@ -1,6 +1,7 @@
 import { createManagedCaHierarchy } from '../../../src/pki/certificate-authority.js';
 import { issueClientCertificate, type IssuedClientCertificate } from '../../../src/pki/client-certificate.js';
 import { buildPkcs12, type KeystoreProfile, type Pkcs12Input } from '../../../src/keystore/pkcs12.js';
+import { encodePem } from '../../../src/pki/pem.js';
 import { fixedClock } from '../../../src/time/clock.js';
 import { makeScratchDir, runTool, runToolOk, type ScratchDir } from '../pki/external-tools.js';
 
@@ -102,7 +103,9 @@ describe.each(PROFILES)('a $profile PKCS#12', ({ profile, info }) => {
       const pems = out.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
       const certificate = certificates.get(key)!;
       expect(pems[0]).toBe(certificate.certificatePem);
-      expect(pems.slice(1)).toEqual(certificate.chain.map((member) => `${member.toString('pem')}\n`));
+      expect(pems.slice(1)).toEqual(
+        certificate.chain.map((member) => encodePem('CERTIFICATE', new Uint8Array(member.rawData))),
+      );
       const leafAttributes = /Bag Attributes\n((?: +.*\n)+)subject=CN = ledger\n/.exec(out)?.[1];
       expect(leafAttributes).toMatch(/friendlyName: Ledger-Client\n/);
       expect(leafAttributes).toMatch(/localKeyID: [0-9A-F ]+\n/);

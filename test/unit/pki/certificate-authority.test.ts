@@ -7,10 +7,11 @@ import {
   issueIntermediateCa,
   loadCertificateAuthority,
   parseCertificatesPem,
-  readCertificatesDer,
   type CaPem,
   type ManagedCaHierarchy,
 } from '../../../src/pki/certificate-authority.js';
+import { readCertificatesDer } from '../../../src/pki/certificate-pem.js';
+import { loadIssuingCa, type IssuerCertificate } from '../../../src/pki/issuing-ca.js';
 import { issueClientCertificate } from '../../../src/pki/client-certificate.js';
 import { fixedClock, type Clock } from '../../../src/time/clock.js';
 import { expectNoKeyMaterial, makeScratchDir, runToolOk, type ScratchDir } from './external-tools.js';
@@ -159,6 +160,36 @@ describe('loading a CA', () => {
         intermediateFile,
         leafFile,
       ]),
+    ).toBe(`${leafFile}: OK\n`);
+  });
+});
+
+describe('loading a CA without @peculiar/x509 (scbctl generate)', () => {
+  it('gives the certificates, subjects and chain the operator loader gives', async () => {
+    const { certificatePem, privateKeyPem, chainPem = '' } = ecdsa.intermediatePem;
+    const light = loadIssuingCa({ certificatePem: certificatePem + chainPem, privateKeyPem }, clock);
+    const full = await loadCertificateAuthority(ecdsa.intermediatePem, clock);
+    const facts = (certificate: IssuerCertificate) => ({
+      der: Buffer.from(certificate.rawData),
+      subject: certificate.subject,
+      issuer: certificate.issuer,
+      notAfter: certificate.notAfter,
+    });
+    expect(facts(light.certificate)).toEqual(facts(full.certificate));
+    expect(light.chain.map(facts)).toEqual(full.chain.map(facts));
+  });
+
+  it('signs certificates that openssl verifies up to the root', async () => {
+    const leaf = await issueClientCertificate(
+      loadIssuingCa(rsa.intermediatePem, clock),
+      { commonName: 'app', privateKey: { algorithm: 'ECDSA', size: 256 }, durationSeconds: DAY },
+      clock,
+    );
+    const rootFile = scratch.write('light-root.pem', rsa.rootPem.certificatePem);
+    const intermediateFile = scratch.write('light-int.pem', rsa.intermediatePem.certificatePem);
+    const leafFile = scratch.write('light-leaf.pem', leaf.certificatePem);
+    expect(
+      openssl(['verify', '-attime', verifyAt, '-CAfile', rootFile, '-untrusted', intermediateFile, leafFile]),
     ).toBe(`${leafFile}: OK\n`);
   });
 });
