@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readZip } from '../../../src/bundle/zip.js';
+import { readZip } from '../../../src/bundle/zip-reader.js';
 import { generateSigningKey, signingKeyPem } from '../../../src/bundle/signing.js';
 import {
   generate,
