@@ -29,6 +29,7 @@ import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-info
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
 import { startHealthServer, type HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
+import { logReconcileFailure } from '../observability/reconcile-log.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
@@ -74,15 +75,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
 
   const onReconciled = (controller: string) => (report: ReconcileReport) => {
     metrics.recordReconcile(controller, report.outcome, report.durationMs);
-    if (report.error) {
-      logger.warn('reconcile failed', {
-        controller,
-        key: report.key,
-        kind: report.error.kind,
-        error: report.error.message,
-        retryInMs: report.retryInMs,
-      });
-    }
+    logReconcileFailure(logger, controller, report);
   };
   const onHealth = (event: WatchHealthEvent) => {
     const level = event.type === 'Synced' ? 'info' : 'warn';
