@@ -1,6 +1,7 @@
 import { httpStatusOf } from '../kube/errors.js';
 import type { KubeObjects } from '../kube/kube-objects.js';
 import { ownedLabels, type OwnedRole } from '../controllers/ownership.js';
+import { secretValue, type SecretValue } from '../observability/secret-value.js';
 
 export interface OperatorSecret {
   namespace: string;
@@ -14,14 +15,15 @@ export interface OperatorSecret {
  * A value every replica must share (the manifest signing key, the download-link key), kept in a
  * Secret in the operator's namespace. The first replica to start creates it; a 409 means another
  * replica won the race, and its value is read instead, so all replicas end up with the same one.
+ * The value comes back wrapped: it is key material.
  */
 export async function loadOrCreateOperatorSecret(
   kube: KubeObjects,
   secret: OperatorSecret,
   generate: () => Buffer,
-): Promise<Buffer> {
+): Promise<SecretValue<Buffer>> {
   const existing = await readOperatorSecret(kube, secret);
-  if (existing) return existing;
+  if (existing) return secretValue(existing);
   const value = generate();
   try {
     await kube.createSecret(secret.namespace, {
@@ -29,12 +31,12 @@ export async function loadOrCreateOperatorSecret(
       type: 'Opaque',
       data: { [secret.key]: value.toString('base64') },
     });
-    return value;
+    return secretValue(value);
   } catch (error) {
     if (httpStatusOf(error) !== 409) throw error;
     const theirs = await readOperatorSecret(kube, secret);
     if (!theirs) throw error;
-    return theirs;
+    return secretValue(theirs);
   }
 }
 

@@ -30,6 +30,7 @@ import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
 import { startHealthServer, type HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
 import { logReconcileFailure } from '../observability/reconcile-log.js';
+import { secretValue } from '../observability/secret-value.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
@@ -338,7 +339,7 @@ async function startDownload(
     download.tlsCertFile && download.tlsKeyFile
       ? {
           certPem: readFileSync(download.tlsCertFile, 'utf8'),
-          keyPem: readFileSync(download.tlsKeyFile, 'utf8'),
+          keyPem: secretValue(readFileSync(download.tlsKeyFile, 'utf8')),
         }
       : undefined;
   return startDownloadApi({

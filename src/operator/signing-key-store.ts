@@ -27,7 +27,8 @@ export async function loadOrCreateSigningKey(
     { namespace, name, key: SIGNING_KEY_FILE, role: 'signing-key' },
     () => Buffer.from(signingKeyPem(generateSigningKey()), 'utf8'),
   );
-  const key = loadSigningKey(pem.toString('utf8'), `Secret ${namespace}/${name}`);
+  // Imported into a KeyObject, which does not print its key either.
+  const key = loadSigningKey(pem.reveal().toString('utf8'), `Secret ${namespace}/${name}`);
   await kube.applyConfigMap(namespace, {
     metadata: { name, namespace, labels: ownedLabels('signing-key') },
     data: { [SIGNING_PUBLIC_KEY_FILE]: signingPublicKeyPem(key.publicKey) },
