@@ -7,7 +7,7 @@ import {
 } from '../../pki/certificate-authority.js';
 import { sha256Hex } from '../../pki/fingerprint.js';
 import type { Clock } from '../../time/clock.js';
-import { readClientCa, readServerCaPem } from '../cluster-ref/ca-sources.js';
+import { readClientCa, readServerCaPem, unsealCaPem } from '../cluster-ref/ca-sources.js';
 
 export interface SigningCa {
   ca: CertificateAuthority;
@@ -65,7 +65,7 @@ export class ClusterMaterialCache {
 
   private async read(cluster: CassandraClusterRef): Promise<ClusterMaterial> {
     const source = await readClientCa(this.kube, cluster);
-    const ca = await loadCertificateAuthority(source.pem, this.clock);
+    const ca = await loadCertificateAuthority(unsealCaPem(source.pem), this.clock);
     const serverCaPem = await readServerCaPem(this.kube, cluster);
     return {
       signingCa: { ca, fingerprint: sha256Hex(ca.certificate.rawData) },

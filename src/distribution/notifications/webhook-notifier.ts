@@ -3,6 +3,7 @@ import { bundleSecretName, type SecureConnectionBundle } from '../../api/v1alpha
 import { readVersionRecord, versionSecretName } from '../../controllers/bundle/bundle-secrets.js';
 import { classifyError } from '../../kube/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import type { Timers } from '../../time/timers.js';
 import { readDelivered, WEBHOOKS_DELIVERED_ANNOTATION, withDelivered } from './delivery-record.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-schedule.js';
@@ -253,7 +254,7 @@ export class WebhookNotifier {
     this.retryTimers.set(delivery.id, handle);
   }
 
-  private async signingKey(delivery: Delivery): Promise<Buffer> {
+  private async signingKey(delivery: Delivery): Promise<SecretValue<Buffer>> {
     const { name, key } = delivery.secretRef;
     const secret = await this.options.kube.getSecret(delivery.namespace, name);
     const value = secret?.data?.[key];
@@ -262,10 +263,10 @@ export class WebhookNotifier {
         `webhook key ${key} not found in Secret ${delivery.namespace}/${name}: create it (spec.notifications.webhooks[].secretRef)`,
       );
     }
-    return Buffer.from(value, 'base64');
+    return secretValue(Buffer.from(value, 'base64'));
   }
 
-  private async post(delivery: Delivery, key: Buffer): Promise<number> {
+  private async post(delivery: Delivery, key: SecretValue<Buffer>): Promise<number> {
     const controller = new AbortController();
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
     const timer = this.options.timers.setTimeout(() => controller.abort(), timeoutMs);
@@ -276,7 +277,7 @@ export class WebhookNotifier {
           'User-Agent': 'scb-operator-webhook',
           [EVENT_HEADER]: EVENT_TYPE,
           [DELIVERY_HEADER]: delivery.id,
-          [SIGNATURE_HEADER]: webhookSignature(key, delivery.body),
+          [SIGNATURE_HEADER]: webhookSignature(key.reveal(), delivery.body),
         },
         body: delivery.body,
         signal: controller.signal,
