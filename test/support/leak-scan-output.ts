@@ -2,8 +2,9 @@
  * What the integration run keeps for the leak scan (test/integration/leak-scan.test.ts), in one
  * folder per run named by SCB_LEAK_SCAN_DIR (set by global setup): every operator process's log
  * and stderr, the series of its /metrics, and snapshots of Secrets, Events and custom resource
- * statuses taken whenever a test stops an operator (later tests may delete what they show).
- * Snapshots are one file per object version, so taking them often costs little.
+ * statuses, taken every few seconds while a test's operator runs and when a test stops it (tests
+ * delete or replace what they show). Snapshots are one file per object version, so taking them
+ * often costs little.
  */
 import {
   appendFileSync,
@@ -94,6 +95,27 @@ export async function recordClusterSnapshot(kubeConfig: KubeConfig): Promise<voi
     if (object.status)
       keep(dir, 'statuses', { kind: object.kind, metadata: object.metadata, status: object.status });
   }
+}
+
+/**
+ * Snapshots every few seconds until `exited` settles, so a Secret that lives only briefly (a
+ * pruned version, one a test deletes) is still scanned for. Failures are skipped: the next one
+ * or the snapshot at stop covers them.
+ */
+export function snapshotWhileRunning(exited: Promise<unknown>, kubeConfig: KubeConfig, everyMs = 5000): void {
+  if (!leakScanDir()) return;
+  let inFlight = false;
+  const timer = setInterval(() => {
+    if (inFlight) return;
+    inFlight = true;
+    recordClusterSnapshot(kubeConfig)
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight = false;
+      });
+  }, everyMs);
+  timer.unref();
+  void exited.finally(() => clearInterval(timer));
 }
 
 interface SnapshotObject {

@@ -17,7 +17,7 @@ import {
 import type { CassandraClusterRef, SecureConnectionBundle } from '../../src/api/v1alpha1/index.js';
 import { createCertificateAuthority } from './control-plane-pki.js';
 import { kubeConfig, kubeconfigForUser } from './kube.js';
-import { recordClusterSnapshot } from './leak-scan-output.js';
+import { recordClusterSnapshot, snapshotWhileRunning } from './leak-scan-output.js';
 import {
   startOperatorProcess,
   type OperatorProcess,
@@ -196,7 +196,9 @@ export async function startTestOperator(
   options: Omit<OperatorProcessOptions, 'kubeconfig'>,
 ): Promise<OperatorProcess> {
   const kubeconfig = await kubeconfigForUser('scb-operator-integration', ['system:masters']);
-  return startOperatorProcess({ kubeconfig, ...options });
+  const operator = startOperatorProcess({ kubeconfig, ...options });
+  snapshotWhileRunning(operator.exited, kubeConfig());
+  return operator;
 }
 
 export async function stopOperator(operator: OperatorProcess | undefined): Promise<void> {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repositoryRoot } from './control-plane-binaries.js';
-import { operatorOutputRecorder } from './leak-scan-output.js';
+import { leakScanDir, operatorOutputRecorder } from './leak-scan-output.js';
 
 export interface OperatorProcessOptions {
   kubeconfig: string;
@@ -111,8 +111,8 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     }
   };
   // Series can disappear (a deleted bundle's), so scrape along the way, not only at the end.
-  const scraping = setInterval(() => void recordMetrics(), 5000);
-  scraping.unref();
+  const scraping = leakScanDir() ? setInterval(() => void recordMetrics(), 5000) : undefined;
+  scraping?.unref();
   void exited.then(() => {
     ended = true;
     clearInterval(scraping);
