@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   API_GROUP,
@@ -23,6 +24,7 @@ import {
   CASSANDRA_CLUSTER_REF,
   SECURE_CONNECTION_BUNDLE,
 } from '../../src/api/v1alpha1/index.js';
+import { httpStatusOf } from '../../src/kube/errors.js';
 
 export const LEAK_SCAN_DIR_ENV = 'SCB_LEAK_SCAN_DIR';
 
@@ -72,20 +74,22 @@ export async function recordClusterSnapshot(kubeConfig: KubeConfig): Promise<voi
   if (!dir) return;
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const [secrets, events, ...resources] = await Promise.all([
-    core.listSecretForAllNamespaces(),
-    kubeConfig.makeApiClient(EventsV1Api).listEventForAllNamespaces(),
-    ...[SECURE_CONNECTION_BUNDLE, CASSANDRA_CLUSTER_REF].map(
-      (kind) =>
-        custom.listClusterCustomObject({
-          group: API_GROUP,
-          version: API_VERSION_NAME,
-          plural: kind.plural,
-        }) as Promise<{
-          items: SnapshotObject[];
-        }>,
-    ),
-  ]);
+  const [secrets, events, ...resources] = await retryingBusy(() =>
+    Promise.all([
+      core.listSecretForAllNamespaces(),
+      kubeConfig.makeApiClient(EventsV1Api).listEventForAllNamespaces(),
+      ...[SECURE_CONNECTION_BUNDLE, CASSANDRA_CLUSTER_REF].map(
+        (kind) =>
+          custom.listClusterCustomObject({
+            group: API_GROUP,
+            version: API_VERSION_NAME,
+            plural: kind.plural,
+          }) as Promise<{
+            items: SnapshotObject[];
+          }>,
+      ),
+    ]),
+  );
   for (const secret of secrets.items) keep(dir, 'secrets', secret);
   for (const event of events.items) keep(dir, 'events', event);
   const [bundles, clusterRefs] = resources;
@@ -116,6 +120,21 @@ export function snapshotWhileRunning(exited: Promise<unknown>, kubeConfig: KubeC
   }, everyMs);
   timer.unref();
   void exited.finally(() => clearInterval(timer));
+}
+
+/** A fresh or busy apiserver answers 429 ("storage is (re)initializing") or 5xx for a moment. */
+async function retryingBusy<T>(read: () => Promise<T>, budgetMs = 30_000): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      const status = httpStatusOf(error);
+      const busy = status === 429 || (status !== undefined && status >= 500);
+      if (!busy || Date.now() > deadline) throw error;
+      await sleep(1000);
+    }
+  }
 }
 
 interface SnapshotObject {
