@@ -10,6 +10,8 @@ const shared = {
 };
 
 export default {
+  // The integration project's leak scan runs after every other test file (see that file).
+  testSequencer: '<rootDir>/test/support/leak-scan-last.js',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

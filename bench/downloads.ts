@@ -29,6 +29,7 @@ import { exitOnSignals, startControlPlane } from '../test/support/control-plane.
 import { controlPlaneConnectionEnv, createTestNamespace } from '../test/support/kube.js';
 import { grantDownload, serviceAccountToken } from '../test/integration/distribution/distribution-support.js';
 import { createPublishedBundle } from '../test/integration/distribution/published-bundle.js';
+import { secretValue } from '../src/observability/secret-value.js';
 
 interface Options {
   seconds: number;
@@ -74,7 +75,7 @@ try {
       clock: systemClock,
       logger: createLogger({ level: 'warn' }),
       metrics: new OperatorMetrics(new Registry()),
-      linkKey: randomBytes(32),
+      linkKey: secretValue(randomBytes(32)),
       reviewCacheTtlMs: phase === 'review cache off' ? 0 : 10_000,
     });
     const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, ca: api.certificatePem });

@@ -4,7 +4,9 @@
  * which certificate was used is worth keeping.
  */
 
-export const REDACTED = '[REDACTED]';
+import { REDACTED, SecretValue } from './secret-value.js';
+
+export { REDACTED };
 
 const PRIVATE_KEY_PEM = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
 /** Long unbroken base64/base64url runs: keystores, DER keys, bearer tokens pasted into a message. */
@@ -32,7 +34,10 @@ const SENSITIVE_NAME_PARTS = [
   'keymaterial',
   'pkcs12',
 ];
-/** `key` is the bundle's private-key file name, so bare key-ish names are secret too. */
+/**
+ * `key` is the bundle's private-key file name, so bare key-ish names are secret too; a `key` that
+ * holds an object key (`namespace/name`, a work-queue `bundle:namespace/name`) is not.
+ */
 const SENSITIVE_NAMES = new Set([
   'key',
   'tlskey',
@@ -47,6 +52,18 @@ const SENSITIVE_NAMES = new Set([
 const REFERENCE_SUFFIXES = ['name', 'names', 'ref', 'namespace'];
 /** Secret and ConfigMap payload maps: keep the entry names, hide the values. */
 const PAYLOAD_MAPS = new Set(['data', 'stringdata', 'binarydata']);
+
+/**
+ * A work-queue or object key: an optional lower-case route prefix, a DNS-1123 namespace, a slash and
+ * a DNS-1123 name. PEM, base64 and hex keys never take this shape (no upper case, a slash, no
+ * leading dash), so showing it costs nothing and tells which object a line is about.
+ */
+const OBJECT_KEY =
+  /^(?:[a-z]+:)?[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9](?:[-.a-z0-9]{0,251}[a-z0-9])?$/;
+
+export function isObjectKey(value: unknown): boolean {
+  return typeof value === 'string' && OBJECT_KEY.test(value);
+}
 
 export function isSensitiveName(name: string): boolean {
   const normalized = name.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -75,14 +92,20 @@ export function redactValue(value: unknown): unknown {
 
 /** Redacts the value stored under `name`: by its name first, then by its content. */
 export function redactField(name: string, value: unknown): unknown {
-  if (isSensitiveName(name)) return REDACTED;
+  if (isSensitiveName(name)) return redactSensitive(name, value);
   if (PAYLOAD_MAPS.has(name.toLowerCase())) return redactPayloadMap(value);
   return redactValue(value);
+}
+
+/** A field with a secret-sounding name: hidden, unless it is a `key` naming an object. */
+function redactSensitive(name: string, value: unknown): unknown {
+  return name === 'key' && isObjectKey(value) ? value : REDACTED;
 }
 
 function redactAt(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof SecretValue) return REDACTED;
   if (value instanceof Date) return value;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
     return `[REDACTED ${value.byteLength} bytes]`;
@@ -100,7 +123,7 @@ function redactAt(value: unknown, depth: number, seen: WeakSet<object>): unknown
     }
     for (const [name, field] of Object.entries(value)) {
       copy[name] = isSensitiveName(name)
-        ? REDACTED
+        ? redactSensitive(name, field)
         : PAYLOAD_MAPS.has(name.toLowerCase())
           ? redactPayloadMap(field)
           : redactAt(field, depth + 1, seen);

@@ -3,6 +3,7 @@ import { NameConflictError } from '../errors.js';
 import { httpStatusOf } from '../kube/errors.js';
 import type { KubeObjects } from '../kube/kube-objects.js';
 import { describeHolder, ownedLabels, type OwnedRole } from '../controllers/ownership.js';
+import { secretValue, type SecretValue } from '../observability/secret-value.js';
 
 export interface OperatorSecret {
   namespace: string;
@@ -23,14 +24,15 @@ export interface OperatorSecret {
  * (so a reinstall keeps its key). Labels are no proof of who wrote it, but they keep a Secret
  * that merely has the name (someone else's, or one planted without care) from being adopted as
  * key material unnoticed; supplying a key of your own is done by labelling it (docs/install.md).
+ * The value comes back wrapped: it is key material.
  */
 export async function loadOrCreateOperatorSecret(
   kube: KubeObjects,
   secret: OperatorSecret,
   generate: () => Buffer,
-): Promise<Buffer> {
+): Promise<SecretValue<Buffer>> {
   const existing = await readOperatorSecret(kube, secret);
-  if (existing) return existing;
+  if (existing) return secretValue(existing);
   const value = generate();
   try {
     await kube.createSecret(secret.namespace, {
@@ -38,12 +40,12 @@ export async function loadOrCreateOperatorSecret(
       type: 'Opaque',
       data: { [secret.key]: value.toString('base64') },
     });
-    return value;
+    return secretValue(value);
   } catch (error) {
     if (httpStatusOf(error) !== 409) throw error;
     const theirs = await readOperatorSecret(kube, secret);
     if (!theirs) throw error;
-    return theirs;
+    return secretValue(theirs);
   }
 }
 

@@ -32,6 +32,8 @@ import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-info
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
 import { startHealthServer, type HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
+import { logReconcileFailure } from '../observability/reconcile-log.js';
+import { secretValue } from '../observability/secret-value.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
@@ -79,15 +81,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
 
   const onReconciled = (controller: string) => (report: ReconcileReport) => {
     metrics.recordReconcile(controller, report.outcome, report.durationMs);
-    if (report.error) {
-      logger.warn('reconcile failed', {
-        controller,
-        key: report.key,
-        kind: report.error.kind,
-        error: report.error.message,
-        retryInMs: report.retryInMs,
-      });
-    }
+    logReconcileFailure(logger, controller, report);
   };
   const onHealth = (event: WatchHealthEvent) => {
     const level = event.type === 'Synced' ? 'info' : 'warn';
@@ -377,7 +371,7 @@ async function startDownload(
     download.tlsCertFile && download.tlsKeyFile
       ? {
           certPem: readFileSync(download.tlsCertFile, 'utf8'),
-          keyPem: readFileSync(download.tlsKeyFile, 'utf8'),
+          keyPem: secretValue(readFileSync(download.tlsKeyFile, 'utf8')),
         }
       : undefined;
   return startDownloadApi({

@@ -29,7 +29,8 @@ export async function loadOrCreateSigningKey(
     { namespace, name, key: SIGNING_KEY_FILE, role: 'signing-key', setting: SETTING },
     () => Buffer.from(signingKeyPem(generateSigningKey()), 'utf8'),
   );
-  const key = loadSigningKey(pem.toString('utf8'), `Secret ${namespace}/${name}`);
+  // Imported into a KeyObject, which does not print its key either.
+  const key = loadSigningKey(pem.reveal().toString('utf8'), `Secret ${namespace}/${name}`);
   await publishPublicKey(kube, namespace, name, signingPublicKeyPem(key.publicKey));
   return key;
 }

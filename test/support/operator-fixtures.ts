@@ -17,6 +17,7 @@ import {
 import type { CassandraClusterRef, SecureConnectionBundle } from '../../src/api/v1alpha1/index.js';
 import { createCertificateAuthority } from './control-plane-pki.js';
 import { kubeConfig, kubeconfigForUser } from './kube.js';
+import { recordClusterSnapshot, snapshotWhileRunning } from './leak-scan-output.js';
 import {
   startOperatorProcess,
   type OperatorProcess,
@@ -195,11 +196,16 @@ export async function startTestOperator(
   options: Omit<OperatorProcessOptions, 'kubeconfig'>,
 ): Promise<OperatorProcess> {
   const kubeconfig = await kubeconfigForUser('scb-operator-integration', ['system:masters']);
-  return startOperatorProcess({ kubeconfig, ...options });
+  const operator = startOperatorProcess({ kubeconfig, ...options });
+  snapshotWhileRunning(operator.exited, kubeConfig());
+  return operator;
 }
 
 export async function stopOperator(operator: OperatorProcess | undefined): Promise<void> {
   if (!operator) return;
+  // For the leak scan: what this operator exposed, before a later test deletes or changes it.
+  await operator.recordMetrics();
+  await recordClusterSnapshot(kubeConfig());
   operator.kill('SIGTERM');
   // The timer is cancelled once the process exits, so no pending sleep keeps Jest alive.
   const deadline = new AbortController();

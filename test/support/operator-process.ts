@@ -1,12 +1,14 @@
 /**
  * The real operator as a child process (`src/operator/main.ts` through tsx), the way it runs in a
  * pod: its own process, its own watches, killable with any signal. Its JSON log lines are kept
- * for assertions; the metrics port is read from its "operator started" line.
+ * for assertions; the metrics port is read from its "operator started" line. In an integration
+ * run its output and /metrics series also go to the leak scan's folder (leak-scan-output.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repositoryRoot } from './control-plane-binaries.js';
+import { leakScanDir, operatorOutputRecorder } from './leak-scan-output.js';
 
 export interface OperatorProcessOptions {
   kubeconfig: string;
@@ -42,6 +44,8 @@ export interface OperatorProcess {
   /** Raw stderr (a crash before logging starts ends up here). */
   stderr(): string;
   metricsPort(): Promise<number>;
+  /** Scrapes /metrics now, for the leak scan (also done every few seconds); a no-op before start-up. */
+  recordMetrics(): Promise<void>;
   waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
   /** Resolves with the exit code (or signal name) once the process has ended. */
   exited: Promise<number | string>;
@@ -80,9 +84,11 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
   });
   const pid = child.pid ?? -1;
   const logs: LogLine[] = [];
+  const recorder = operatorOutputRecorder(`operator-${Date.now()}-${pid}`);
   let stderr = '';
   let partial = '';
   child.stdout?.on('data', (chunk: Buffer) => {
+    recorder.stdout(chunk);
     const lines = (partial + chunk.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
@@ -94,14 +100,29 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     }
   });
   child.stderr?.on('data', (chunk: Buffer) => {
+    recorder.stderr(chunk);
     stderr += chunk.toString('utf8');
   });
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
   });
   let ended = false;
+  const recordMetrics = async () => {
+    const started = logs.find((line) => line.message === 'operator started');
+    if (!started || ended) return;
+    try {
+      const response = await fetch(`http://127.0.0.1:${Number(started.metricsPort)}/metrics`);
+      if (response.ok) recorder.metrics(await response.text());
+    } catch {
+      // Stopping or stopped: the previous scrape stands.
+    }
+  };
+  // Series can disappear (a deleted bundle's), so scrape along the way, not only at the end.
+  const scraping = leakScanDir() ? setInterval(() => void recordMetrics(), 5000) : undefined;
+  scraping?.unref();
   void exited.then(() => {
     ended = true;
+    clearInterval(scraping);
   });
 
   const waitForLog = async (predicate: (line: LogLine) => boolean, what: string, timeoutMs = 60_000) => {
@@ -128,6 +149,7 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     stderr: () => stderr,
     metricsPort: async () =>
       Number((await waitForLog((line) => line.message === 'operator started', 'start-up')).metricsPort),
+    recordMetrics,
     waitForLog,
     exited,
     kill: (signal) => {

@@ -53,6 +53,12 @@ export interface KeystorePasswords {
   pfxCert: string;
 }
 
+/** CQL username and password, from the Secret spec.credentials.secretRef names. */
+export interface CqlCredentials {
+  username: string;
+  password: string;
+}
+
 /** Everything a platform may put in its configuration. All file paths are relative to the bundle root. */
 export interface PlatformContext {
   /** metadata.name of the bundle (or the CLI's --name). */
@@ -64,7 +70,7 @@ export interface PlatformContext {
   keyAlgorithm: 'ECDSA' | 'RSA';
   files: BundleFileNames;
   passwords: KeystorePasswords;
-  credentials?: { username: string; password: string };
+  credentials?: CqlCredentials;
 }
 
 /** One file of a platform; `path` is relative to `platforms/<id>/`. */

@@ -15,7 +15,7 @@ import { buildBundle, type BuiltBundle } from '../../bundle/build-bundle.js';
 import { DEFAULT_CQL_TLS_PORT, DEFAULT_DURATION } from '../../bundle/bundle-spec.js';
 import type { GeneratorInfo } from '../../bundle/generator.js';
 import { bundleZipFileName, MANIFEST_FILE } from '../../bundle/layout.js';
-import type { KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
+import type { CqlCredentials, KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
 import type { ManifestSigningKey } from '../../bundle/signing.js';
 import { readZip } from '../../bundle/zip-reader.js';
 import { InvalidInputError, NameConflictError } from '../../errors.js';
@@ -24,6 +24,7 @@ import type { KubeObjects, NullableFields } from '../../kube/kube-objects.js';
 import { parseObjectKey } from '../../kube/object-key.js';
 import type { ReconcileResult } from '../../kube/work-queue.js';
 import { reconcileLogger, type Logger } from '../../observability/logger.js';
+import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../time/clock.js';
 import { parseDuration } from '../../time/duration.js';
@@ -108,8 +109,9 @@ interface Gathered {
   identity: AdmittedIdentity;
   signingCa: SigningCa;
   serverCaPem: string;
-  passwords: KeystorePasswords | undefined;
-  credentials: { username: string; password: string } | undefined;
+  /** Read from the bundle's Secrets; revealed only to digest them and to build the bundle. */
+  passwords: SecretValue<KeystorePasswords> | undefined;
+  credentials: SecretValue<CqlCredentials> | undefined;
   desiredInputs: InputsHash;
   /** Version Secrets this bundle controls, by claimed number. */
   versionSecrets: Map<number, ObservedSecret>;
@@ -182,8 +184,8 @@ export class BundleReconciler {
     const desiredInputs = bundleInputsHash(bundle, cluster, {
       serverCAFingerprints,
       clientCAFingerprint: signingCa.fingerprint,
-      ...(passwords ? { keystorePasswordsDigest: secretValuesDigest(uid, { ...passwords }) } : {}),
-      ...(credentials ? { credentialsDigest: secretValuesDigest(uid, credentials) } : {}),
+      ...(passwords ? { keystorePasswordsDigest: secretValuesDigest(uid, { ...passwords.reveal() }) } : {}),
+      ...(credentials ? { credentialsDigest: secretValuesDigest(uid, { ...credentials.reveal() }) } : {}),
     });
 
     const versionSecrets = new Map<number, ObservedSecret>();
@@ -271,7 +273,9 @@ export class BundleReconciler {
     );
   }
 
-  private async keystorePasswords(bundle: SecureConnectionBundle): Promise<KeystorePasswords | undefined> {
+  private async keystorePasswords(
+    bundle: SecureConnectionBundle,
+  ): Promise<SecretValue<KeystorePasswords> | undefined> {
     const ref = bundle.spec.keystores?.passwordSecretRef;
     if (!ref) return undefined;
     const values = await this.secretValues(bundle, ref.name, 'spec.keystores.passwordSecretRef.name', [
@@ -279,28 +283,31 @@ export class BundleReconciler {
       'trustStorePassword',
       'pfxCertPassword',
     ]);
-    return { keyStore: values[0], trustStore: values[1], pfxCert: values[2] };
+    return values.map(([keyStore, trustStore, pfxCert]) => ({ keyStore, trustStore, pfxCert }));
   }
 
-  private async credentials(bundle: SecureConnectionBundle) {
+  private async credentials(
+    bundle: SecureConnectionBundle,
+  ): Promise<SecretValue<CqlCredentials> | undefined> {
     const ref = bundle.spec.credentials?.secretRef;
     if (!ref) return undefined;
-    const [username, password] = await this.secretValues(
-      bundle,
-      ref.name,
-      'spec.credentials.secretRef.name',
-      [ref.usernameKey ?? 'username', ref.passwordKey ?? 'password'],
-    );
-    return { username, password };
+    const values = await this.secretValues(bundle, ref.name, 'spec.credentials.secretRef.name', [
+      ref.usernameKey ?? 'username',
+      ref.passwordKey ?? 'password',
+    ]);
+    return values.map(([username, password]) => ({ username, password }));
   }
 
-  /** Values of the given keys; the error names the Secret, the key and the field, never a value. */
+  /**
+   * Values of the given keys, wrapped as they leave the Secret; the error names the Secret, the
+   * key and the field, never a value.
+   */
   private async secretValues<const K extends readonly string[]>(
     bundle: SecureConnectionBundle,
     name: string,
     field: string,
     keys: K,
-  ): Promise<{ [I in keyof K]: string }> {
+  ): Promise<SecretValue<{ [I in keyof K]: string }>> {
     const namespace = bundle.metadata.namespace ?? '';
     const secret = await this.deps.kube.getSecret(namespace, name);
     if (!secret) {
@@ -310,7 +317,7 @@ export class BundleReconciler {
         field,
       );
     }
-    return keys.map((key) => {
+    const values = keys.map((key) => {
       const value = secret.data?.[key];
       if (value === undefined || value === '') {
         throw new InvalidInputError(
@@ -321,6 +328,7 @@ export class BundleReconciler {
       }
       return Buffer.from(value, 'base64').toString('utf8');
     }) as { [I in keyof K]: string };
+    return secretValue(values);
   }
 
   private async decideAndAct(
@@ -586,8 +594,8 @@ export class BundleReconciler {
         durationSeconds: parseDuration(spec.duration ?? DEFAULT_DURATION, 'spec.duration'),
         platforms: selectedPlatforms(spec),
         keystoreProfile: spec.keystores?.profile ?? 'Modern',
-        ...(gathered.passwords ? { passwords: gathered.passwords } : {}),
-        ...(gathered.credentials ? { credentials: gathered.credentials } : {}),
+        ...(gathered.passwords ? { passwords: gathered.passwords.reveal() } : {}),
+        ...(gathered.credentials ? { credentials: gathered.credentials.reveal() } : {}),
         signingKey: this.deps.signingKey,
         generator: this.deps.generator,
       },

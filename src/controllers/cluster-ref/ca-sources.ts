@@ -1,6 +1,7 @@
 import type { CassandraClusterRef } from '../../api/v1alpha1/index.js';
 import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
+import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import type { CaPem } from '../../pki/certificate-authority.js';
 import { controllerOf, describeHolder, isControlledBy } from '../ownership.js';
 import { managedCaNameConflict } from './name-conflicts.js';
@@ -23,13 +24,21 @@ export const MANAGED_ROOT_KEY = 'root.key';
 /** On the managed CA Secret: SHA-256 of the cluster's rotate annotation its intermediate answered. */
 export const MANAGED_CA_ROTATE_TOKEN = 'scb-operator.io/rotate-token-sha256';
 
+/** A CA as read from its Secret, the private key still wrapped. */
+export type SealedCaPem = Omit<CaPem, 'privateKeyPem'> & { privateKeyPem: SecretValue<string> };
+
+/** The CaPem to sign with: the one place a client CA's key leaves its wrapper. */
+export function unsealCaPem(pem: SealedCaPem): CaPem {
+  return { ...pem, privateKeyPem: pem.privateKeyPem.reveal() };
+}
+
 export interface ClientCaSource {
-  pem: CaPem;
+  pem: SealedCaPem;
   /** Which object it came from, for messages, and its resourceVersion, for caching. */
   secretName: string;
   resourceVersion: string;
   /** The managed root key, only for a managed CA (the cluster controller rotates with it). */
-  rootKeyPem?: string;
+  rootKeyPem?: SecretValue<string>;
   /** Managed CA only: the rotate token its intermediate answered. */
   handledRotateToken?: string;
 }
@@ -75,12 +84,17 @@ export async function readClientCa(kube: KubeObjects, cluster: CassandraClusterR
   }
   const chainPem = text('ca.crt');
   const rootKeyPem = managed ? text(MANAGED_ROOT_KEY) : undefined;
+  // Wrapped as they leave the Secret; unsealCaPem and the rotation reveal them to sign.
   const handledRotateToken = managed ? secret.metadata?.annotations?.[MANAGED_CA_ROTATE_TOKEN] : undefined;
   return {
-    pem: { certificatePem, privateKeyPem, ...(chainPem !== undefined ? { chainPem } : {}) },
+    pem: {
+      certificatePem,
+      privateKeyPem: secretValue(privateKeyPem),
+      ...(chainPem !== undefined ? { chainPem } : {}),
+    },
     secretName: name,
     resourceVersion: secret.metadata?.resourceVersion ?? '',
-    ...(rootKeyPem !== undefined ? { rootKeyPem } : {}),
+    ...(rootKeyPem !== undefined ? { rootKeyPem: secretValue(rootKeyPem) } : {}),
     ...(handledRotateToken !== undefined ? { handledRotateToken } : {}),
   };
 }

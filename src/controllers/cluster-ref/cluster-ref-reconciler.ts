@@ -30,7 +30,13 @@ import { patchChangesStatus } from '../kstatus/status-patch.js';
 import { statusTime } from '../status-time.js';
 import { isControlledBy } from '../ownership.js';
 import { certificateSummary, planClientCaRotation } from './ca-rotation.js';
-import { MANAGED_ROOT_KEY, readClientCa, readServerCaPem, type ClientCaSource } from './ca-sources.js';
+import {
+  MANAGED_ROOT_KEY,
+  readClientCa,
+  readServerCaPem,
+  unsealCaPem,
+  type ClientCaSource,
+} from './ca-sources.js';
 import { clusterRefRetryMs } from './failure-retry.js';
 import { managedCaOptions, managedCaSecret } from './managed-client-ca.js';
 import {
@@ -211,7 +217,7 @@ export class ClusterRefReconciler {
     const namespace = cluster.metadata.namespace ?? '';
     if (!cluster.spec.clientCA.managed) {
       const source = await readClientCa(kube, cluster);
-      return { ca: await loadCertificateAuthority(source.pem, clock), replaced: [] };
+      return { ca: await loadCertificateAuthority(unsealCaPem(source.pem), clock), replaced: [] };
     }
     const source = await readClientCa(kube, cluster).catch((error: unknown) => {
       if (error instanceof InvalidInputError && error.reason === 'ClientCANotFound') return undefined;
@@ -234,7 +240,7 @@ export class ClusterRefReconciler {
       log.info('created managed client CA', { subject: hierarchy.intermediate.certificate.subject });
       return this.withRotation(cluster, hierarchy.intermediate, [], clock.now());
     }
-    const ca = await loadCertificateAuthority(source.pem, clock);
+    const ca = await loadCertificateAuthority(unsealCaPem(source.pem), clock);
     const now = clock.now();
     const rotation = this.withRotation(cluster, ca, [], now);
     const tokenChanged = token !== undefined && token !== source.handledRotateToken;
@@ -259,17 +265,10 @@ export class ClusterRefReconciler {
         'spec.clientCA.managed',
       );
     }
-    const root = await loadCertificateAuthority(
-      { certificatePem: source.pem.chainPem, privateKeyPem: source.rootKeyPem },
-      clock,
-    );
+    const rootPem = { certificatePem: source.pem.chainPem, privateKeyPem: source.rootKeyPem.reveal() };
+    const root = await loadCertificateAuthority(rootPem, clock);
     const next = await issueIntermediateCa(root, managedCaOptions(cluster), clock);
-    const body = managedCaSecret(
-      cluster,
-      { certificatePem: source.pem.chainPem, privateKeyPem: source.rootKeyPem },
-      next.pem,
-      token,
-    );
+    const body = managedCaSecret(cluster, rootPem, next.pem, token);
     body.metadata = { ...body.metadata, resourceVersion: source.resourceVersion };
     await kube.replaceSecret(namespace, body);
     const subject = next.ca.certificate.subject;

@@ -14,6 +14,7 @@ import { downloadPath, parseDownloadRoute, type BundleRef } from './download-rou
 import { assertLinkKey, checkLink, linkTtlSeconds, signLink } from './signed-links.js';
 import { selfSignedTlsIdentity } from './tls-identity.js';
 import { UsedLinks } from './used-links.js';
+import type { SecretValue } from '../../observability/secret-value.js';
 
 export interface DownloadApiOptions {
   /** KubeObjects: getBundle, getSecret, reviewToken, reviewAccess. */
@@ -23,14 +24,14 @@ export interface DownloadApiOptions {
   /** Default 0.0.0.0. */
   host?: string;
   /** Serving certificate and key (PEM); undefined: a self-signed ECDSA one is made at start. */
-  tls: { certPem: string; keyPem: string } | undefined;
+  tls: { certPem: string; keyPem: SecretValue<string> } | undefined;
   /** Names the self-signed certificate covers; default localhost, 127.0.0.1, ::1. */
   selfSignedNames?: readonly string[];
   clock: Clock;
   logger: Logger;
   metrics: { recordDownload(object: ObjectLabels): void };
   /** HMAC key of signed links (at least 32 bytes), the same on every replica. */
-  linkKey: Buffer;
+  linkKey: SecretValue<Buffer>;
   /** Base URL put in minted links, e.g. https://scb-download.scb-system.svc:8443; default from the Host header. */
   publicUrl?: string;
   /** How long TokenReview and SubjectAccessReview answers are reused; 0 off; at most 10 s (the default). */
@@ -65,7 +66,7 @@ class HttpRefusal extends Error {
  * with a signed link minted by such a caller. Every download writes one audit line.
  */
 export async function startDownloadApi(options: DownloadApiOptions): Promise<DownloadApi> {
-  assertLinkKey(options.linkKey);
+  assertLinkKey(options.linkKey.reveal());
   const tls =
     options.tls ??
     (await selfSignedTlsIdentity(
@@ -82,7 +83,7 @@ export async function startDownloadApi(options: DownloadApiOptions): Promise<Dow
     ),
     usedLinks: new UsedLinks(options.clock),
   };
-  const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem.reveal() }, (request, response) => {
     handle(context, request, response).catch((error: unknown) => refuse(context, response, error));
   });
   server.requestTimeout = 30_000;
@@ -145,7 +146,7 @@ async function downloadWithLink(
   bundle: BundleRef,
   version: number | undefined,
 ) {
-  const check = checkLink(context.options.linkKey, {
+  const check = checkLink(context.options.linkKey.reveal(), {
     method: request.method ?? 'GET',
     path: url.pathname,
     query: url.searchParams,
@@ -190,7 +191,7 @@ async function mintLink(
   const username = await authorizeBearer(context, request, bundle);
   const body = await readLinkRequest(request);
   const { clock, linkKey, logger, publicUrl } = context.options;
-  const link = signLink(linkKey, {
+  const link = signLink(linkKey.reveal(), {
     path: downloadPath(bundle, body.version),
     now: clock.now(),
     ttlSeconds: body.ttlSeconds,

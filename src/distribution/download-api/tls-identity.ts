@@ -3,11 +3,12 @@ import { encodePem } from '../../pki/pem.js';
 import { generateKeyMaterial, importSigningKey } from '../../pki/private-key.js';
 import { randomSerialNumber } from '../../pki/serial-number.js';
 import * as x509 from '../../pki/x509.js';
+import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import type { Clock } from '../../time/clock.js';
 
 export interface TlsIdentity {
   certPem: string;
-  keyPem: string;
+  keyPem: SecretValue<string>;
   /** SHA-256 of the certificate (DER), lower-case hex: what clients pin or compare. */
   sha256: string;
 }
@@ -51,7 +52,7 @@ export async function selfSignedTlsIdentity(dnsNames: readonly string[], clock: 
   const der = Buffer.from(certificate.rawData);
   return {
     certPem: encodePem('CERTIFICATE', der),
-    keyPem: encodePem('PRIVATE KEY', material.pkcs8Der),
+    keyPem: secretValue(encodePem('PRIVATE KEY', material.pkcs8Der)),
     sha256: createHash('sha256').update(der).digest('hex'),
   };
 }

@@ -8,6 +8,7 @@ import { readVersionRecord, versionSecretName } from '../../controllers/bundle/b
 import type { EventRecorder } from '../../controllers/events.js';
 import { classifyError } from '../../kube/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import type { Clock } from '../../time/clock.js';
 import type { Timers } from '../../time/timers.js';
 import {
@@ -329,7 +330,7 @@ export class WebhookNotifier {
     this.options.events.record(delivery.regarding, 'Warning', failure.reason, failure.public);
   }
 
-  private async signingKey(delivery: Delivery): Promise<Buffer> {
+  private async signingKey(delivery: Delivery): Promise<SecretValue<Buffer>> {
     const { name, key } = delivery.secretRef;
     const secret = await this.options.kube.getSecret(delivery.namespace, name);
     const value = secret?.data?.[key];
@@ -345,10 +346,10 @@ export class WebhookNotifier {
           `--from-literal=${key}="whsec_$(openssl rand -base64 32)"`,
       );
     }
-    return webhookKey(Buffer.from(value, 'base64'), source);
+    return secretValue(webhookKey(Buffer.from(value, 'base64'), source));
   }
 
-  private async post(delivery: Delivery, key: Buffer): Promise<number> {
+  private async post(delivery: Delivery, key: SecretValue<Buffer>): Promise<number> {
     const controller = new AbortController();
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
     const timer = this.options.timers.setTimeout(() => controller.abort(), timeoutMs);
@@ -361,7 +362,7 @@ export class WebhookNotifier {
           [EVENT_HEADER]: EVENT_TYPE,
           [ID_HEADER]: delivery.id,
           [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: webhookSignature(key, delivery.id, timestamp, delivery.body),
+          [SIGNATURE_HEADER]: webhookSignature(key.reveal(), delivery.id, timestamp, delivery.body),
         },
         body: delivery.body,
         signal: controller.signal,

@@ -5,17 +5,21 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ObjectStoreTarget, ServerSideEncryption } from '../../api/v1alpha1/index.js';
 import { InvalidInputError } from '../../errors.js';
+import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import { parseKeyEncryptionKey, type KeyEncryptionKey } from './client-side-encryption.js';
 import { prefixProblem, type BundleLocation } from './object-keys.js';
 
 const FIELD = 'spec.target.objectStore';
 
-/** What the S3 client signs requests with; a function, so logging the settings never shows it. */
-export type StoreCredentials = () => Promise<{
+/** What the S3 client signs requests with. */
+export interface S3Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-}>;
+}
+
+/** A function the S3 client calls per request: the one place the credentials are revealed. */
+export type StoreCredentials = () => Promise<S3Credentials>;
 
 export interface ObjectStoreSettings {
   bucket: string;
@@ -75,7 +79,7 @@ export function resolveObjectStoreSettings(inputs: ObjectStoreInputs): ObjectSto
     ...(endpoint ? { endpoint } : {}),
     region: target.region || 'us-east-1',
     forcePathStyle: target.pathStyle ?? false,
-    credentials: async () => credentials,
+    credentials: async () => credentials.reveal(),
     ...(target.serverSideEncryption ? { serverSideEncryption: target.serverSideEncryption } : {}),
     ...(keyRef ? { encryptionKey: readEncryptionKey(namespace, keyRef, inputs.encryptionKeySecret) } : {}),
   };
@@ -98,7 +102,11 @@ function checkedEndpoint(endpoint: string): string {
   return endpoint;
 }
 
-function readCredentials(namespace: string, target: ObjectStoreTarget, secret: V1Secret | undefined) {
+function readCredentials(
+  namespace: string,
+  target: ObjectStoreTarget,
+  secret: V1Secret | undefined,
+): SecretValue<S3Credentials> {
   const secretName = target.credentialsSecretRef.name;
   const field = `${FIELD}.credentialsSecretRef`;
   if (!secret) {
@@ -127,7 +135,7 @@ function readCredentials(namespace: string, target: ObjectStoreTarget, secret: V
     );
   }
   const sessionToken = value('sessionToken');
-  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  return secretValue({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
 }
 
 function readEncryptionKey(

@@ -13,6 +13,7 @@ import { createTestNamespace, kubeHttp } from '../../support/kube.js';
 import { getSecret, secretFile } from '../../support/operator-fixtures.js';
 import { capturedLogger, grantDownload, httpsCall, serviceAccountToken } from './distribution-support.js';
 import { createPublishedBundle, type PublishedBundle } from './published-bundle.js';
+import { secretValue } from '../../../src/observability/secret-value.js';
 
 jest.setTimeout(120_000);
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
     clock: { now: () => new Date(Date.now() + clockOffsetMs) },
     logger: log.logger,
     metrics: new OperatorMetrics(registry),
-    linkKey: randomBytes(32),
+    linkKey: secretValue(randomBytes(32)),
   });
 });
 

@@ -20,6 +20,7 @@ import { createTestNamespace, kubeHttp, kubectl } from '../../support/kube.js';
 import { getBundle } from '../../support/operator-fixtures.js';
 import { capturedLogger, grantDownload, serviceAccountToken } from './distribution-support.js';
 import { createPublishedBundle, type PublishedBundle } from './published-bundle.js';
+import { secretValue } from '../../../src/observability/secret-value.js';
 
 jest.setTimeout(120_000);
 
@@ -93,7 +94,7 @@ subjects: [{kind: ServiceAccount, name: ci, namespace: ${namespace}}]
     clock: { now: () => new Date() },
     logger: capturedLogger().logger,
     metrics: new OperatorMetrics(new Registry()),
-    linkKey: randomBytes(32),
+    linkKey: secretValue(randomBytes(32)),
   });
   apiCa = path.join(work, 'download-api-ca.pem');
   writeFileSync(apiCa, api.certificatePem);

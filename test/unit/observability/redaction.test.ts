@@ -1,4 +1,11 @@
-import { isSensitiveName, redactText, redactValue } from '../../../src/observability/redaction.js';
+import {
+  isObjectKey,
+  isSensitiveName,
+  redactField,
+  redactText,
+  redactValue,
+} from '../../../src/observability/redaction.js';
+import { secretValue } from '../../../src/observability/secret-value.js';
 
 describe('isSensitiveName', () => {
   it.each([
@@ -64,5 +71,57 @@ describe('redactValue', () => {
       first: { name: 'a' },
       second: { name: 'a' },
     });
+  });
+});
+
+describe('object keys stay visible', () => {
+  it.each(['team-a/orders', 'bundle:team-a/orders-scb', 'cluster:db/orders', 'ns/name.with.dots'])(
+    'a key field naming an object (%s) is kept, at the top level and nested',
+    (key) => {
+      expect(redactField('key', key)).toBe(key);
+      expect(redactValue({ report: { key } })).toEqual({ report: { key } });
+    },
+  );
+
+  it.each([
+    [
+      'a PEM private key',
+      '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----',
+    ],
+    ['base64 key bytes with a slash', 'q8Vt2mB0pXy7/Lk3Rr9sWc1Zd4Ee6Ff8Gg0Hh2Ii4Jj='],
+    ['a bare word', 'hunter2password'],
+    ['an upper-case path', 'Team-A/Orders'],
+    ['a key that is not an object key', 'AKIA/EXAMPLE'],
+  ])('a key field holding %s is still hidden', (_what, value) => {
+    expect(redactField('key', value)).toBe('[REDACTED]');
+    expect(redactValue({ nested: { key: value } })).toEqual({ nested: { key: '[REDACTED]' } });
+  });
+
+  it('keeps the exception to fields named key: a password shaped like ns/name is hidden', () => {
+    expect(redactField('password', 'team-a/orders')).toBe('[REDACTED]');
+    expect(redactField('tls.key', 'team-a/orders')).toBe('[REDACTED]');
+  });
+
+  it.each([
+    ['team-a/orders', true],
+    ['bundle:team-a/orders', true],
+    ['orders', false],
+    ['-a/b', false],
+    ['a/b/c', false],
+    ['a//b', false],
+    [42, false],
+  ])('isObjectKey(%p) -> %p', (value, expected) => {
+    expect(isObjectKey(value)).toBe(expected);
+  });
+});
+
+describe('SecretValue as the first line of defence', () => {
+  it('is hidden under any field name, including names the backstop would let through', () => {
+    const secret = secretValue('correct-horse-battery');
+    expect(redactValue({ value: secret, items: [secret] })).toEqual({
+      value: '[REDACTED]',
+      items: ['[REDACTED]'],
+    });
+    expect(redactField('note', secret)).toBe('[REDACTED]');
   });
 });

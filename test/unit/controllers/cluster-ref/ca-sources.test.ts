@@ -11,6 +11,7 @@ import {
   readServerCaPem,
 } from '../../../../src/controllers/cluster-ref/ca-sources.js';
 import { InvalidInputError, NameConflictError } from '../../../../src/errors.js';
+import { SecretValue } from '../../../../src/observability/secret-value.js';
 import type { KubeObjects } from '../../../../src/kube/kube-objects.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -93,11 +94,14 @@ describe('readClientCa', () => {
         data: { 'tls.crt': b64(CERT), 'tls.key': b64(KEY), [MANAGED_ROOT_KEY]: b64('root') },
       },
     });
-    expect(await readClientCa(kube, byo)).toEqual({
-      pem: { certificatePem: CERT, privateKeyPem: KEY },
+    const source = await readClientCa(kube, byo);
+    expect(source).toEqual({
+      pem: { certificatePem: CERT, privateKeyPem: expect.any(SecretValue) },
       secretName: 'orders-client-ca',
       resourceVersion: '41',
     });
+    expect(source.pem.privateKeyPem.reveal()).toBe(KEY);
+    expect(JSON.stringify(source)).not.toContain(KEY);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   MANAGED_CA_ROTATE_TOKEN,
   MANAGED_ROOT_KEY,
   readClientCa,
+  unsealCaPem,
 } from '../../../../src/controllers/cluster-ref/ca-sources.js';
 import {
   managedCaOptions,
@@ -111,16 +112,18 @@ describe('managedCaSecret', () => {
   it('is found and read back by readClientCa as the CA that signs bundles', async () => {
     const source = await readClientCa(serving(secretFor()), cluster());
     expect(source.secretName).toBe('orders-db-managed-client-ca');
-    expect(source.pem).toEqual({
+    expect(unsealCaPem(source.pem)).toEqual({
       certificatePem: hierarchy.intermediatePem.certificatePem,
       privateKeyPem: hierarchy.intermediatePem.privateKeyPem,
       chainPem: hierarchy.rootPem.certificatePem,
     });
-    expect(source.rootKeyPem).toBe(hierarchy.rootPem.privateKeyPem);
+    expect(source.rootKeyPem?.reveal()).toBe(hierarchy.rootPem.privateKeyPem);
+    // Both keys travel wrapped: the source as a whole prints no key.
+    expect(JSON.stringify(source)).not.toContain('PRIVATE KEY');
     expect(source.handledRotateToken).toBeUndefined();
 
     // What was read back is a usable issuing CA: key matches, chain ends at the root.
-    const ca = await loadCertificateAuthority(source.pem, clock);
+    const ca = await loadCertificateAuthority(unsealCaPem(source.pem), clock);
     expect(sha256Hex(ca.certificate.rawData)).toBe(sha256Hex(hierarchy.intermediate.certificate.rawData));
     expect(ca.chain.map((issuer) => sha256Hex(issuer.rawData))).toEqual([
       sha256Hex(hierarchy.root.certificate.rawData),
