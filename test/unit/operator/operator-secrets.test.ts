@@ -34,14 +34,14 @@ describe('loadOrCreateOperatorSecret', () => {
   it('uses an existing Secret with our labels (a restart, a reinstall, a key supplied by labelling)', async () => {
     const { kube, created } = objects(stored(OURS));
     const value = await loadOrCreateOperatorSecret(kube, SECRET, () => Buffer.from('new'));
-    expect(value.toString()).toBe(VALUE);
+    expect(value.reveal().toString()).toBe(VALUE);
     expect(created).toEqual([]);
   });
 
   it('creates one with our labels when there is none', async () => {
     const { kube, created } = objects(undefined);
     const value = await loadOrCreateOperatorSecret(kube, SECRET, () => Buffer.from('new'));
-    expect(value.toString()).toBe('new');
+    expect(value.reveal().toString()).toBe('new');
     expect(created.map((secret) => secret.metadata?.labels)).toEqual([OURS]);
   });
 
