@@ -193,7 +193,15 @@ export function findLeaks(haystacks: readonly Haystack[], needles: readonly Need
         leaks.push({ source: `${source} (across line breaks)`, what: needle.what });
     }
   }
-  return leaks;
+  // A value's encodings can overlap (base64url is base64 without its padding when neither has
+  // '+' or '/'): one secret found at one place is one leak.
+  const seen = new Set<string>();
+  return leaks.filter((leak) => {
+    const key = `${leak.source}\n${leak.what}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** `source:line` for a hit in a multi-line text. */

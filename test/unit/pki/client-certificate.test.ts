@@ -169,8 +169,8 @@ describe.each(KEY_TYPES)('a $name client certificate', ({ name, header, bits, ke
     const fingerprint = /Fingerprint=([0-9A-F:]+)/.exec(out)?.[1]?.replace(/:/g, '').toLowerCase();
     expect(certificate.serialNumber).toBe(serial);
     expect(certificate.sha256Fingerprint).toBe(fingerprint);
-    // 128 random bits, positive: at most 16 octets with the top bit clear.
-    expect(certificate.serialNumber).toMatch(/^[0-7]?[0-9a-f]{1,31}$/);
+    // 126 random bits in 16 octets, positive, never a leading zero octet.
+    expect(certificate.serialNumber).toMatch(/^[4-7][0-9a-f]{31}$/);
     expect(certificate.notBefore).toEqual(NOW_WHOLE);
     expect(certificate.notAfter).toEqual(new Date(NOW_WHOLE.getTime() + 30 * DAY * 1000));
     expect(certificate.shortenedToCaExpiry).toBe(false);
