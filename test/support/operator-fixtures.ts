@@ -17,7 +17,7 @@ import {
 import type { CassandraClusterRef, SecureConnectionBundle } from '../../src/api/v1alpha1/index.js';
 import { createCertificateAuthority } from './control-plane-pki.js';
 import { kubeConfig, kubeconfigForUser } from './kube.js';
-import { recordClusterSnapshot, snapshotWhileRunning } from './leak-scan-output.js';
+import { leakScanDir, recordClusterSnapshot, snapshotWhileRunning } from './leak-scan-output.js';
 import {
   startOperatorProcess,
   type OperatorProcess,
@@ -197,7 +197,8 @@ export async function startTestOperator(
 ): Promise<OperatorProcess> {
   const kubeconfig = await kubeconfigForUser('scb-operator-integration', ['system:masters']);
   const operator = startOperatorProcess({ kubeconfig, ...options });
-  snapshotWhileRunning(operator.exited, kubeConfig());
+  // Only an integration run records for the leak scan; an end-to-end test has its own control plane.
+  if (leakScanDir()) snapshotWhileRunning(operator.exited, kubeConfig());
   return operator;
 }
 
@@ -205,7 +206,7 @@ export async function stopOperator(operator: OperatorProcess | undefined): Promi
   if (!operator) return;
   // For the leak scan: what this operator exposed, before a later test deletes or changes it.
   await operator.recordMetrics();
-  await recordClusterSnapshot(kubeConfig());
+  if (leakScanDir()) await recordClusterSnapshot(kubeConfig());
   operator.kill('SIGTERM');
   // The timer is cancelled once the process exits, so no pending sleep keeps Jest alive.
   const deadline = new AbortController();
