@@ -60,6 +60,14 @@ export function roleOf(metadata: V1ObjectMeta | undefined): OwnedRole | undefine
   return OWNED_ROLES.find((known) => known === role);
 }
 
+/** Cache index of the objects one of our resources controls, by that resource's uid. */
+export const CONTROLLER_UID_INDEX = 'controller-uid';
+
+export function controllerUidIndex(object: KubernetesObject): readonly string[] {
+  const uid = controllerOf(object.metadata)?.uid;
+  return uid ? [uid] : [];
+}
+
 /** Is `object` controlled by `owner` (same uid)? */
 export function isControlledBy(object: KubernetesObject, owner: KubernetesObject): boolean {
   const uid = owner.metadata?.uid;

@@ -8,6 +8,8 @@ export interface ListWatchOptions<T extends KubernetesObject> {
   /** Sent with every watch, e.g. the label selector and the server-side timeout. */
   query: Record<string, QueryValue>;
   transform?: (object: T) => T;
+  /** Secondary indexes, as client-go's Indexers: index name → the values an object is filed under. */
+  indexers?: Readonly<Record<string, Indexer<T>>>;
   /** An object was added, changed (new resourceVersion) or deleted. */
   onChange: (object: T) => void;
   /** Every watch event, bookmarks and errors included: proof the stream is alive. */
@@ -20,6 +22,9 @@ export interface ListWatchOptions<T extends KubernetesObject> {
   onError: (error: unknown) => void;
 }
 
+/** The values an object is filed under in one index (none: not in that index). */
+export type Indexer<T> = (object: T) => readonly string[];
+
 /**
  * One list-then-watch cycle and the cache it keeps: list, watch from the list's resourceVersion,
  * re-watch from the last seen one when the server closes the stream, relist after 410 Gone.
@@ -28,6 +33,8 @@ export interface ListWatchOptions<T extends KubernetesObject> {
  */
 export class ListWatch<T extends KubernetesObject> {
   private objects = new Map<string, T>();
+  /** Index name → value → cache keys of the objects filed under it. */
+  private indexes = new Map<string, Map<string, Set<string>>>();
   private resourceVersion = '';
   private stopped = false;
   private request: AbortController | undefined;
@@ -41,6 +48,15 @@ export class ListWatch<T extends KubernetesObject> {
   list(namespace?: string): T[] {
     const all = [...this.objects.values()];
     return namespace ? all.filter((object) => object.metadata?.namespace === namespace) : all;
+  }
+
+  /** The objects filed under `value` in index `name`, without walking the whole cache. */
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (!keys) return [];
+    return [...keys]
+      .map((key) => this.objects.get(key))
+      .filter((object): object is T => object !== undefined);
   }
 
   async start(): Promise<void> {
@@ -114,6 +130,7 @@ export class ListWatch<T extends KubernetesObject> {
   private replaceAll(items: T[]): void {
     const previous = this.objects;
     this.objects = new Map();
+    this.indexes = new Map();
     for (const object of items) this.upsert(object, previous.get(keyOf(object)));
     for (const [key, object] of previous) {
       if (!this.objects.has(key)) this.options.onChange(object);
@@ -121,7 +138,10 @@ export class ListWatch<T extends KubernetesObject> {
   }
 
   private upsert(object: T, known: T | undefined = this.objects.get(keyOf(object))): void {
-    this.objects.set(keyOf(object), object);
+    const key = keyOf(object);
+    this.file(key, this.objects.get(key), 'remove');
+    this.objects.set(key, object);
+    this.file(key, object, 'add');
     if (!known || known.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
       this.options.onChange(object);
     }
@@ -130,8 +150,24 @@ export class ListWatch<T extends KubernetesObject> {
   private remove(object: T): void {
     const key = keyOf(object);
     const known = this.objects.get(key);
+    this.file(key, known, 'remove');
     this.objects.delete(key);
     this.options.onChange(known ?? object);
+  }
+
+  private file(key: string, object: T | undefined, change: 'add' | 'remove'): void {
+    if (!object) return;
+    for (const [name, indexer] of Object.entries(this.options.indexers ?? {})) {
+      let index = this.indexes.get(name);
+      if (!index) this.indexes.set(name, (index = new Map()));
+      for (const value of indexer(object)) {
+        const keys = index.get(value) ?? new Set<string>();
+        if (change === 'add') keys.add(key);
+        else keys.delete(key);
+        if (keys.size > 0) index.set(value, keys);
+        else index.delete(value);
+      }
+    }
   }
 
   private transformed(object: T): T {

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../errors.js';
 import { validateBackoffPolicy, type BackoffPolicy } from './backoff.js';
 import type { WatchTransport } from './client/kube-http.js';
 import { classifyError } from './errors.js';
-import { ListWatch } from './list-watch.js';
+import { ListWatch, type Indexer } from './list-watch.js';
 import { objectKey } from './object-key.js';
 import type { TimerHandle, Timers } from '../time/timers.js';
 import {
@@ -53,6 +53,8 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * of its data instead of the data itself: the cache then costs a few hundred bytes per object.
    */
   transform?: (object: T) => T;
+  /** Secondary indexes kept with the cache (see `byIndex`). */
+  indexers?: Readonly<Record<string, Indexer<T>>>;
   /** Keys to enqueue for a changed object (e.g. its owner's); default its own `namespace/name`. */
   keysFor?: (object: T) => readonly string[];
   clock: Clock;
@@ -153,6 +155,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.cache?.list(namespace) ?? [];
   }
 
+  byIndex(name: string, value: string): readonly T[] {
+    return this.cache?.byIndex(name, value) ?? [];
+  }
+
   private startAttempt(): void {
     const { options } = this;
     const live = () => this.current === attempt && !attempt.dead;
@@ -167,6 +173,7 @@ export class ResilientInformer<T extends KubernetesObject> {
           timeoutSeconds: this.serverTimeoutSeconds,
         },
         ...(options.transform ? { transform: options.transform } : {}),
+        ...(options.indexers ? { indexers: options.indexers } : {}),
         onChange: (object) => {
           if (live()) this.enqueueFor(object);
         },

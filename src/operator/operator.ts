@@ -12,6 +12,13 @@ import {
 import { readGeneratorInfo } from '../bundle/generator.js';
 import { PLATFORMS } from '../bundle/platforms/index.js';
 import { observeSecret, type ObservedSecret } from '../controllers/bundle/bundle-secrets.js';
+import {
+  COMMON_NAME_CLAIM_INDEX,
+  commonNameClaimIndex,
+  IDENTITY_REFUSED_INDEX,
+  identityRefusedIndex,
+  identityWaiterKeys,
+} from '../controllers/bundle/bundle-identity.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
@@ -21,7 +28,13 @@ import { OutboundGuard } from '../distribution/outbound/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
-import { controllerOf, OWNED_SELECTOR, roleOf } from '../controllers/ownership.js';
+import {
+  CONTROLLER_UID_INDEX,
+  controllerOf,
+  controllerUidIndex,
+  OWNED_SELECTOR,
+  roleOf,
+} from '../controllers/ownership.js';
 import { KubeObjects } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/client/kube-http.js';
@@ -106,9 +119,15 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     enqueue,
     // A bundle that holds a common name may let go of it (deleted, renamed): bundles of other
     // namespaces refused for that name look again at once instead of at their next resync.
+    indexers: {
+      [COMMON_NAME_CLAIM_INDEX]: commonNameClaimIndex,
+      [IDENTITY_REFUSED_INDEX]: identityRefusedIndex,
+    },
     keysFor: (bundle): string[] => [
       `bundle:${objectKey(bundle)}`,
-      ...(bundle.status?.identity?.commonName === undefined ? [] : identityWaiters(bundles.list(), bundle)),
+      ...identityWaiterKeys((cluster) => bundles.byIndex(IDENTITY_REFUSED_INDEX, cluster), bundle).map(
+        (key) => `bundle:${key}`,
+      ),
     ],
     clock,
     timers,
@@ -145,6 +164,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     list: (selector) => kube.listSecrets(namespace, selector),
     labelSelector: OWNED_SELECTOR,
     transform: observeSecret,
+    indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex },
     transport,
     enqueue,
     keysFor: ownerKeys,
@@ -301,19 +321,6 @@ function ownerKeys(object: KubernetesObject): Routed[] {
   if (owner?.kind === SECURE_CONNECTION_BUNDLE.kind) return [`bundle:${namespace}/${owner.name}`];
   if (owner?.kind === CASSANDRA_CLUSTER_REF.kind) return [`cluster:${namespace}/${owner.name}`];
   return [];
-}
-
-/** Bundles of the same cluster in other namespaces that the identity policy refused. */
-function identityWaiters(all: readonly SecureConnectionBundle[], holder: SecureConnectionBundle): Routed[] {
-  return all
-    .filter(
-      (other) =>
-        other.metadata.namespace !== holder.metadata.namespace &&
-        other.status?.lastFailureReason === 'IdentityNotAllowed' &&
-        other.spec.clusterRef.name === holder.spec.clusterRef.name &&
-        clusterRefNamespace(other) === clusterRefNamespace(holder),
-    )
-    .map((other) => `bundle:${objectKey(other)}` as const);
 }
 
 function usesCluster(bundle: SecureConnectionBundle, cluster: CassandraClusterRef): boolean {

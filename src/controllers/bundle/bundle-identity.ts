@@ -29,7 +29,8 @@ export function admitIdentity(
   bundle: SecureConnectionBundle,
   cluster: CassandraClusterRef,
   context: {
-    bundles: readonly SecureConnectionBundle[];
+    /** Bundles filed under a claim key (COMMON_NAME_CLAIM_INDEX). */
+    bundlesClaiming: (claim: string) => readonly SecureConnectionBundle[];
     namespaceLabels: () => Readonly<Record<string, string>>;
   },
 ): AdmittedIdentity {
@@ -53,10 +54,56 @@ export function admitIdentity(
       trustDomain,
       grants: cluster.spec.access?.identities ?? [],
     },
-    claims: commonNameClaims(context.bundles, cluster),
+    claims: commonNameClaims(
+      context.bundlesClaiming(claimKey(clusterKeyOf(cluster), requested.commonName)),
+      cluster,
+    ),
   });
   if (!decision.allowed) throw new InvalidInputError(decision.reason, decision.message, decision.field);
   return { ...requested, dnsNames: bundle.spec.identity?.dnsNames ?? [], grantedBy: decision.grantedBy };
+}
+
+/**
+ * Cache indexes over bundles, so a reconcile finds the holders of one common name, and a holder's
+ * change finds the bundles waiting for it, without walking every bundle.
+ */
+export const COMMON_NAME_CLAIM_INDEX = 'common-name-claim';
+export const IDENTITY_REFUSED_INDEX = 'identity-refused';
+
+/** `<cluster namespace>/<cluster name>` of the CassandraClusterRef a bundle or claim belongs to. */
+export function clusterKeyOf(cluster: CassandraClusterRef): string {
+  return `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`;
+}
+
+function bundleClusterKey(bundle: SecureConnectionBundle): string {
+  return `${clusterRefNamespace(bundle)}/${bundle.spec.clusterRef.name}`;
+}
+
+function claimKey(clusterKey: string, commonName: string): string {
+  return `${clusterKey}/${commonName}`;
+}
+
+/** The claim a bundle holds (see commonNameClaims), as the index files it. */
+export function commonNameClaimIndex(bundle: SecureConnectionBundle): readonly string[] {
+  const commonName = bundle.status?.identity?.commonName;
+  if (bundle.status?.currentVersion === undefined || commonName === undefined) return [];
+  return [claimKey(bundleClusterKey(bundle), commonName)];
+}
+
+/** Bundles the identity policy refused, filed under their cluster. */
+export function identityRefusedIndex(bundle: SecureConnectionBundle): readonly string[] {
+  return bundle.status?.lastFailureReason === 'IdentityNotAllowed' ? [bundleClusterKey(bundle)] : [];
+}
+
+/** The refused bundles of other namespaces to look again when `holder`'s claim may have moved. */
+export function identityWaiterKeys(
+  refusedOfCluster: (clusterKey: string) => readonly SecureConnectionBundle[],
+  holder: SecureConnectionBundle,
+): string[] {
+  if (holder.status?.identity?.commonName === undefined) return [];
+  return refusedOfCluster(bundleClusterKey(holder))
+    .filter((other) => other.metadata.namespace !== holder.metadata.namespace)
+    .map((other) => objectKey(other));
 }
 
 /** Does the policy need the bundle namespace's labels (a grant selects namespaces by label)? */

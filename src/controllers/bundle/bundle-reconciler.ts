@@ -31,7 +31,7 @@ import { parseDuration } from '../../time/duration.js';
 import { evaluateAccess } from '../cluster-ref/access-policy.js';
 import type { EventRecorder } from '../events.js';
 import { patchChangesStatus } from '../kstatus/status-patch.js';
-import { controllerOf, describeHolder, isControlledBy, roleOf } from '../ownership.js';
+import { CONTROLLER_UID_INDEX, controllerOf, describeHolder, isControlledBy, roleOf } from '../ownership.js';
 import { parseStatusTime } from '../status-time.js';
 import {
   claimedVersion,
@@ -55,6 +55,7 @@ import {
 } from './failure-backoff.js';
 import {
   admitIdentity,
+  COMMON_NAME_CLAIM_INDEX,
   identityNeedsNamespaceLabels,
   identityStatus,
   type AdmittedIdentity,
@@ -75,6 +76,8 @@ import { rolloutConsumers, type RolloutRateLimiter } from '../../distribution/ro
 export interface ObjectCache<T> {
   get(name: string, namespace?: string): T | undefined;
   list(namespace?: string): readonly T[];
+  /** Objects filed under `value` in the named index the cache keeps. */
+  byIndex(name: string, value: string): readonly T[];
 }
 
 export interface BundleReconcilerDeps {
@@ -174,7 +177,7 @@ export class BundleReconciler {
     const cluster = await this.usableCluster(bundle, namespaceLabels);
     const knownLabels = identityNeedsNamespaceLabels(cluster) ? await namespaceLabels() : {};
     const identity = admitIdentity(bundle, cluster, {
-      bundles: this.deps.bundles.list(),
+      bundlesClaiming: (claim) => this.deps.bundles.byIndex(COMMON_NAME_CLAIM_INDEX, claim),
       namespaceLabels: () => knownLabels,
     });
     const { signingCa, serverCaPem, serverCAFingerprints } = await this.deps.clusterMaterial.load(cluster);
@@ -192,8 +195,8 @@ export class BundleReconciler {
     let published: ObservedSecret | undefined;
     const publishedName = bundleSecretName(bundle);
     this.refuseForeignHolder(bundle, this.deps.secrets.get(publishedName, namespace));
-    for (const secret of this.deps.secrets.list(namespace)) {
-      if (!isControlledBy(secret, bundle)) continue;
+    for (const secret of this.deps.secrets.byIndex(CONTROLLER_UID_INDEX, bundle.metadata.uid ?? '')) {
+      if (secret.metadata?.namespace !== namespace || !isControlledBy(secret, bundle)) continue;
       const role = roleOf(secret.metadata);
       if (role === 'published-bundle' && secret.metadata?.name === publishedName) published = secret;
       const version = role === 'bundle-version' ? claimedVersion(secret.metadata) : undefined;

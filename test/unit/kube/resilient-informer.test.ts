@@ -91,7 +91,12 @@ class FakeCollection {
 
 const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
 
-function setup(overrides: { keysFor?: (object: V1ConfigMap) => string[] } = {}) {
+function setup(
+  overrides: {
+    keysFor?: (object: V1ConfigMap) => string[];
+    indexers?: Record<string, (object: V1ConfigMap) => readonly string[]>;
+  } = {},
+) {
   const time = new ManualTime();
   const collection = new FakeCollection();
   const enqueued: string[] = [];
@@ -146,6 +151,40 @@ describe('ResilientInformer', () => {
     collection.emit('ADDED', collection.put('c'));
     collection.emit('DELETED', collection.remove('c') as V1ConfigMap);
     expect(enqueued).toEqual(['db/owner-of-c', 'db/owner-of-c']);
+  });
+
+  it('keeps secondary indexes in step with adds, changes, deletes and relists', async () => {
+    const team = (object: V1ConfigMap) =>
+      object.metadata?.labels?.['team'] ? [object.metadata.labels['team']] : [];
+    const { collection, informer, time } = setup({ indexers: { team } });
+    const labelled = (name: string, value: string | undefined, resourceVersion: string): V1ConfigMap => ({
+      metadata: { name, namespace: 'db', resourceVersion, ...(value ? { labels: { team: value } } : {}) },
+    });
+    const names = (value: string) => informer.byIndex('team', value).map((object) => object.metadata?.name);
+    informer.start();
+    await settle();
+
+    collection.emit('ADDED', labelled('a', 'orders', '201'));
+    collection.emit('ADDED', labelled('b', 'orders', '202'));
+    expect(names('orders')).toEqual(['a', 'b']);
+    collection.emit('MODIFIED', labelled('a', 'billing', '203'));
+    expect(names('orders')).toEqual(['b']);
+    expect(names('billing')).toEqual(['a']);
+    collection.emit('MODIFIED', labelled('b', undefined, '204'));
+    expect(names('orders')).toEqual([]);
+    collection.emit('DELETED', labelled('a', 'billing', '205'));
+    expect(names('billing')).toEqual([]);
+    expect(informer.byIndex('no-such-index', 'x')).toEqual([]);
+
+    // A relist (here after a dropped watch) files what the server lists, and only that.
+    collection.emit('ADDED', labelled('c', 'orders', '206'));
+    collection.put('d');
+    collection.closeAll(reset());
+    await settle();
+    await time.advance(1000);
+    await settle();
+    expect(names('orders')).toEqual([]);
+    expect(informer.list().map((object) => object.metadata?.name)).toEqual(['d']);
   });
 
   it('restarts after a watch error with backoff, keeps serving the old cache meanwhile', async () => {
