@@ -54,10 +54,7 @@ export function admitIdentity(
       trustDomain,
       grants: cluster.spec.access?.identities ?? [],
     },
-    claims: commonNameClaims(
-      context.bundlesClaiming(claimKey(clusterKeyOf(cluster), requested.commonName)),
-      cluster,
-    ),
+    claims: commonNameClaims(context.bundlesClaiming(claimKey(clusterKeyOf(cluster), requested.commonName))),
   });
   if (!decision.allowed) throw new InvalidInputError(decision.reason, decision.message, decision.field);
   return { ...requested, dnsNames: bundle.spec.identity?.dnsNames ?? [], grantedBy: decision.grantedBy };
@@ -83,7 +80,12 @@ function claimKey(clusterKey: string, commonName: string): string {
   return `${clusterKey}/${commonName}`;
 }
 
-/** The claim a bundle holds (see commonNameClaims), as the index files it. */
+/**
+ * The claim a bundle holds, as the index files it: the common name its current certificate
+ * carries, as its status (written only by the operator) records. A bundle that never got a
+ * certificate holds nothing, so a namespace the cluster refuses cannot squat names by creating
+ * bundles.
+ */
 export function commonNameClaimIndex(bundle: SecureConnectionBundle): readonly string[] {
   const commonName = bundle.status?.identity?.commonName;
   if (bundle.status?.currentVersion === undefined || commonName === undefined) return [];
@@ -112,29 +114,18 @@ export function identityNeedsNamespaceLabels(cluster: CassandraClusterRef): bool
 }
 
 /**
- * Common names held: those the current certificate of a bundle of this cluster carries, as its
- * status (written only by the operator) records. A bundle that never got a certificate holds
- * nothing, so a namespace the cluster refuses cannot squat names by creating bundles.
+ * The claims of the bundles the index filed under this cluster and common name (what makes a
+ * claim is commonNameClaimIndex), less those being deleted.
  */
-export function commonNameClaims(
-  bundles: readonly SecureConnectionBundle[],
-  cluster: CassandraClusterRef,
-): CommonNameClaim[] {
-  const claims: CommonNameClaim[] = [];
-  for (const other of bundles) {
-    const commonName = other.status?.identity?.commonName;
-    if (other.status?.currentVersion === undefined || commonName === undefined) continue;
-    if (other.metadata.deletionTimestamp) continue;
-    if (other.spec.clusterRef.name !== cluster.metadata.name) continue;
-    if (clusterRefNamespace(other) !== cluster.metadata.namespace) continue;
-    claims.push({
-      namespace: other.metadata.namespace ?? '',
-      commonName,
-      createdAt: creationTime(other),
-      key: objectKey(other),
-    });
-  }
-  return claims;
+function commonNameClaims(holders: readonly SecureConnectionBundle[]): CommonNameClaim[] {
+  return holders
+    .filter((holder) => !holder.metadata.deletionTimestamp)
+    .map((holder) => ({
+      namespace: holder.metadata.namespace ?? '',
+      commonName: holder.status?.identity?.commonName ?? '',
+      createdAt: creationTime(holder),
+      key: objectKey(holder),
+    }));
 }
 
 /**

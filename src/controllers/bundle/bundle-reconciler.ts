@@ -416,8 +416,8 @@ export class BundleReconciler {
    */
   private issueRetryAt(bundle: SecureConnectionBundle): Date | undefined {
     const status = bundle.status;
-    const stalled = isStalled(bundle) && status?.lastFailureReason !== 'NameConflict';
-    if (stalled || /(NotFound|NotReady)$/.test(status?.lastFailureReason ?? '')) return undefined;
+    if (waitsForEdit(bundle) || /(NotFound|NotReady)$/.test(status?.lastFailureReason ?? ''))
+      return undefined;
     return this.pendingRetry(bundle);
   }
 
@@ -425,9 +425,7 @@ export class BundleReconciler {
   private pendingRetry(bundle: SecureConnectionBundle): Date | undefined {
     const status = bundle.status;
     if (!status?.failedIssuanceAttempts || !status.lastFailureTime) return undefined;
-    // A taken name is Stalled for readers, but retried on the backoff schedule: its holder going
-    // away is not an event this operator sees.
-    const stalled = isStalled(bundle) && status.lastFailureReason !== 'NameConflict';
+    const stalled = waitsForEdit(bundle);
     const specChanged = status.observedGeneration !== bundle.metadata.generation;
     return issuanceRetryAt(
       {
@@ -960,8 +958,14 @@ function issuedTimes(bundle: SecureConnectionBundle, gathered: Gathered): Date[]
   return [...byVersion.values()].filter((at) => !Number.isNaN(at.getTime()));
 }
 
-function isStalled(bundle: SecureConnectionBundle): boolean {
-  return bundle.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+/**
+ * Stalled on something only an edit fixes. A taken name is Stalled for readers too, but retried
+ * on the backoff schedule: its holder going away is not an event this operator sees.
+ */
+function waitsForEdit(bundle: SecureConnectionBundle): boolean {
+  const stalled =
+    bundle.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+  return stalled && bundle.status?.lastFailureReason !== 'NameConflict';
 }
 
 function earliest(...delays: Array<number | undefined>): number | undefined {
