@@ -220,10 +220,12 @@ describe('operator: bundles on the real control plane', () => {
     const issuedAt = Date.parse(renewed.status?.notBefore ?? '');
     expect(issuedAt).toBeGreaterThanOrEqual(Date.parse(first.status?.renewalTime ?? ''));
     expect(issuedAt - Date.parse(first.status?.renewalTime ?? '')).toBeLessThan(15_000);
-    const rotated = operator.logs.find(
+    // Status is written before the log line, so wait for the line rather than read it at once.
+    const rotated = await operator.waitForLog(
       (line) => line.message === 'issued bundle version' && line.version === 2,
+      'the v2 log line',
     );
-    expect(rotated?.trigger).toBe('RenewalDue');
+    expect(rotated.trigger).toBe('RenewalDue');
   });
 
   it('re-issues every bundle of a cluster when its client CA is rotated', async () => {
@@ -270,10 +272,14 @@ describe('operator: bundles on the real control plane', () => {
         after.status?.clientCA?.sha256Fingerprint,
       );
       expect(opensslVerify(trust.data?.['ca.crt'] ?? '', chain, workDir)).toMatch(/leaf\.pem: OK/);
+      const issued = await operator.waitForLog(
+        (line) => line.message === 'issued bundle version' && line.version === 2 && line.name === name,
+        `${name}'s v2 log line`,
+      );
+      expect(issued.trigger).toBe('ClientCARotated');
     }
-    const issued = operator.logs.filter(
-      (line) => line.message === 'issued bundle version' && line.version === 2,
-    );
-    expect(issued.map((line) => line.trigger)).toEqual(['ClientCARotated', 'ClientCARotated']);
+    expect(
+      operator.logs.filter((line) => line.message === 'issued bundle version' && line.version === 2),
+    ).toHaveLength(2);
   });
 });

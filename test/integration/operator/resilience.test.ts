@@ -128,6 +128,7 @@ describe('operator: crashes and replicas', () => {
       (bundles) => bundles.every(isReady),
       'app-1 Ready',
     );
+    await a.waitForLog((line) => line.message === 'issued bundle version', 'app-1 issued by replica-a');
     expect(a.logs.filter((line) => line.message === 'issued bundle version')).toHaveLength(1);
     expect(b.logs.some((line) => line.message === 'leading: reconciling')).toBe(false);
     expect(b.logs.some((line) => line.controller !== undefined)).toBe(false);
@@ -143,6 +144,7 @@ describe('operator: crashes and replicas', () => {
       (bundles) => bundles.length === 2 && bundles.every(isReady),
       'app-2 Ready under replica-b',
     );
+    await b.waitForLog((line) => line.message === 'issued bundle version', 'app-2 issued by replica-b');
     expect(
       b.logs.filter((line) => line.message === 'issued bundle version').map((line) => line.name),
     ).toEqual(['app-2']);
