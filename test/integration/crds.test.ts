@@ -59,6 +59,15 @@ interface InvalidCase {
 
 const invalidCases: InvalidCase[] = [
   {
+    mistake: "a SPIFFE ID with a '..' segment",
+    kind: 'SecureConnectionBundle',
+    spec: {
+      ...validBundleSpec(),
+      identity: { spiffeID: 'spiffe://cassandra.example/ns/orders/../payments/scb/app' },
+    },
+    expected: /spec\.identity\.spiffeID: Invalid value.*are not '\.' or '\.\.'/,
+  },
+  {
     mistake: 'duration shorter than 1m',
     kind: 'SecureConnectionBundle',
     spec: { ...validBundleSpec(), duration: '30s' },

@@ -77,6 +77,14 @@ export function evaluateIdentity(request: IdentityRequest): IdentityDecision {
   });
 
   if (identity.spiffeID !== undefined) {
+    // A '.' or '..' segment would let a path "under" this namespace (or a grant's glob) name
+    // another one once normalised; the CRD refuses it too, but an older CRD may be installed.
+    if (/\/\.\.?(\/|$)/.test(identity.spiffeID)) {
+      return refuse(
+        'spec.identity.spiffeID',
+        `spec.identity.spiffeID "${identity.spiffeID}" has a '.' or '..' path segment: write the path without them`,
+      );
+    }
     const home = cluster.trustDomain && `spiffe://${cluster.trustDomain}/ns/${bundle.namespace}/`;
     const granted = grantFor((grant) => grant.spiffeIDs, identity.spiffeID);
     if (granted) grantedBy.add(granted.at);

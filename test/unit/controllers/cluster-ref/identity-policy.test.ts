@@ -83,6 +83,27 @@ describe('evaluateIdentity: what a namespace gets without a grant', () => {
       /is not this namespace's/,
     ],
     [
+      "a '..' segment that climbs out of its own namespace",
+      { spiffeID: 'spiffe://cassandra.example/ns/team-a/../team-b/scb/payments' },
+      {},
+      'spec.identity.spiffeID',
+      /has a '\.' or '\.\.' path segment/,
+    ],
+    [
+      "a '..' segment under a granted glob",
+      { spiffeID: 'spiffe://cassandra.example/shared/../admin' },
+      { grants: [{ namespaces: ['team-a'], spiffeIDs: ['spiffe://cassandra.example/shared/*'] }] },
+      'spec.identity.spiffeID',
+      /has a '\.' or '\.\.' path segment/,
+    ],
+    [
+      "a trailing '.' segment",
+      { spiffeID: 'spiffe://cassandra.example/ns/team-a/.' },
+      {},
+      'spec.identity.spiffeID',
+      /has a '\.' or '\.\.' path segment/,
+    ],
+    [
       'the namespace path itself with nothing under it',
       { spiffeID: 'spiffe://cassandra.example/ns/team-a' },
       {},
