@@ -18,6 +18,7 @@ import {
   condition,
   isReady,
   managedClusterSpec,
+  recordWhileRunning,
   secretFile,
   stopOperator,
   waitFor,
@@ -55,16 +56,19 @@ beforeAll(async () => {
       identity: { trustDomain },
     }),
   );
-  operator = startOperatorProcess({
-    kubeconfig: await controlPlane.kubeconfigFor('scb-operator-tenant-test', ['system:masters']),
-    namespace: db,
-    allNamespaces: true,
-  });
+  operator = recordWhileRunning(
+    startOperatorProcess({
+      kubeconfig: await controlPlane.kubeconfigFor('scb-operator-tenant-test', ['system:masters']),
+      namespace: db,
+      allNamespaces: true,
+    }),
+    controlPlane.adminKubeConfig(),
+  );
   await waitFor(() => api.getClusterRef(db, 'main'), isReady, 'the cluster ref Ready');
 });
 
 afterAll(async () => {
-  await stopOperator(operator);
+  await stopOperator(operator, controlPlane?.adminKubeConfig());
   await controlPlane?.stop();
 });
 
@@ -90,6 +94,20 @@ function leafCertificate(secret: V1Secret | undefined): X509Certificate {
 }
 
 const versionCount = (object: SecureConnectionBundle) => object.status?.currentVersion ?? 0;
+
+/** The sum of a counter's series on the operator's /metrics whose labels include `labels`. */
+async function metricValue(name: string, labels = ''): Promise<number> {
+  const port = await operator!.metricsPort();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+const secretCreates = (namespace: string) =>
+  metricValue('scb_secret_creates_total', `namespace="${namespace}"`);
 const events = () => controlPlane!.adminKubeConfig().makeApiClient(EventsV1Api);
 
 describe('identity policy: an identity belongs to its namespace', () => {
@@ -234,6 +252,8 @@ describe('names are owned: the operator never writes over what another object ho
     expect(condition(object, 'Ready')?.message).toBe(
       `Secret ${db}/main-managed-client-ca (spec.target.secret.name) is held by CassandraClusterRef ${db}/main, so this bundle cannot publish there: set spec.target.secret.name to a free name`,
     );
+    const createsBefore = await secretCreates(db);
+    expect(createsBefore).toBeGreaterThan(0); // the cluster ref's CA Secrets were counted
     const counts: number[] = [];
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -247,6 +267,8 @@ describe('names are owned: the operator never writes over what another object ho
     );
     const after = await api.getSecret(db, 'main-managed-client-ca');
     expect(after?.metadata?.resourceVersion).toBe(caSecret?.metadata?.resourceVersion);
+    // The metric a storm would show first stayed flat too.
+    expect(await secretCreates(db)).toBe(createsBefore);
     process.stdout.write(`storm test: Secret count in ${db} over 60 s: ${counts.join(', ')}\n`);
   });
 
@@ -263,6 +285,23 @@ describe('names are owned: the operator never writes over what another object ho
     const secret = await api.getSecret(teamA, 'mine-scb');
     expect(Object.keys(secret?.data ?? {})).toEqual(['note']);
     expect((await secretNames(teamA)).filter((name) => name?.startsWith('mine-scb-v'))).toEqual([]);
+  });
+
+  it("a bundle aimed at another bundle's published Secret gets NameConflict naming that bundle", async () => {
+    await bundle(teamB, 'owner');
+    const owned = await readyBundle(teamB, 'owner');
+    const before = await api.getSecret(teamB, 'owner-scb');
+    await bundle(teamB, 'thief', { target: { secret: { name: 'owner-scb' } } });
+    const object = await refused(teamB, 'thief', 'NameConflict');
+    expect(condition(object, 'Ready')?.message).toBe(
+      `Secret ${teamB}/owner-scb (spec.target.secret.name) is held by SecureConnectionBundle ${teamB}/owner, so this bundle cannot publish there: set spec.target.secret.name to a free name`,
+    );
+    expect((await api.getSecret(teamB, 'owner-scb'))?.metadata?.resourceVersion).toBe(
+      before?.metadata?.resourceVersion,
+    );
+    expect((await secretNames(teamB)).filter((name) => name?.startsWith('owner-scb-v'))).toEqual([
+      `owner-scb-v${owned.status?.currentVersion}`,
+    ]);
   });
 
   it('a taken version name costs a number, not the rotation: v2 is skipped, v3 issued', async () => {
@@ -320,5 +359,6 @@ describe('issuance is rate-limited per bundle, whatever asks for it', () => {
     const object = await api.getBundle(teamB, 'eager');
     expect(versionCount(object)).toBe(5);
     expect(isReady(object)).toBe(true);
+    expect(await metricValue('scb_issuance_rate_limited_total')).toBeGreaterThanOrEqual(1);
   });
 });
