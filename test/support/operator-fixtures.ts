@@ -202,11 +202,24 @@ export async function startTestOperator(
   return operator;
 }
 
-export async function stopOperator(operator: OperatorProcess | undefined): Promise<void> {
+/**
+ * Stops a test's operator; `cluster` is the control plane it ran against when that is not the
+ * run's global one (a test that starts its own), so the leak scan snapshots the right cluster.
+ */
+/** Starts the leak scan's snapshots of a cluster a test started itself, while `operator` runs. */
+export function recordWhileRunning(operator: OperatorProcess, cluster: KubeConfig): OperatorProcess {
+  snapshotWhileRunning(operator.exited, cluster);
+  return operator;
+}
+
+export async function stopOperator(
+  operator: OperatorProcess | undefined,
+  cluster: KubeConfig = kubeConfig(),
+): Promise<void> {
   if (!operator) return;
   // For the leak scan: what this operator exposed, before a later test deletes or changes it.
   await operator.recordMetrics();
-  if (leakScanDir()) await recordClusterSnapshot(kubeConfig());
+  if (leakScanDir()) await recordClusterSnapshot(cluster);
   operator.kill('SIGTERM');
   // The timer is cancelled once the process exits, so no pending sleep keeps Jest alive.
   const deadline = new AbortController();

@@ -34,6 +34,7 @@ import {
   condition,
   isReady,
   managedClusterSpec,
+  recordWhileRunning,
   secretFile,
   stopOperator,
   waitFor,
@@ -94,19 +95,22 @@ beforeAll(async () => {
   expect(args.some((arg) => arg.startsWith('--watch-namespace'))).toBe(false);
   for (const replica of ['scb-operator-0', 'scb-operator-1']) {
     replicas.push(
-      startOperatorProcess({
-        kubeconfig: identity.kubeconfigPath,
-        namespace: operatorNamespace,
-        allNamespaces: true,
-        identity: replica,
-        extraArgs: args,
-      }),
+      recordWhileRunning(
+        startOperatorProcess({
+          kubeconfig: identity.kubeconfigPath,
+          namespace: operatorNamespace,
+          allNamespaces: true,
+          identity: replica,
+          extraArgs: args,
+        }),
+        controlPlane.adminKubeConfig(),
+      ),
     );
   }
 });
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => stopOperator(replica)));
+  await Promise.all(replicas.map((replica) => stopOperator(replica, controlPlane?.adminKubeConfig())));
   await controlPlane?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
