@@ -1,8 +1,10 @@
 import { certificateFacts, pemCertificates, type CertificateFacts } from './certificate-facts.js';
 import { MANIFEST_FILE, SIGNATURE_FILE } from './layout.js';
 import { sha256Hex } from '../pki/fingerprint.js';
-import { parseManifest } from './manifest.js';
-import { BUNDLE_FILES } from './platforms/platform.js';
+import { recordFor } from './compatibility.js';
+import { bundleFormatVersion, parseManifest, type BundleManifest } from './manifest.js';
+import type { DriverVersions } from './platforms/driver-versions.js';
+import { BUNDLE_FILES, isPlatformId } from './platforms/platform.js';
 import { readZip } from './zip-reader.js';
 
 /**
@@ -18,6 +20,10 @@ export interface BundleInspection {
     cluster: { name: string; namespace?: string };
   };
   generator?: { name: string; version: string };
+  /** From the manifest; `recorded: false` is a format 1 bundle, written before the field existed. */
+  format?: { version: number; recorded: boolean };
+  /** Per platform, the client versions the configuration is written for (format 2 and later). */
+  compatibility?: Record<string, DriverVersions>;
   signature?: { algorithm: string; keyId: string };
   certificate?: CertificateFacts;
   /** Issuers sent with the certificate (from `cert`), nearest first. */
@@ -65,6 +71,8 @@ export function inspectBundle(zip: Buffer, what = 'bundle'): BundleInspection {
       cluster: manifest.bundle.cluster,
     },
     generator: manifest?.generator,
+    format: manifest && bundleFormatVersion(manifest),
+    compatibility: manifest?.compatibility && compatibilityOf(manifest),
     signature: manifest?.signature,
     certificate: leaf && certificateFacts(leaf),
     chain: certs.slice(1).map((cert) => {
@@ -100,6 +108,15 @@ export function inspectBundle(zip: Buffer, what = 'bundle'): BundleInspection {
       .filter((entry) => entry.path !== MANIFEST_FILE && entry.path !== SIGNATURE_FILE)
       .map((entry) => ({ path: entry.path, size: entry.content.length, sha256: sha256Hex(entry.content) })),
   };
+}
+
+function compatibilityOf(manifest: BundleManifest): Record<string, DriverVersions> {
+  return Object.fromEntries(
+    manifest.platforms.flatMap((id) => {
+      const row = isPlatformId(id) ? recordFor(manifest, id) : undefined;
+      return row ? [[id, row]] : [];
+    }),
+  );
 }
 
 function safeCertificates(pem: string | undefined) {

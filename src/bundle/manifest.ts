@@ -1,6 +1,7 @@
 import { sha256Hex } from '../pki/fingerprint.js';
 import type { GeneratorInfo } from './generator.js';
 import { compareCodeUnits, type BundleFile } from './layout.js';
+import { driverVersionsFor, type DriverVersions } from './platforms/driver-versions.js';
 import type { PlatformId } from './platforms/platform.js';
 
 /**
@@ -8,6 +9,13 @@ import type { PlatformId } from './platforms/platform.js';
  * this one file vouches for the whole bundle. It never holds a password or a key.
  */
 export const MANIFEST_SCHEMA_VERSION = 1;
+
+/**
+ * The bundle format: what a bundle holds and records, in additions a reader that knows less can
+ * ignore (so an older scbctl still verifies a newer bundle). 1 is every bundle written before the
+ * field existed (no `formatVersion`); 2 adds `compatibility`.
+ */
+export const BUNDLE_FORMAT_VERSION = 2;
 
 export interface ManifestFileEntry {
   path: string;
@@ -17,6 +25,8 @@ export interface ManifestFileEntry {
 
 export interface BundleManifest {
   schemaVersion: number;
+  /** Absent in format 1. */
+  formatVersion?: number;
   generator: GeneratorInfo;
   bundle: {
     name: string;
@@ -33,6 +43,8 @@ export interface BundleManifest {
   };
   validity: { notBefore: string; notAfter: string };
   platforms: PlatformId[];
+  /** Per platform, the client versions the configuration is written for (format 2 and later). */
+  compatibility?: Partial<Record<PlatformId, DriverVersions>>;
   files: ManifestFileEntry[];
   signature: { algorithm: string; keyId: string };
 }
@@ -53,6 +65,7 @@ export function createManifest(input: ManifestInput): BundleManifest {
   const { bundle, identity } = input;
   return {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
+    formatVersion: BUNDLE_FORMAT_VERSION,
     generator: { name: input.generator.name, version: input.generator.version },
     bundle: {
       name: bundle.name,
@@ -72,6 +85,7 @@ export function createManifest(input: ManifestInput): BundleManifest {
       notAfter: input.notAfter.toISOString(),
     },
     platforms: [...input.platforms],
+    compatibility: driverVersionsFor(input.platforms),
     files: input.files
       .map((file) => ({ path: file.path, sha256: sha256Hex(file.content), size: file.content.length }))
       .sort((a, b) => compareCodeUnits(a.path, b.path)),
@@ -116,9 +130,23 @@ export function parseManifest(bytes: Buffer): { manifest: BundleManifest } | { p
     if (!isRecord(value[section])) return { problem: `manifest.json has no "${section}" object` };
   }
   if (!Array.isArray(value.platforms)) return { problem: 'manifest.json "platforms" is not a list' };
+  const format = value.formatVersion;
+  if (format !== undefined && !(Number.isSafeInteger(format) && (format as number) >= 1)) {
+    return { problem: 'manifest.json "formatVersion" is not a whole number from 1' };
+  }
   return { manifest: value as unknown as BundleManifest };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The bundle format a manifest declares; a manifest without `formatVersion` is format 1. */
+export function bundleFormatVersion(manifest: Pick<BundleManifest, 'formatVersion'>): {
+  version: number;
+  recorded: boolean;
+} {
+  return manifest.formatVersion === undefined
+    ? { version: 1, recorded: false }
+    : { version: manifest.formatVersion, recorded: true };
 }

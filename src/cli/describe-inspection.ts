@@ -42,6 +42,19 @@ export function describeInspection(view: BundleInspection): string {
   add('credentials', view.credentialsIncluded ? 'included in config.json' : 'none');
   if (view.signature) add('signing key id', view.signature.keyId);
   add('platforms', view.platforms.join(', '));
+  if (view.format) {
+    add('format version', `${view.format.version}${view.format.recorded ? '' : ' (unrecorded)'}`);
+  }
+  if (view.format?.recorded) {
+    lines.push('driver versions:');
+    for (const id of view.platforms) {
+      const row = view.compatibility?.[id];
+      const tested = row?.e2eTested.length
+        ? `end-to-end tested: ${row.e2eTested.join(', ')}`
+        : 'not run by scb-operator tests';
+      lines.push(`  ${id.padEnd(18)} ${row ? `${row.driver} ${row.versions}; ${tested}` : 'not recorded'}`);
+    }
+  }
   lines.push(`files (${view.files.length}):`);
   for (const file of view.files)
     lines.push(`  ${file.path.padEnd(44)} ${String(file.size).padStart(7)}  ${file.sha256}`);

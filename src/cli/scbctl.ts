@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import type { CompatibilityVerdict } from '../bundle/compatibility.js';
 import { InvalidInputError } from '../errors.js';
 import { registerClusterCommands } from './cluster-commands.js';
 import type { generateBatch as GenerateBatch, GenerateOptions } from './generate.js';
@@ -13,8 +14,10 @@ import type { generateBatch as GenerateBatch, GenerateOptions } from './generate
 /**
  * scbctl (also `kubectl scb`): generate, verify, inspect and unpack bundles offline; fetch,
  * rotate and list versions through the kubeconfig.
- * Exit codes: 0 ok, 1 verification or cluster request failed, 2 usage or input error, 3 unexpected
- * internal error.
+ * Exit codes: 0 ok, 1 verification or cluster request failed (check: the client cannot use the
+ * bundle), 2 usage or input error, 3 unexpected internal error; check alone: 4 unknown platform or
+ * one the bundle has no configuration for, 5 the bundle cannot answer (format 1 or newer than
+ * this scbctl).
  * It never prints a password or a key (the signing-key commands write keys to files, and print
  * only public keys).
  */
@@ -22,6 +25,8 @@ export const EXIT_OK = 0;
 export const EXIT_VERIFICATION_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
+export const EXIT_NO_PLATFORM = 4;
+export const EXIT_UNANSWERABLE = 5;
 
 interface Io {
   out: (text: string) => void;
@@ -147,6 +152,28 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('check')
+    .description(
+      'can a client at this version use the bundle? (reads the manifest offline; run verify to trust it)',
+    )
+    .argument('<zip>', 'bundle zip')
+    .requiredOption('--platform <id>', 'the platform the client uses, e.g. nodejs')
+    .requiredOption('--driver-version <version>', "the client's version, e.g. 4.10.0")
+    .action(async (zipPath: string, options: { platform: string; driverVersion: string }) => {
+      const { readInputFile } = await import('./input-files.js');
+      const { checkBundle } = await import('./check.js');
+      const verdict = checkBundle(
+        readInputFile(zipPath, 'bundle'),
+        zipPath,
+        options.platform,
+        options.driverVersion,
+      );
+      if (verdict.outcome === 'usable' || verdict.outcome === 'unusable') io.out(`${verdict.reason}\n`);
+      else io.err(`scbctl: ${zipPath}: ${verdict.reason}\n`);
+      setExit(CHECK_EXIT[verdict.outcome]);
+    });
+
+  program
     .command('unpack')
     .description('extract a bundle (refuses unsafe paths; secret files get mode 0600)')
     .argument('<zip>', 'bundle zip')
@@ -198,6 +225,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerClusterCommands(program, io, () => setExit(EXIT_VERIFICATION_FAILED));
   return program;
 }
+
+const CHECK_EXIT: Readonly<Record<CompatibilityVerdict['outcome'], number>> = {
+  usable: EXIT_OK,
+  unusable: EXIT_VERIFICATION_FAILED,
+  'bad-version': EXIT_USAGE,
+  'no-platform': EXIT_NO_PLATFORM,
+  unanswerable: EXIT_UNANSWERABLE,
+};
 
 /**
  * One line per bundle written (stdout) or refused (stderr, naming its document), then a summary.
