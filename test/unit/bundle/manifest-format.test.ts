@@ -22,8 +22,10 @@ beforeAll(async () => {
 
 /** The same bundle as a writer from before formatVersion would have signed it. */
 function formatOneBundle(): Buffer {
-  const { formatVersion: _format, compatibility: _compatibility, ...old } = bundle.manifest;
-  const manifest = serializeManifest(old as BundleManifest);
+  const old: BundleManifest = { ...bundle.manifest };
+  delete old.formatVersion;
+  delete old.compatibility;
+  const manifest = serializeManifest(old);
   const files = bundle.files.map((file) =>
     file.path === MANIFEST_FILE
       ? { ...file, content: manifest }
