@@ -25,12 +25,14 @@ export const DRIVER_VERSIONS: Readonly<Record<PlatformId, DriverVersions>> = {
     since: "the first release under the org.apache.cassandra coordinates the bundle's pom.xml names",
     e2eTested: ['4.19.4'],
   },
+  // cassandra-driver 3.17.0 changelog: "Add Cluster ssl_context option to enable SSL (PYTHON-995)".
   python: {
     driver: 'cassandra-driver (PyPI)',
     versions: '>=3.17.0 <4.0.0',
     since: 'the first version whose Cluster takes the ssl_context the example passes',
     e2eTested: ['3.30.1'],
   },
+  // The driver's 4.0 upgrade guide: "localDataCenter is now a required Client option".
   nodejs: {
     driver: 'cassandra-driver (npm)',
     versions: '>=4.0.0 <5.0.0',
@@ -79,6 +81,7 @@ export const DRIVER_VERSIONS: Readonly<Record<PlatformId, DriverVersions>> = {
     since: "the version the bundle's README names; older ones are not checked",
     e2eTested: [],
   },
+  // SSL bundles, and spring.cassandra.ssl.bundle with them, came with Spring Boot 3.1.
   'spring-boot': {
     driver: 'Spring Boot',
     versions: '>=3.1.0 <4.0.0',
