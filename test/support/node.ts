@@ -181,7 +181,9 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     for (const archive of [path.join(tools, 'pause.tar'), ...(options.imageArchives ?? [])]) {
       const importedAt = Date.now();
       ctr(socket, ['images', 'import', archive]);
-      log(`imported ${path.basename(path.dirname(archive))}/${path.basename(archive)} in ${Date.now() - importedAt} ms`);
+      log(
+        `imported ${path.basename(path.dirname(archive))}/${path.basename(archive)} in ${Date.now() - importedAt} ms`,
+      );
     }
 
     const admin = controlPlane.adminKubeConfig();
@@ -311,7 +313,8 @@ function commandPath(command: string): string {
     .split(':')
     .map((dir) => path.join(dir, command))
     .find((candidate) => existsSync(candidate));
-  if (!found) throw new Error(`${command} is not installed: run tools/ensure-deps.sh (Debian's containerd, runc)`);
+  if (!found)
+    throw new Error(`${command} is not installed: run tools/ensure-deps.sh (Debian's containerd, runc)`);
   return found;
 }
 
@@ -358,8 +361,8 @@ function killContainers(containerdDir: string): void {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    let root = '';
-    let commandLine = '';
+    let root: string;
+    let commandLine: string;
     try {
       root = readlinkSync(`/proc/${pid}/root`);
       commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
