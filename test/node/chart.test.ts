@@ -10,7 +10,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1Deployment,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { bundleVersionAnnotation } from '../../src/distribution/rollouts/rollout-decision.js';
 import { startCassandra, type Cassandra } from '../support/cassandra.js';
 import { nodeDriverModules } from '../support/cassandra-install.js';
 import { repositoryRoot } from '../support/control-plane-binaries.js';
@@ -38,6 +46,7 @@ let api: ClusterApi;
 let core: CoreV1Api;
 let apps: AppsV1Api;
 let image: string;
+let consumerBefore: { deployment: V1Deployment; pods: V1Pod[] } | undefined;
 const timings: Record<string, string> = {};
 
 const log = (component: string) => (message: string) => console.log(`[${component}] ${message}`);
@@ -142,5 +151,259 @@ describe('the chart on a real node', () => {
       expect(pods.map((pod) => pod.metadata?.name)).toContain(lease?.spec?.holderIdentity);
     },
     setupTimeoutMs,
+  );
+});
+
+// ---- pods that use bundles ------------------------------------------------------------------
+
+type ClientEvent =
+  | { event: 'connected'; version: number; fileSerial: string; presentedSerials: string[] }
+  | { event: 'query'; ok: boolean; version: number; error?: string }
+  | { event: 'connect-failed'; version: number; error: string };
+
+/** What test/e2e/clients/rotating-client.mjs printed in the client pod so far. */
+function clientEvents(): ClientEvent[] {
+  return nodeOrThrow()
+    .podLog(namespace, clientPod, 'main')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as ClientEvent);
+}
+
+const failures = (events: ClientEvent[]) =>
+  events.filter((e) => (e.event === 'query' && !e.ok) || e.event === 'connect-failed');
+const queriesOn = (events: ClientEvent[], version: number) =>
+  events.filter((e) => e.event === 'query' && e.version === version).length;
+
+async function publishedSecret(version: number) {
+  await waitFor(
+    () => api.getBundle(namespace, bundleName),
+    (b) => b.status?.currentVersion === version && isReady(b),
+    `${bundleName} version ${version} Ready`,
+    rotationTimeoutMs,
+  );
+  return waitFor(
+    () => api.getSecret(namespace, `${bundleName}-scb`),
+    (s) => s?.metadata?.annotations?.['scb-operator.io/version'] === String(version),
+    `Secret ${bundleName}-scb at version ${version}`,
+  );
+}
+
+/** An application that mounts the bundle Secret; the operator restarts it for each new version. */
+function consumerDeployment(): V1Deployment {
+  const labels = { app: consumerName };
+  return {
+    metadata: { name: consumerName },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [
+            {
+              name: 'main',
+              image,
+              imagePullPolicy: 'Never',
+              command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+              volumeMounts: [{ name: 'bundle', mountPath: '/bundle', readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'bundle', secret: { secretName: `${bundleName}-scb` } }],
+        },
+      },
+    },
+  };
+}
+
+/** The consumer's pods once its rollout is complete (all updated, available, no old pod left). */
+async function settledConsumer(what: string): Promise<{ deployment: V1Deployment; pods: V1Pod[] }> {
+  let pods: V1Pod[] = [];
+  const deployment = await waitFor(
+    async () => {
+      pods = await consumerPods();
+      return apps.readNamespacedDeployment({ namespace, name: consumerName });
+    },
+    (d) =>
+      d.status?.observedGeneration === d.metadata?.generation &&
+      d.status?.updatedReplicas === 1 &&
+      d.status?.availableReplicas === 1 &&
+      d.status?.replicas === 1 &&
+      pods.length === 1 &&
+      pods.every(podReady),
+    what,
+    rotationTimeoutMs,
+  );
+  return { deployment, pods };
+}
+
+async function consumerPods(): Promise<V1Pod[]> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${consumerName}` });
+  return pods.items.filter((pod) => !pod.metadata?.deletionTimestamp);
+}
+
+describe('pods that use bundles, on the real node', () => {
+  it(
+    'a bundle becomes Ready: the operator pods issue it and publish its Secret',
+    async () => {
+      await api.createClusterRef(namespace, clusterName, {
+        connection: {
+          contactPoints: [cassandra!.host],
+          port: cassandra!.port,
+          localDatacenter: cassandra!.datacenter,
+        },
+        serverCA: { configMapRef: { name: 'cassandra-server-ca' } },
+        clientCA: { managed: {} },
+      });
+      await waitFor(
+        () => api.getClusterRef(namespace, clusterName),
+        isReady,
+        `${clusterName} Ready`,
+        120_000,
+      );
+      const trust = await core.readNamespacedConfigMap({ namespace, name: `${clusterName}-client-ca` });
+      await cassandra!.reloadClientTrust(trust.data?.['ca.crt'] ?? '');
+      await apps.createNamespacedDeployment({ namespace, body: consumerDeployment() });
+      await api.createBundle(namespace, bundleName, {
+        clusterRef: { name: clusterName },
+        consumers: [{ kind: 'Deployment', name: consumerName }],
+      });
+      const secret = await publishedSecret(1);
+      expect(Object.keys(secret?.data ?? {})).toEqual(
+        expect.arrayContaining(['ca.crt', 'cert', 'key', 'config.json', 'manifest.json']),
+      );
+    },
+    rotationTimeoutMs,
+  );
+
+  it(
+    'a client pod queries Cassandra with the mounted bundle, and moves to the rotated files the kubelet writes without a failed query',
+    async () => {
+      const createdAt = Date.now();
+      await createPod(core, namespace, {
+        metadata: { name: clientPod },
+        spec: {
+          // Cassandra listens on the host's loopback.
+          hostNetwork: true,
+          containers: [
+            {
+              name: 'main',
+              image,
+              imagePullPolicy: 'Never',
+              command: ['node', '/client/rotating-client.mjs'],
+              env: [
+                { name: 'SCB_BUNDLE_DIR', value: '/bundle' },
+                { name: 'NODE_PATH', value: '/driver' },
+              ],
+              volumeMounts: [
+                { name: 'bundle', mountPath: '/bundle', readOnly: true },
+                { name: 'client', mountPath: '/client', readOnly: true },
+                { name: 'driver', mountPath: '/driver', readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'bundle', secret: { secretName: `${bundleName}-scb` } },
+            {
+              name: 'client',
+              hostPath: { path: path.join(repositoryRoot, 'test/e2e/clients'), type: 'Directory' },
+            },
+            { name: 'driver', hostPath: { path: nodeDriverModules(), type: 'Directory' } },
+          ],
+        },
+      });
+      await waitFor(
+        () => core.readNamespacedPod({ namespace, name: clientPod }),
+        podReady,
+        'the client pod Ready',
+      );
+      timings['client pod Ready'] = `${secondsSince(createdAt)} s`;
+      await waitFor(
+        async () => clientEvents(),
+        (e) => queriesOn(e, 1) >= 3,
+        'three queries on version 1',
+        120_000,
+      );
+
+      consumerBefore = await settledConsumer('the consumer Deployment settled on version 1');
+      const rotatedAt = Date.now();
+      await api.patchObject(namespace, 'secureconnectionbundles', bundleName, {
+        metadata: { annotations: { 'scb-operator.io/rotate': 'node-1' } },
+      });
+      await publishedSecret(2);
+      const publishedAt = Date.now();
+      const events = await waitFor(
+        async () => clientEvents(),
+        (e) => queriesOn(e, 2) >= 3,
+        'three queries on version 2, after the kubelet updated the mounted Secret',
+        rotationTimeoutMs,
+      );
+      const queries = events.filter((e) => e.event === 'query').length;
+      const row = {
+        queries,
+        failures: failures(events).length,
+        'rotation asked → Secret v2 (s)': ((publishedAt - rotatedAt) / 1000).toFixed(1),
+        'Secret v2 → pod on v2 (s)': secondsSince(publishedAt),
+      };
+      console.log(`[rotation] ${JSON.stringify(row)}`);
+      timings['rotation: Secret v2 → client pod on v2'] = `${row['Secret v2 → pod on v2 (s)']} s`;
+      const connected = events.filter((e) => e.event === 'connected').map((e) => e.version);
+      expect(connected).toEqual([1, 2]);
+      expect(failures(events)).toEqual([]);
+    },
+    rotationTimeoutMs * 2,
+  );
+
+  it(
+    'the operator restarts the consumer Deployment for version 2, and the real controllers replace its pod',
+    async () => {
+      if (!consumerBefore) throw new Error('the rotation test did not run');
+      const annotation = bundleVersionAnnotation(bundleName);
+      const before = consumerBefore.pods.map((pod) => pod.metadata?.name);
+      const after = await waitFor(
+        () => settledConsumer('the consumer Deployment rolled and settled'),
+        ({ deployment, pods }) =>
+          deployment.spec?.template.metadata?.annotations?.[annotation] === '2' &&
+          pods.every((pod) => !before.includes(pod.metadata?.name)),
+        'the consumer rolled for version 2',
+        rotationTimeoutMs,
+      );
+      expect(after.pods[0]?.metadata?.annotations?.[annotation]).toBe('2');
+      expect(after.pods[0]?.metadata?.ownerReferences?.[0]?.name).not.toBe(
+        consumerBefore.pods[0]?.metadata?.ownerReferences?.[0]?.name,
+      );
+      expect(after.deployment.metadata?.generation).toBeGreaterThan(
+        consumerBefore.deployment.metadata?.generation ?? 0,
+      );
+    },
+    rotationTimeoutMs * 2,
+  );
+
+  it(
+    'deleting the bundle: the real garbage collector deletes the Secrets it owns',
+    async () => {
+      const bundle = await api.getBundle(namespace, bundleName);
+      const uid = bundle.metadata?.uid;
+      const owned = async () =>
+        (await core.listNamespacedSecret({ namespace })).items.filter((secret) =>
+          secret.metadata?.ownerReferences?.some((owner) => owner.uid === uid),
+        );
+      const ownedBefore = (await owned()).map((secret) => secret.metadata?.name);
+      expect(ownedBefore).toContain(`${bundleName}-scb`);
+      await controlPlane!.adminKubeConfig().makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+        group: 'scb-operator.io',
+        version: 'v1alpha1',
+        namespace,
+        plural: 'secureconnectionbundles',
+        name: bundleName,
+      });
+      await waitFor(
+        owned,
+        (secrets) => secrets.length === 0,
+        `the Secrets of ${bundleName} to be collected`,
+        120_000,
+      );
+    },
+    rotationTimeoutMs,
   );
 });
