@@ -17,7 +17,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmdirSync,
   rmSync,
   symlinkSync,
@@ -353,28 +352,43 @@ function podLog(podLogsDir: string, namespace: string, pod: string, container: s
 }
 
 /**
- * Kills every process of this node's containers (their root is a rootfs under our containerd
- * folder), their shims (which name our socket) and the pods' forwarders (which name a network
- * namespace under our containerd folder), so none outlives the run.
+ * Kills this node's shims (their command line names our containerd socket) and the pods'
+ * forwarders (they name a network namespace under our containerd folder), and every descendant
+ * of those: the containers' processes, whose shim is their parent (a subreaper).
  */
 function killContainers(containerdDir: string): void {
+  const parents = new Map<number, number>();
+  const ours: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    let root: string;
+    let stat: string;
     let commandLine: string;
     try {
-      root = readlinkSync(`/proc/${pid}/root`);
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
       continue;
     }
-    if (root.startsWith(`${containerdDir}/`) || commandLine.includes(`\0${containerdDir}/`)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
+    // Field 4, counted after the command name, which may contain spaces.
+    parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    if (commandLine.includes(`\0${containerdDir}/`)) ours.push(pid);
+  }
+  const doomed = new Set(ours);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!doomed.has(pid) && doomed.has(parent)) {
+        doomed.add(pid);
+        grew = true;
       }
+    }
+  }
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
     }
   }
 }
