@@ -174,18 +174,54 @@ const failures = (events: ClientEvent[]) =>
 const queriesOn = (events: ClientEvent[], version: number) =>
   events.filter((e) => e.event === 'query' && e.version === version).length;
 
-async function publishedSecret(version: number) {
-  await waitFor(
+/** Waits for `version` to be current and Ready and its Secret published; returns its serial. */
+async function publishedVersion(version: number) {
+  const bundle = await waitFor(
     () => api.getBundle(namespace, bundleName),
     (b) => b.status?.currentVersion === version && isReady(b),
     `${bundleName} version ${version} Ready`,
     rotationTimeoutMs,
   );
-  return waitFor(
+  const secret = await waitFor(
     () => api.getSecret(namespace, `${bundleName}-scb`),
     (s) => s?.metadata?.annotations?.['scb-operator.io/version'] === String(version),
     `Secret ${bundleName}-scb at version ${version}`,
   );
+  return { secret, serialNumber: normalizeSerial(bundle.status?.versions?.[0]?.serialNumber ?? '') };
+}
+
+/** Hex serials compare as numbers: case and leading zeros differ between tools. */
+const normalizeSerial = (hex: string) => hex.toLowerCase().replace(/^0+/, '');
+
+/**
+ * Waits until the client pod has run `queries` queries on `version` (read from its log), and
+ * checks its session on that version used the certificate of that version's Secret, on every
+ * TLS connection.
+ */
+async function clientOn(version: number, serialNumber: string, queries = 3): Promise<ClientEvent[]> {
+  const events = await waitFor(
+    async () => clientEvents(),
+    (e) => queriesOn(e, version) >= queries,
+    `${queries} queries by the client pod on version ${version}`,
+    rotationTimeoutMs,
+  );
+  const connected = events.find((e) => e.event === 'connected' && e.version === version);
+  if (connected?.event !== 'connected') throw new Error(`no session on version ${version}`);
+  expect(normalizeSerial(connected.fileSerial)).toBe(serialNumber);
+  expect(new Set(connected.presentedSerials.map(normalizeSerial))).toEqual(new Set([serialNumber]));
+  return events;
+}
+
+/** One row of the rotation table: queries so far, failures, and how long each step took. */
+function rotationRow(events: ClientEvent[], askedAt: number, publishedAt: number, inUseAt: number) {
+  const row = {
+    queries: events.filter((e) => e.event === 'query').length,
+    failures: failures(events).length,
+    'asked → Secret published (s)': ((publishedAt - askedAt) / 1000).toFixed(1),
+    'Secret published → pod on it (s)': ((inUseAt - publishedAt) / 1000).toFixed(1),
+  };
+  console.log(`[rotation] ${JSON.stringify(row)}`);
+  return row;
 }
 
 /** An application that mounts the bundle Secret; the operator restarts it for each new version. */
@@ -268,7 +304,7 @@ describe('pods that use bundles, on the real node', () => {
         clusterRef: { name: clusterName },
         consumers: [{ kind: 'Deployment', name: consumerName }],
       });
-      const secret = await publishedSecret(1);
+      const { secret } = await publishedVersion(1);
       expect(Object.keys(secret?.data ?? {})).toEqual(
         expect.arrayContaining(['ca.crt', 'cert', 'key', 'config.json', 'manifest.json']),
       );
@@ -318,37 +354,22 @@ describe('pods that use bundles, on the real node', () => {
         'the client pod Ready',
       );
       timings['client pod Ready'] = `${secondsSince(createdAt)} s`;
-      await waitFor(
-        async () => clientEvents(),
-        (e) => queriesOn(e, 1) >= 3,
-        'three queries on version 1',
-        120_000,
-      );
+      const v1 = await publishedVersion(1);
+      await clientOn(1, v1.serialNumber);
 
       consumerBefore = await settledConsumer('the consumer Deployment settled on version 1');
-      const rotatedAt = Date.now();
+      const askedAt = Date.now();
       await api.patchObject(namespace, 'secureconnectionbundles', bundleName, {
         metadata: { annotations: { 'scb-operator.io/rotate': 'node-1' } },
       });
-      await publishedSecret(2);
+      const v2 = await publishedVersion(2);
       const publishedAt = Date.now();
-      const events = await waitFor(
-        async () => clientEvents(),
-        (e) => queriesOn(e, 2) >= 3,
-        'three queries on version 2, after the kubelet updated the mounted Secret',
-        rotationTimeoutMs,
-      );
-      const queries = events.filter((e) => e.event === 'query').length;
-      const row = {
-        queries,
-        failures: failures(events).length,
-        'rotation asked → Secret v2 (s)': ((publishedAt - rotatedAt) / 1000).toFixed(1),
-        'Secret v2 → pod on v2 (s)': secondsSince(publishedAt),
-      };
-      console.log(`[rotation] ${JSON.stringify(row)}`);
-      timings['rotation: Secret v2 → client pod on v2'] = `${row['Secret v2 → pod on v2 (s)']} s`;
-      const connected = events.filter((e) => e.event === 'connected').map((e) => e.version);
-      expect(connected).toEqual([1, 2]);
+      // The kubelet, not the test, puts the new files into the pod (its syncFrequency is 10 s).
+      const events = await clientOn(2, v2.serialNumber);
+      const row = rotationRow(events, askedAt, publishedAt, Date.now());
+      timings['rotation: Secret v2 → client pod on v2'] = `${row['Secret published → pod on it (s)']} s`;
+      expect(v2.serialNumber).not.toBe(v1.serialNumber);
+      expect(events.filter((e) => e.event === 'connected').map((e) => e.version)).toEqual([1, 2]);
       expect(failures(events)).toEqual([]);
     },
     rotationTimeoutMs * 2,
@@ -374,6 +395,40 @@ describe('pods that use bundles, on the real node', () => {
       );
       expect(after.deployment.metadata?.generation).toBeGreaterThan(
         consumerBefore.deployment.metadata?.generation ?? 0,
+      );
+    },
+    rotationTimeoutMs * 2,
+  );
+
+  it(
+    'a client-CA rotation: Cassandra trusts the new CA, and the client pod moves to version 3 through the kubelet without a failed query',
+    async () => {
+      const before = await api.getClusterRef(namespace, clusterName);
+      const askedAt = Date.now();
+      await api.patchObject(namespace, 'cassandraclusterrefs', clusterName, {
+        metadata: { annotations: { 'scb-operator.io/rotate': 'node-ca-2' } },
+      });
+      const after = await waitFor(
+        () => api.getClusterRef(namespace, clusterName),
+        (c) =>
+          c.status?.clientCA?.sha256Fingerprint !== before.status?.clientCA?.sha256Fingerprint && isReady(c),
+        'a new client CA',
+        rotationTimeoutMs,
+      );
+      // The old intermediate stays trusted beside the new one and the root.
+      expect(after.status?.previousClientCAs?.map((ca) => ca.sha256Fingerprint)).toEqual([
+        before.status?.clientCA?.sha256Fingerprint,
+      ]);
+      // What a Cassandra node does when its mounted trust-bundle ConfigMap changes.
+      const trust = await core.readNamespacedConfigMap({ namespace, name: `${clusterName}-client-ca` });
+      await cassandra!.reloadClientTrust(trust.data?.['ca.crt'] ?? '');
+      const v3 = await publishedVersion(3);
+      const publishedAt = Date.now();
+      const events = await clientOn(3, v3.serialNumber);
+      rotationRow(events, askedAt, publishedAt, Date.now());
+      expect(failures(events)).toEqual([]);
+      expect(new Set(events.filter((e) => e.event === 'query').map((e) => e.version))).toEqual(
+        new Set([1, 2, 3]),
       );
     },
     rotationTimeoutMs * 2,
