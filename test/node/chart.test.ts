@@ -174,20 +174,29 @@ const failures = (events: ClientEvent[]) =>
 const queriesOn = (events: ClientEvent[], version: number) =>
   events.filter((e) => e.event === 'query' && e.version === version).length;
 
-/** Waits for `version` to be current and Ready and its Secret published; returns its serial. */
+/**
+ * Waits for the Secret to carry `version` (noting when the test first saw it there), then for the
+ * bundle to report it current and Ready; returns its serial.
+ */
 async function publishedVersion(version: number) {
+  const secret = await waitFor(
+    () => api.getSecret(namespace, `${bundleName}-scb`),
+    (s) => s?.metadata?.annotations?.['scb-operator.io/version'] === String(version),
+    `Secret ${bundleName}-scb at version ${version}`,
+    rotationTimeoutMs,
+  );
+  const publishedAt = Date.now();
   const bundle = await waitFor(
     () => api.getBundle(namespace, bundleName),
     (b) => b.status?.currentVersion === version && isReady(b),
     `${bundleName} version ${version} Ready`,
     rotationTimeoutMs,
   );
-  const secret = await waitFor(
-    () => api.getSecret(namespace, `${bundleName}-scb`),
-    (s) => s?.metadata?.annotations?.['scb-operator.io/version'] === String(version),
-    `Secret ${bundleName}-scb at version ${version}`,
-  );
-  return { secret, serialNumber: normalizeSerial(bundle.status?.versions?.[0]?.serialNumber ?? '') };
+  return {
+    secret,
+    publishedAt,
+    serialNumber: normalizeSerial(bundle.status?.versions?.[0]?.serialNumber ?? ''),
+  };
 }
 
 /** Hex serials compare as numbers: case and leading zeros differ between tools. */
@@ -198,7 +207,18 @@ const normalizeSerial = (hex: string) => hex.toLowerCase().replace(/^0+/, '');
  * checks its session on that version used the certificate of that version's Secret, on every
  * TLS connection.
  */
-async function clientOn(version: number, serialNumber: string, queries = 3): Promise<ClientEvent[]> {
+async function clientOn(
+  version: number,
+  serialNumber: string,
+  queries = 3,
+): Promise<{ events: ClientEvent[]; connectedAt: number }> {
+  await waitFor(
+    async () => clientEvents(),
+    (e) => e.some((event) => event.event === 'connected' && event.version === version),
+    `a session of the client pod on version ${version}`,
+    rotationTimeoutMs,
+  );
+  const connectedAt = Date.now();
   const events = await waitFor(
     async () => clientEvents(),
     (e) => queriesOn(e, version) >= queries,
@@ -209,10 +229,14 @@ async function clientOn(version: number, serialNumber: string, queries = 3): Pro
   if (connected?.event !== 'connected') throw new Error(`no session on version ${version}`);
   expect(normalizeSerial(connected.fileSerial)).toBe(serialNumber);
   expect(new Set(connected.presentedSerials.map(normalizeSerial))).toEqual(new Set([serialNumber]));
-  return events;
+  return { events, connectedAt };
 }
 
-/** One row of the rotation table: queries so far, failures, and how long each step took. */
+/**
+ * One row of the rotation table: queries so far, failures, and how long each step took (to the
+ * test's 250 ms polling): until the Secret carried the new version, and from then until the client
+ * pod had a session on the new files.
+ */
 function rotationRow(events: ClientEvent[], askedAt: number, publishedAt: number, inUseAt: number) {
   const row = {
     queries: events.filter((e) => e.event === 'query').length,
@@ -363,10 +387,9 @@ describe('pods that use bundles, on the real node', () => {
         metadata: { annotations: { 'scb-operator.io/rotate': 'node-1' } },
       });
       const v2 = await publishedVersion(2);
-      const publishedAt = Date.now();
       // The kubelet, not the test, puts the new files into the pod (its syncFrequency is 10 s).
-      const events = await clientOn(2, v2.serialNumber);
-      const row = rotationRow(events, askedAt, publishedAt, Date.now());
+      const { events, connectedAt } = await clientOn(2, v2.serialNumber);
+      const row = rotationRow(events, askedAt, v2.publishedAt, connectedAt);
       timings['rotation: Secret v2 → client pod on v2'] = `${row['Secret published → pod on it (s)']} s`;
       expect(v2.serialNumber).not.toBe(v1.serialNumber);
       expect(events.filter((e) => e.event === 'connected').map((e) => e.version)).toEqual([1, 2]);
@@ -423,9 +446,8 @@ describe('pods that use bundles, on the real node', () => {
       const trust = await core.readNamespacedConfigMap({ namespace, name: `${clusterName}-client-ca` });
       await cassandra!.reloadClientTrust(trust.data?.['ca.crt'] ?? '');
       const v3 = await publishedVersion(3);
-      const publishedAt = Date.now();
-      const events = await clientOn(3, v3.serialNumber);
-      rotationRow(events, askedAt, publishedAt, Date.now());
+      const { events, connectedAt } = await clientOn(3, v3.serialNumber);
+      rotationRow(events, askedAt, v3.publishedAt, connectedAt);
       expect(failures(events)).toEqual([]);
       expect(new Set(events.filter((e) => e.event === 'query').map((e) => e.version))).toEqual(
         new Set([1, 2, 3]),
