@@ -17,6 +17,7 @@ import {
   CustomObjectsApi,
   type V1Deployment,
   type V1Pod,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import { bundleVersionAnnotation } from '../../src/distribution/rollouts/rollout-decision.js';
 import { startCassandra, type Cassandra } from '../support/cassandra.js';
@@ -26,7 +27,7 @@ import { createCertificateAuthority } from '../support/control-plane-pki.js';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { operatorImageDir, startNode, type TestNode } from '../support/node.js';
 import { createPod, podReady } from '../support/node-pods.js';
-import { clusterApi, isReady, waitFor, type ClusterApi } from '../support/operator-fixtures.js';
+import { clusterApi, isReady, secretFile, waitFor, type ClusterApi } from '../support/operator-fixtures.js';
 import { chartDir, helm } from '../support/packaging.js';
 
 const setupTimeoutMs = 300_000;
@@ -179,13 +180,22 @@ const queriesOn = (events: ClientEvent[], version: number) =>
  * bundle to report it current and Ready; returns its serial.
  */
 async function publishedVersion(version: number) {
-  const secret = await waitFor(
+  // The files the kubelet projects: manifest.json names the version they belong to.
+  const manifestVersion = (secret: V1Secret | undefined) =>
+    (JSON.parse(secretFile(secret, 'manifest.json').toString('utf8')) as { bundle: { version: number } })
+      .bundle.version;
+  await waitFor(
     () => api.getSecret(namespace, `${bundleName}-scb`),
-    (s) => s?.metadata?.annotations?.['scb-operator.io/version'] === String(version),
-    `Secret ${bundleName}-scb at version ${version}`,
+    (s) => s?.data?.['manifest.json'] !== undefined && manifestVersion(s) === version,
+    `Secret ${bundleName}-scb holding version ${version}'s files`,
     rotationTimeoutMs,
   );
   const publishedAt = Date.now();
+  const secret = await waitFor(
+    () => api.getSecret(namespace, `${bundleName}-scb`),
+    (s) => s?.metadata?.annotations?.['scb-operator.io/version'] === String(version),
+    `Secret ${bundleName}-scb annotated with version ${version}`,
+  );
   const bundle = await waitFor(
     () => api.getBundle(namespace, bundleName),
     (b) => b.status?.currentVersion === version && isReady(b),

@@ -108,7 +108,7 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     for (const component of components) killProcessGroup(component.pid, 'SIGKILL');
     killContainers(containerdDir);
     unmountUnder(workDir);
-    removeEmptyPodCgroups();
+    removePodCgroups(kubeletDir);
     rmSync(workDir, { recursive: true, force: true });
     registration.remove();
   };
@@ -409,10 +409,15 @@ function unmountUnder(dir: string): void {
   }
 }
 
-/** The kubelet's pod cgroups (cgroupfs: /sys/fs/cgroup/<controller>/kubepods/...), once empty. */
-function removeEmptyPodCgroups(): void {
+/**
+ * The cgroups the kubelet made for this node's pods (cgroupfs: /sys/fs/cgroup/<controller>/
+ * kubepods[/<qos>]/pod<uid>), once their processes are gone. Only pods of this node, found in the
+ * kubelet's pods folder: another node on the machine keeps its own.
+ */
+function removePodCgroups(kubeletDir: string): void {
+  const podsDir = path.join(kubeletDir, 'pods');
   const root = '/sys/fs/cgroup';
-  if (!existsSync(root)) return;
+  if (!existsSync(podsDir) || !existsSync(root)) return;
   const removeTree = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) removeTree(path.join(dir, entry.name));
@@ -420,11 +425,15 @@ function removeEmptyPodCgroups(): void {
     try {
       rmdirSync(dir);
     } catch {
-      // Still in use, or not a cgroup we may remove.
+      // Still in use.
     }
   };
-  for (const controller of readdirSync(root)) {
-    const kubepods = path.join(root, controller, 'kubepods');
-    if (existsSync(kubepods)) removeTree(kubepods);
+  for (const uid of readdirSync(podsDir)) {
+    for (const controller of readdirSync(root)) {
+      for (const qos of ['', 'besteffort', 'burstable']) {
+        const dir = path.join(root, controller, 'kubepods', qos, `pod${uid}`);
+        if (existsSync(dir)) removeTree(dir);
+      }
+    }
   }
 }
