@@ -375,7 +375,7 @@ function killContainers(containerdDir: string): void {
     if (commandLine.includes(`\0${containerdDir}/`)) ours.push(pid);
   }
   const doomed = new Set(ours);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, parent] of parents) {
       if (!doomed.has(pid) && doomed.has(parent)) {
