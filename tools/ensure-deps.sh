@@ -13,5 +13,8 @@ need_apt=()
 for tool in containerd runc buildah mmdebstrap; do command -v "$tool" >/dev/null || need_apt+=("$tool"); done
 if ((${#need_apt[@]})); then
   echo "==> apt-get install ${need_apt[*]} (the test node's runtime and the image build)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  # Only the node tests and ./tools/demo.sh --node need them: without root, say so and go on.
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"; }; then
+    echo "warning: could not install ${need_apt[*]}; the node tests and ./tools/demo.sh --node need them" >&2
+  fi
 fi
