@@ -22,5 +22,7 @@ export default {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // A real node (kubelet, containerd, scheduler, controller-manager) and the built image.
+    { ...shared, displayName: 'node', testMatch: ['<rootDir>/test/node/**/*.test.ts'] },
   ],
 };

@@ -4,15 +4,23 @@
  * from examples/ applied with the real kubectl, and the bundle the operator issued read back from
  * its Secret, verified against the operator's published signing key and unpacked.
  *
- *   node --import tsx tools/demo.ts [--out DIR] [--keep]
+ *   node --import tsx tools/demo.ts [--out DIR] [--keep] [--node]
  *
- * `--keep` leaves the control plane and the operator running until Ctrl-C.
+ * `--keep` leaves the control plane and the operator running until Ctrl-C. `--node` runs the
+ * operator the way users do instead: a real node (kubelet, containerd, scheduler,
+ * controller-manager; test/support/node.ts) and `helm install` of the chart with the image built
+ * from the Dockerfile (tools/image/build.sh).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exitOnSignals, startControlPlane } from '../test/support/control-plane.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { exitOnSignals, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
+import { operatorImageDir, startNode } from '../test/support/node.js';
+import { podReady } from '../test/support/node-pods.js';
+import { waitFor } from '../test/support/operator-fixtures.js';
 import { startOperatorProcess } from '../test/support/operator-process.js';
+import { chartDir, helm } from '../test/support/packaging.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -20,6 +28,7 @@ const outDir = path.resolve(
   args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? 'out/demo') : 'out/demo',
 );
 const keep = args.includes('--keep');
+const onNode = args.includes('--node');
 const namespace = 'scb-demo';
 const bundleName = 'orders-app';
 const clusterName = 'orders-cluster';
@@ -33,28 +42,83 @@ const scbctl = (...scbctlArgs: string[]): string => run('node', ['dist/cli/scbct
 
 exitOnSignals();
 say('starting a real control plane (etcd + kube-apiserver) and installing the CRDs');
-const controlPlane = await startControlPlane({ log: note });
+const controlPlane = await startControlPlane({ serviceAccountAdmission: onNode, log: note });
 note(`ready in ${(controlPlane.startupMs / 1000).toFixed(1)} s at ${controlPlane.server}`);
 const kubectlBin = path.join(controlPlane.connection.binDir, 'kubectl');
 const kubectl = (...kubectlArgs: string[]): string =>
   run(kubectlBin, ['--kubeconfig', controlPlane.kubeconfigPath, '-n', namespace, ...kubectlArgs]);
 
 kubectl('create', 'namespace', namespace);
-say(`starting the operator (src/operator/main.ts), watching namespace ${namespace}`);
-const operator = startOperatorProcess({
-  kubeconfig: controlPlane.kubeconfigPath,
-  namespace,
-  leaderElect: false,
-  extraArgs: ['--log-level', 'info'],
-});
+interface RunningOperator {
+  where: string;
+  /** The operator's JSON log lines. */
+  logLines(): string[];
+  stop(): Promise<void>;
+}
+
+/** The operator as its own process, as in the tests. */
+function operatorProcess(): RunningOperator {
+  say(`starting the operator (src/operator/main.ts), watching namespace ${namespace}`);
+  const operator = startOperatorProcess({
+    kubeconfig: controlPlane.kubeconfigPath,
+    namespace,
+    leaderElect: false,
+    extraArgs: ['--log-level', 'info'],
+  });
+  return {
+    where: `pid ${operator.pid}`,
+    logLines: () => operator.logs.map((line) => JSON.stringify(line)),
+    stop: async () => {
+      operator.kill('SIGTERM');
+      await operator.exited;
+    },
+  };
+}
+
+/** A real node, and the chart installed with the image built from the Dockerfile. */
+async function operatorOnNode(plane: ControlPlane): Promise<RunningOperator> {
+  say('starting a real node (containerd, kubelet, scheduler, controller-manager) with the built image');
+  const imageDir = operatorImageDir();
+  const node = await startNode(plane, { imageArchives: [path.join(imageDir, 'image.tar')], log: note });
+  say(`helm install scb-operator charts/scb-operator -n ${namespace} --set image.pullPolicy=Never`);
+  const installedAt = Date.now();
+  await helm([
+    'install',
+    'scb-operator',
+    chartDir,
+    `--kubeconfig=${plane.kubeconfigPath}`,
+    `--namespace=${namespace}`,
+    '--set=image.pullPolicy=Never',
+  ]);
+  const core = plane.adminKubeConfig().makeApiClient(CoreV1Api);
+  const pods = async () =>
+    (await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/name=scb-operator' })).items;
+  const ready = await waitFor(
+    pods,
+    (items) => items.length === 2 && items.every(podReady),
+    'operator pods',
+    180_000,
+  );
+  note(
+    `${ready.length} operator pods of ${readFileSync(path.join(imageDir, 'name'), 'utf8').trim()} Ready ` +
+      `${((Date.now() - installedAt) / 1000).toFixed(1)} s after helm install`,
+  );
+  return {
+    where: `pods ${ready.map((pod) => pod.metadata?.name).join(', ')}`,
+    logLines: () => ready.flatMap((pod) => node.podLog(namespace, pod.metadata?.name ?? '', 'operator')),
+    stop: () => node.stop(),
+  };
+}
+
+const operator = onNode ? await operatorOnNode(controlPlane) : operatorProcess();
 // The operator's JSON log goes to a file: the demo prints what kubectl and scbctl show.
 const operatorLog = path.join(outDir, 'operator.log');
 const saveOperatorLog = (): void => {
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(operatorLog, operator.logs.map((line) => JSON.stringify(line)).join('\n') + '\n');
+  writeFileSync(operatorLog, operator.logLines().join('\n') + '\n');
 };
 try {
-  note(`pid ${operator.pid}, /metrics on 127.0.0.1:${await operator.metricsPort()}`);
+  note(`the operator runs as ${operator.where}`);
 
   say(`kubectl apply -n ${namespace}   (the managed-CA cluster ref and the minimal bundle from examples/)`);
   process.stdout.write(
@@ -146,7 +210,6 @@ try {
   console.error(`\ndemo failed; the operator's log is in ${path.relative(repo, operatorLog)}`);
   throw error;
 } finally {
-  operator.kill('SIGTERM');
-  await operator.exited;
+  await operator.stop();
   await controlPlane.stop();
 }

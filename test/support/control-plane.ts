@@ -37,6 +37,11 @@ export interface ControlPlaneOptions {
   crdDir?: string | null;
   /** How long etcd, the apiserver and the CRDs may take to become ready (default 90 s). */
   readyTimeoutMs?: number;
+  /**
+   * Admit pods through the ServiceAccount plugin (token volumes injected), as a cluster whose
+   * controller-manager creates each namespace's `default` ServiceAccount does (the test node).
+   */
+  serviceAccountAdmission?: boolean;
   log?: (message: string) => void;
 }
 
@@ -59,7 +64,7 @@ export interface ControlPlane {
   kill(): void;
 }
 
-interface Component {
+export interface Component {
   name: string;
   pid: number;
   logPath: string;
@@ -68,6 +73,9 @@ interface Component {
 }
 
 const adminUser = 'scb-test-admin';
+const serviceClusterIpRange = '10.0.0.0/24';
+/** The kubernetes Service's ClusterIP: the first address of the Service range. */
+export const kubernetesServiceAddress = '10.0.0.1';
 const gracefulStopMs = 5000;
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -154,7 +162,12 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     const server = `https://127.0.0.1:${apiserverPort}`;
 
     const ca = await createCertificateAuthority('scb-operator test control plane CA');
-    const serving = await ca.issueServingCertificate(['127.0.0.1'], ['localhost']);
+    // 10.0.0.1 and kubernetes.default.svc: the kubernetes Service, which in-cluster clients on the
+    // test node dial (test/support/node.ts).
+    const serving = await ca.issueServingCertificate(
+      ['127.0.0.1', kubernetesServiceAddress],
+      ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+    );
     const admin = await ca.issueClientCertificate(adminUser, ['system:masters']);
     const serviceAccountKey = await createServiceAccountSigningKey();
     const caCertificatePath = file('ca.crt', ca.certificatePem);
@@ -186,9 +199,10 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       `--service-account-issuer=${server}`,
       `--service-account-key-file=${file('sa.pub', serviceAccountKey.publicKeyPem)}`,
       `--service-account-signing-key-file=${file('sa.key', serviceAccountKey.privateKeyPem)}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      // No controller-manager creates default ServiceAccounts, so this plugin would refuse every Pod.
-      '--disable-admission-plugins=ServiceAccount',
+      `--service-cluster-ip-range=${serviceClusterIpRange}`,
+      // Without a controller-manager no one creates default ServiceAccounts, so this plugin would
+      // refuse every Pod.
+      ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
       '--allow-privileged=true',
     ]);
     // Started together: the apiserver retries etcd while it boots, which overlaps the two start-ups.
@@ -262,7 +276,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   }
 }
 
-function launch(
+export function launch(
   registration: RunRegistration,
   components: Component[],
   workDir: string,
@@ -293,7 +307,7 @@ function launch(
   return component;
 }
 
-async function waitUntil(
+export async function waitUntil(
   what: string,
   components: readonly Component[],
   deadline: number,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl and etcd from their Go modules into a cache folder
-# outside the repository, once per pinned version. Prints the bin folder on stdout.
+# Builds kube-apiserver, kubectl, the node's kubelet, kube-scheduler and kube-controller-manager,
+# and etcd from their Go modules into a cache folder outside the repository, once per pinned
+# version. Prints the bin folder on stdout.
 #
 # Why a wrapper module: k8s.io/kubernetes replaces ~31 staging modules with local
 # paths, so `go install` refuses it; we pin each staging module to its published
@@ -12,11 +13,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 
 cache_root="${SCB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/scb-operator}"
-bin_dir="$cache_root/control-plane/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION/bin"
+# "-node": the folder's layout version (it gained the node's binaries); a new name leaves the
+# older folder intact for runs that still use it.
+bin_dir="$cache_root/control-plane/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-node/bin"
+k8s_commands=(kube-apiserver kubectl kubelet kube-scheduler kube-controller-manager)
 log() { echo "[control-plane] $*" >&2; }
 
 build_kubernetes() {
-  local work="$cache_root/control-plane/src/kubernetes-$KUBERNETES_VERSION"
+  local work="$cache_root/control-plane/src/kubernetes-$KUBERNETES_VERSION-node"
   local staging_version="v0.${KUBERNETES_VERSION#v1.}"
   mkdir -p "$work"
   local k8s_mod
@@ -37,14 +41,16 @@ package tools
 GO
   (
     cd "$work"
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" "k8s.io/kubernetes/cmd/kubectl@$KUBERNETES_VERSION" >&2
+    local packages=("${k8s_commands[@]/#/k8s.io/kubernetes/cmd/}")
+    go get "${packages[@]/%/@$KUBERNETES_VERSION}" >&2
     local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
     local pkg="k8s.io/component-base/version"
     local ldflags="-s -w -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
     ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+    # One invocation: the five commands share most packages, so they share the compile.
     CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin_dir/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl >&2
+      "${packages[@]}" >&2
   )
 }
 
@@ -72,8 +78,10 @@ mkdir -p "$bin_dir"
 # waits here, then finds the binaries.
 exec 9>"$bin_dir/.build.lock"
 flock 9
-if [[ ! -x "$bin_dir/kube-apiserver" || ! -x "$bin_dir/kubectl" ]]; then
-  log "building kube-apiserver and kubectl $KUBERNETES_VERSION (slow the first time)"
+missing_k8s=0
+for command in "${k8s_commands[@]}"; do [[ -x "$bin_dir/$command" ]] || missing_k8s=1; done
+if ((missing_k8s)); then
+  log "building ${k8s_commands[*]} $KUBERNETES_VERSION (slow the first time)"
   start=$SECONDS; build_kubernetes; log "kubernetes built in $((SECONDS - start))s"
 fi
 if [[ ! -x "$bin_dir/etcd" ]]; then

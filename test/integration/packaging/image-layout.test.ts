@@ -1,7 +1,8 @@
 /**
- * The image's final stage, laid out without Docker (no engine runs here, so the image itself is
- * not built): `npm ci --omit=dev`, the compiled dist/, crds/ and package.json, as the Dockerfile
- * assembles them. The real operator starts from that layout on the image's Node.js (the
+ * The image's final stage, laid out without an image build (the fast check; the image itself is
+ * built with buildah and run by a real kubelet in test/node/): `npm ci --omit=dev`, the compiled
+ * dist/, crds/ and package.json, as the Dockerfile assembles them. The real operator starts from
+ * that layout on the image's Node.js (the
  * Dockerfile's NODE_IMAGE version, not the one running Jest) as a numeric non-root user, with the
  * chart's Deployment args and only the chart's namespace-scoped RBAC, creates its signing key,
  * becomes ready, and exits 0 on SIGTERM.

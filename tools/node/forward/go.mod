@@ -1,0 +1,3 @@
+module scb-operator.io/node-pod-forward
+
+go 1.24

@@ -1,0 +1,3 @@
+module scb-operator.io/node-pause
+
+go 1.24
