@@ -43,6 +43,7 @@ import { withoutManagedFields } from '../kube/cached-object.js';
 import { objectKey } from '../kube/object-key.js';
 import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
+import { WriteFence } from '../kube/write-fence.js';
 import { startHealthServer, type HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
 import { logReconcileFailure } from '../observability/reconcile-log.js';
@@ -62,8 +63,6 @@ export interface OperatorDeps {
   clock: Clock;
   timers: Timers;
   logger: Logger;
-  /** Called when leadership is lost while running: the process should exit and be restarted. */
-  onLostLeadership: () => void;
 }
 
 export interface RunningOperator {
@@ -84,11 +83,20 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new OperatorMetrics(registry);
-  const kube = new KubeObjects(http, (namespace, secret) =>
-    metrics.countSecretCreate(namespace, roleOf(secret.metadata) ?? 'other'),
-  );
+  const countSecretCreate = (namespace: string, secret: KubernetesObject) =>
+    metrics.countSecretCreate(namespace, roleOf(secret.metadata) ?? 'other');
+  // Start-up (the shared keys) and the download API (reads, access reviews) work on every replica;
+  // the controllers write only while this replica leads: one that lost its Lease stays up, serving
+  // reads, and competes again.
+  const anyReplicaKube = new KubeObjects(http, countSecretCreate);
+  const fence = new WriteFence();
+  const kube = new KubeObjects(http.fenced(fence), countSecretCreate);
   const events = kubernetesEventRecorder(kube, clock, config.identity, logger);
-  const signingKey = await loadOrCreateSigningKey(kube, config.operatorNamespace, config.signingKeySecret);
+  const signingKey = await loadOrCreateSigningKey(
+    anyReplicaKube,
+    config.operatorNamespace,
+    config.signingKeySecret,
+  );
   const namespace = config.watchNamespace;
   const transport = http;
 
@@ -245,8 +253,14 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
 
   const startQueues = () => {
     logger.info('leading: reconciling');
+    fence.open();
+    notifier.resume();
     clusterQueue.start();
     bundleQueue.start();
+    // After a lost Lease the caches are as fresh as the watches, but what was queued or delayed
+    // was dropped and another leader may have written meanwhile: look at everything again.
+    for (const cluster of clusterRefs.list()) clusterQueue.add(objectKey(cluster));
+    for (const bundle of bundles.list()) bundleQueue.add(objectKey(bundle));
     // Webhooks of versions published before a restart or a hand-over, not yet delivered, once
     // the bundle cache is complete.
     whenSynced(bundles, timers)
@@ -257,6 +271,12 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
         });
       });
   };
+  const stopWriting = () => {
+    fence.close();
+    bundleQueue.pause();
+    clusterQueue.pause();
+    notifier.suspend();
+  };
   let stopping = false;
   const elector = config.leaderElect
     ? new LeaderElector({
@@ -265,10 +285,10 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
         clock,
         timers,
         onStartedLeading: startQueues,
-        onStoppedLeading: async () => {
+        onStoppedLeading: () => {
           if (stopping) return;
-          logger.error('lost leadership; exiting so a fresh process competes again');
-          deps.onLostLeadership();
+          stopWriting();
+          logger.error('lost leadership: writes stopped; serving reads and competing again');
         },
         onAttemptFailed: (error) => logger.warn('leader election attempt failed', { error: error.message }),
       })
@@ -283,8 +303,16 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       name: `${resource}-synced`,
       isReady: () => informer.health().synced,
     })),
+    // Degraded, still serving: a watch down (the cache ages) or the Lease out of reach.
+    degradationChecks: [
+      ...watched.map(([resource, informer]) => ({
+        name: `${resource}-watching`,
+        isReady: () => informer.health().watching,
+      })),
+      ...(elector ? [{ name: 'lease-reachable', isReady: () => elector.reachesLease() }] : []),
+    ],
   });
-  const download = config.download && (await startDownload(config, kube, clock, logger, metrics));
+  const download = config.download && (await startDownload(config, anyReplicaKube, clock, logger, metrics));
   if (elector) elector.start();
   else startQueues();
   logger.info('operator started', {
