@@ -49,7 +49,7 @@ export interface WebhookNotifierOptions {
   timers: Timers;
   logger: Logger;
   /** Warning Events on the bundle when a delivery fails for good, or its key cannot sign. */
-  events: EventRecorder;
+  events: Pick<EventRecorder, 'record'>;
   /** Jitter source in [0, 1); Math.random unless a test fixes it. */
   random?: () => number;
   /** Vets every connection; without one, only public addresses are reached. Unused with `transport`. */
