@@ -269,8 +269,9 @@ async function restartPhase(count: number): Promise<PhaseResult> {
   console.error(`[bench] phase 3: SIGKILL and restart the operator with ${count} bundles in place`);
   process.kill(operator.pid, 'SIGKILL');
   while (operator.exitStatus() === undefined) await sleep(checkMs);
-  const measure = startMeasuring();
   operator = startOperator();
+  // From the new process's start (its CPU counts from zero there).
+  const measure = startMeasuring();
   const port = await operator.started;
   const reconciled = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -222,7 +222,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger,
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
-    objectStore: new ObjectStoreSync(kube, logger, outbound),
+    objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
   });
   const clusterReconciler = new ClusterRefReconciler({
