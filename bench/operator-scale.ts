@@ -274,7 +274,16 @@ async function restartPhase(count: number): Promise<PhaseResult> {
   const measure = startMeasuring();
   const port = await operator.started;
   const reconciled = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    if (operator.exitStatus() !== undefined) {
+      throw new Error(`the restarted operator exited (${operator.exitStatus()}):\n${operator.tail()}`);
+    }
+    let text = '';
+    try {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } catch (error) {
+      console.error(`[bench] scraping the restarted operator failed (${String(error)}); trying again`);
+      return false;
+    }
     const total = [
       ...text.matchAll(/^scb_reconcile_total\{[^}]*controller="SecureConnectionBundle"[^}]*\} (\S+)$/gm),
     ]
