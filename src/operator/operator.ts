@@ -255,16 +255,20 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger.info('leading: reconciling');
     fence.open();
     notifier.resume();
-    clusterQueue.start();
-    bundleQueue.start();
-    // After a lost Lease the caches are as fresh as the watches, but what was queued or delayed
-    // was dropped and another leader may have written meanwhile: look at everything again.
-    for (const cluster of clusterRefs.list()) clusterQueue.add(objectKey(cluster));
-    for (const bundle of bundles.list()) bundleQueue.add(objectKey(bundle));
-    // Webhooks of versions published before a restart or a hand-over, not yet delivered, once
-    // the bundle cache is complete.
-    whenSynced(bundles, timers)
-      .then(() => notifier.notifyPending(bundles.list()))
+    // Not before every cache is complete (client-go's WaitForCacheSync): a reconcile that ran on a
+    // half-listed Secret cache would take published bundles for unpublished ones and issue again.
+    whenSynced(informers, timers)
+      .then(async () => {
+        if (!fence.isOpen()) return;
+        clusterQueue.start();
+        bundleQueue.start();
+        // After a lost Lease what was queued or delayed was dropped, and another leader may have
+        // written meanwhile: look at everything again (on a first start the informers' adds did).
+        for (const cluster of clusterRefs.list()) clusterQueue.add(objectKey(cluster));
+        for (const bundle of bundles.list()) bundleQueue.add(objectKey(bundle));
+        // Webhooks of versions published before a restart or a hand-over, not yet delivered.
+        await notifier.notifyPending(bundles.list());
+      })
       .catch((error: unknown) => {
         logger.warn('could not resume webhook deliveries', {
           error: String((error as Error)?.message ?? error),
@@ -370,10 +374,14 @@ function clusterSignature(cluster: CassandraClusterRef): string {
   ]);
 }
 
-/** Resolves once the informer has listed everything (checked every 200 ms). */
-function whenSynced(informer: { health(): { synced: boolean } }, timers: Timers): Promise<void> {
+/** Resolves once every informer has listed everything (checked every 200 ms). */
+function whenSynced(
+  informers: ReadonlyArray<{ health(): { synced: boolean } }>,
+  timers: Timers,
+): Promise<void> {
   return new Promise((resolve) => {
-    const check = () => (informer.health().synced ? resolve() : timers.setTimeout(check, 200));
+    const check = () =>
+      informers.every((informer) => informer.health().synced) ? resolve() : timers.setTimeout(check, 200);
     check();
   });
 }
