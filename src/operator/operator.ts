@@ -169,7 +169,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const secrets = new ResilientInformer<ObservedSecret>({
     resource: 'secrets',
     path: KubeObjects.collectionPath('secrets', namespace),
-    list: (selector) => kube.listSecrets(namespace, selector),
+    list: (selector) => kube.listSecrets(namespace, selector, observeSecret),
     labelSelector: OWNED_SELECTOR,
     transform: observeSecret,
     indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex },
