@@ -30,6 +30,8 @@ export const FIELD_MANAGER = 'scb-operator';
 
 /** Items per page when listing: bounds the memory a single list response takes. */
 const LIST_PAGE_SIZE = 250;
+/** Bundle Secrets carry a zip and its files (100 KB and more): smaller pages bound a list's peak. */
+const SECRET_PAGE_SIZE = 50;
 
 type CustomKind = typeof SECURE_CONNECTION_BUNDLE | typeof CASSANDRA_CLUSTER_REF;
 
@@ -76,7 +78,12 @@ export class KubeObjects {
     labelSelector: string | undefined,
     observe: (secret: V1Secret) => T = (secret) => secret as T,
   ) {
-    return this.list<V1Secret, T>(KubeObjects.collectionPath('secrets', namespace), labelSelector, observe);
+    return this.list<V1Secret, T>(
+      KubeObjects.collectionPath('secrets', namespace),
+      labelSelector,
+      observe,
+      SECRET_PAGE_SIZE,
+    );
   }
 
   listConfigMaps(namespace: string | undefined, labelSelector: string | undefined) {
@@ -328,12 +335,13 @@ export class KubeObjects {
     path: string,
     labelSelector: string | undefined,
     mapItem: (object: T) => R = (object) => object as unknown as R,
+    pageSize = LIST_PAGE_SIZE,
   ): Promise<KubernetesListObject<R>> {
     const items: R[] = [];
     let token: string | undefined;
     let last: KubernetesListObject<T>;
     do {
-      const query: Record<string, QueryValue> = { limit: LIST_PAGE_SIZE, labelSelector, continue: token };
+      const query: Record<string, QueryValue> = { limit: pageSize, labelSelector, continue: token };
       last = await this.http.request<KubernetesListObject<T>>('GET', path, { query });
       items.push(...(last.items ?? []).map(mapItem));
       token = (last.metadata as { continue?: string } | undefined)?.continue || undefined;
