@@ -277,7 +277,7 @@ async function restartPhase(count: number): Promise<PhaseResult> {
     if (operator.exitStatus() !== undefined) {
       throw new Error(`the restarted operator exited (${operator.exitStatus()}):\n${operator.tail()}`);
     }
-    let text = '';
+    let text: string;
     try {
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     } catch (error) {
