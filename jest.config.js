@@ -13,7 +13,12 @@ export default {
   // The integration project's leak scan runs after every other test file (see that file).
   testSequencer: '<rootDir>/test/support/leak-scan-last.js',
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/unit-timeout.ts'],
+    },
     {
       ...shared,
       displayName: 'integration',

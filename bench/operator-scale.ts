@@ -5,7 +5,7 @@
  * kube-apiserver and etcd, which share the machine's cores with the operator.
  *
  *   node --import tsx bench/operator-scale.ts [--bundles 1000] [--namespaces 1] [--all-namespaces]
- *     [--concurrency 4] [--in-flight 50] [--duration 2m] [--no-renewal] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
+ *     [--concurrency 4] [--in-flight 50] [--duration 2m] [--no-renewal] [--restart] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
  *     [--operator-node PATH] [--timeout 900] [--json FILE]
  *
  * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) on the
@@ -110,7 +110,7 @@ for (const other of bundleNamespaces.filter((name) => name !== namespace)) {
   // The example cluster ref admits namespaces with this label (spec.access.namespaceSelector).
   kubectl('label', 'namespace', other, 'cassandra-access/orders-cluster=allowed');
 }
-const operator = startOperator();
+let operator = startOperator();
 const observed = watchBundles();
 
 interface PhaseResult {
@@ -156,6 +156,7 @@ try {
     phases.push(await renewalPhase(issued.renewalTimes, issued.result.wallSeconds));
   }
   const finalMetrics = await scrapeMetrics(metricsPort);
+  if (options.restart) phases.push(await restartPhase(bundles.length));
   const vmHwmMiB = rssMiB(operator.pid, 'VmHWM');
   report(idleRss, vmHwmMiB, issueMetrics, finalMetrics);
 } finally {
@@ -256,6 +257,48 @@ async function renewalPhase(renewalTimes: Map<string, number>, issueSeconds: num
   );
   const lags = [...renewalTimes].map(([name, at]) => ((renewedAt.get(name) ?? NaN) - at) / 1000);
   return measure.finish(`renew ${renewalTimes.size} (first renewalTime → all v2)`, lags, notes);
+}
+
+/**
+ * Phase 3 (`--restart`): the operator SIGKILLed and started again, measured from the new start
+ * until it has reconciled every bundle once and its queue is empty: what a crash or a hand-over
+ * costs (the informers' lists, a fresh read per bundle, and the check of each current version's
+ * Event, a create answered 409).
+ */
+async function restartPhase(count: number): Promise<PhaseResult> {
+  console.error(`[bench] phase 3: SIGKILL and restart the operator with ${count} bundles in place`);
+  process.kill(operator.pid, 'SIGKILL');
+  while (operator.exitStatus() === undefined) await sleep(checkMs);
+  operator = startOperator();
+  // From the new process's start (its CPU counts from zero there).
+  const measure = startMeasuring();
+  const port = await operator.started;
+  const reconciled = async () => {
+    if (operator.exitStatus() !== undefined) {
+      throw new Error(`the restarted operator exited (${operator.exitStatus()}):\n${operator.tail()}`);
+    }
+    let text: string;
+    try {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } catch (error) {
+      console.error(`[bench] scraping the restarted operator failed (${String(error)}); trying again`);
+      return false;
+    }
+    const total = [
+      ...text.matchAll(/^scb_reconcile_total\{[^}]*controller="SecureConnectionBundle"[^}]*\} (\S+)$/gm),
+    ]
+      .map((match) => Number(match[1]))
+      .reduce((sum, value) => sum + value, 0);
+    const depth = /^scb_workqueue_depth\{[^}]*SecureConnectionBundle[^}]*\} (\S+)$/m.exec(text)?.[1];
+    return total >= count && Number(depth) === 0;
+  };
+  await waitFor('every bundle reconciled after the restart', options.timeoutSeconds * 1000, reconciled);
+  const wall = (Date.now() - measure.startedAt) / 1000;
+  return measure.finish(
+    `restart with ${count} (start → all reconciled once)`,
+    new Array<number>(count).fill(wall),
+    [],
+  );
 }
 
 /**
@@ -631,6 +674,7 @@ interface Options {
   inFlight: number;
   duration: string;
   renewal: boolean;
+  restart: boolean;
   timeoutSeconds: number;
   /** Extra node flags for the operator, e.g. "--max-semi-space-size=2" (to try memory settings). */
   operatorNodeArgs: string[];
@@ -661,6 +705,7 @@ function parseArgs(args: string[]): Options {
     inFlight: whole('--in-flight', 50),
     duration: text('--duration') ?? '2m',
     renewal: !args.includes('--no-renewal'),
+    restart: args.includes('--restart'),
     timeoutSeconds: whole('--timeout', 900),
     operatorNodeArgs: (text('--operator-node-args') ?? imageNodeFlags().join(' ')).split(' ').filter(Boolean),
     operatorNode: text('--operator-node') ?? path.join(imageNodeBinDir(), 'node'),

@@ -30,6 +30,8 @@ export const FIELD_MANAGER = 'scb-operator';
 
 /** Items per page when listing: bounds the memory a single list response takes. */
 const LIST_PAGE_SIZE = 250;
+/** Bundle Secrets carry a zip and its files (100 KB and more): smaller pages bound a list's peak. */
+const SECRET_PAGE_SIZE = 50;
 
 type CustomKind = typeof SECURE_CONNECTION_BUNDLE | typeof CASSANDRA_CLUSTER_REF;
 
@@ -67,8 +69,21 @@ export class KubeObjects {
     return namespace ? `${base}/namespaces/${namespace}/${resource}` : `${base}/${resource}`;
   }
 
-  listSecrets(namespace: string | undefined, labelSelector: string | undefined) {
-    return this.list<V1Secret>(KubeObjects.collectionPath('secrets', namespace), labelSelector);
+  /**
+   * `observe` maps each page's Secrets as it arrives, so a list of thousands of bundle Secrets
+   * never holds all their data at once (1,000 bundles: about 80 MB, past the image's heap cap).
+   */
+  listSecrets<T extends V1Secret = V1Secret>(
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+    observe: (secret: V1Secret) => T = (secret) => secret as T,
+  ) {
+    return this.list<V1Secret, T>(
+      KubeObjects.collectionPath('secrets', namespace),
+      labelSelector,
+      observe,
+      SECRET_PAGE_SIZE,
+    );
   }
 
   listConfigMaps(namespace: string | undefined, labelSelector: string | undefined) {
@@ -316,17 +331,19 @@ export class KubeObjects {
    * resourceVersion of the whole consistent snapshot (the continue token pins it), so a watch can
    * start from it.
    */
-  private async list<T extends KubernetesObject>(
+  private async list<T extends KubernetesObject, R extends KubernetesObject = T>(
     path: string,
     labelSelector: string | undefined,
-  ): Promise<KubernetesListObject<T>> {
-    const items: T[] = [];
+    mapItem: (object: T) => R = (object) => object as unknown as R,
+    pageSize = LIST_PAGE_SIZE,
+  ): Promise<KubernetesListObject<R>> {
+    const items: R[] = [];
     let token: string | undefined;
     let last: KubernetesListObject<T>;
     do {
-      const query: Record<string, QueryValue> = { limit: LIST_PAGE_SIZE, labelSelector, continue: token };
+      const query: Record<string, QueryValue> = { limit: pageSize, labelSelector, continue: token };
       last = await this.http.request<KubernetesListObject<T>>('GET', path, { query });
-      items.push(...(last.items ?? []));
+      items.push(...(last.items ?? []).map(mapItem));
       token = (last.metadata as { continue?: string } | undefined)?.continue || undefined;
     } while (token);
     return { ...last, items };

@@ -50,6 +50,7 @@ export class LeaderElector {
   private observed: ObservedLease | undefined;
   private lastRenewedAt: Date | undefined;
   private leading = false;
+  private lastAttemptAnswered = true;
   private stopped = true;
   private attempt = 0;
   private inFlight: Promise<void> | undefined;
@@ -91,6 +92,11 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** Whether the last attempt to read or write the Lease got an answer (false: the API is unreachable). */
+  reachesLease(): boolean {
+    return this.lastAttemptAnswered;
+  }
+
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
@@ -121,6 +127,7 @@ export class LeaderElector {
         timeout = undefined;
         if (attempt === this.attempt) {
           this.attempt++;
+          this.lastAttemptAnswered = false;
           this.options.onAttemptFailed?.({ kind: 'Transient', message: 'lease request timed out' });
           this.checkDeadline();
         }
@@ -150,6 +157,7 @@ export class LeaderElector {
     try {
       const record = await api.read();
       if (attempt !== this.attempt || this.stopped) return;
+      this.lastAttemptAnswered = true;
       const now = clock.now();
       this.observed = record ? observeLease(this.observed, record, now) : undefined;
       const decision = decideLeaseAction({
@@ -173,7 +181,9 @@ export class LeaderElector {
     } catch (error) {
       if (attempt !== this.attempt) return;
       // A 409 here means another candidate wrote first: we simply lost this round.
-      this.options.onAttemptFailed?.(classifyError(error));
+      const failure = classifyError(error);
+      if (failure.kind !== 'Conflict') this.lastAttemptAnswered = false;
+      this.options.onAttemptFailed?.(failure);
       this.checkDeadline();
     }
   }

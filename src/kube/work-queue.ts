@@ -89,6 +89,19 @@ export class WorkQueue {
     this.pump();
   }
 
+  /**
+   * Stop starting reconciles until `start` again (leadership lost). Keys added meanwhile are kept;
+   * delayed adds and backoff are dropped, since the caller re-adds every key when it resumes.
+   * Reconciles in flight run on: the caller fences their writes.
+   */
+  pause(): void {
+    this.started = false;
+    for (const { timer } of this.delayed.values()) this.options.timers.clearTimeout(timer);
+    this.delayed.clear();
+    this.failures.clear();
+    this.conflicts.clear();
+  }
+
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);

@@ -14,6 +14,12 @@ export interface HealthServerOptions {
   host?: string;
   registry: Registry;
   readinessChecks: readonly ReadinessCheck[];
+  /**
+   * What can fail while the replica still serves what it has (the API server unreachable, the
+   * Lease lost): listed in /readyz as `[-]name degraded` without making it fail, since a replica
+   * taken out of its Service could not serve downloads either.
+   */
+  degradationChecks?: readonly ReadinessCheck[];
 }
 
 export interface HealthServer {
@@ -24,7 +30,8 @@ export interface HealthServer {
 
 /**
  * `/healthz` (the process answers), `/readyz` (every readiness check passes; the body lists
- * each check with `[+]`/`[-]` as the Kubernetes apiserver does) and `/metrics` (Prometheus text).
+ * each check with `[+]`/`[-]` as the Kubernetes apiserver does, then what is degraded) and
+ * `/metrics` (Prometheus text).
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((request, response) => {
@@ -57,11 +64,17 @@ async function handle(options: HealthServerOptions, request: IncomingMessage, re
       return;
     case '/readyz': {
       const results = await Promise.all(options.readinessChecks.map(runCheck));
+      const degradations = await Promise.all((options.degradationChecks ?? []).map(runCheck));
       const ready = results.every((result) => result.ok);
-      const lines = results.map(
-        (result) => `[${result.ok ? '+' : '-'}]${result.name} ${result.ok ? 'ok' : 'failed'}`,
-      );
-      reply(response, ready ? 200 : 503, [...lines, ready ? 'ready' : 'not ready', ''].join('\n'));
+      const degraded = degradations.some((result) => !result.ok);
+      const lines = [
+        ...results.map((result) => `[${result.ok ? '+' : '-'}]${result.name} ${result.ok ? 'ok' : 'failed'}`),
+        ...degradations.map(
+          (result) => `[${result.ok ? '+' : '-'}]${result.name} ${result.ok ? 'ok' : 'degraded'}`,
+        ),
+      ];
+      const verdict = !ready ? 'not ready' : degraded ? 'ready (degraded)' : 'ready';
+      reply(response, ready ? 200 : 503, [...lines, verdict, ''].join('\n'));
       return;
     }
     case '/metrics':

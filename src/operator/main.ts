@@ -28,7 +28,6 @@ async function main(): Promise<void> {
     clock: systemClock,
     timers: systemTimers,
     logger,
-    onLostLeadership: () => process.exit(1),
   });
   let stopping = false;
   const shutdown = (signal: string) => {

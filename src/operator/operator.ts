@@ -43,6 +43,7 @@ import { withoutManagedFields } from '../kube/cached-object.js';
 import { objectKey } from '../kube/object-key.js';
 import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
+import { WriteFence } from '../kube/write-fence.js';
 import { startHealthServer, type HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
 import { logReconcileFailure } from '../observability/reconcile-log.js';
@@ -62,8 +63,6 @@ export interface OperatorDeps {
   clock: Clock;
   timers: Timers;
   logger: Logger;
-  /** Called when leadership is lost while running: the process should exit and be restarted. */
-  onLostLeadership: () => void;
 }
 
 export interface RunningOperator {
@@ -84,11 +83,20 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new OperatorMetrics(registry);
-  const kube = new KubeObjects(http, (namespace, secret) =>
-    metrics.countSecretCreate(namespace, roleOf(secret.metadata) ?? 'other'),
-  );
+  const countSecretCreate = (namespace: string, secret: KubernetesObject) =>
+    metrics.countSecretCreate(namespace, roleOf(secret.metadata) ?? 'other');
+  // Start-up (the shared keys) and the download API (reads, access reviews) work on every replica;
+  // the controllers write only while this replica leads: one that lost its Lease stays up, serving
+  // reads, and competes again.
+  const anyReplicaKube = new KubeObjects(http, countSecretCreate);
+  const fence = new WriteFence();
+  const kube = new KubeObjects(http.fenced(fence), countSecretCreate);
   const events = kubernetesEventRecorder(kube, clock, config.identity, logger);
-  const signingKey = await loadOrCreateSigningKey(kube, config.operatorNamespace, config.signingKeySecret);
+  const signingKey = await loadOrCreateSigningKey(
+    anyReplicaKube,
+    config.operatorNamespace,
+    config.signingKeySecret,
+  );
   const namespace = config.watchNamespace;
   const transport = http;
 
@@ -161,7 +169,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const secrets = new ResilientInformer<ObservedSecret>({
     resource: 'secrets',
     path: KubeObjects.collectionPath('secrets', namespace),
-    list: (selector) => kube.listSecrets(namespace, selector),
+    list: (selector) => kube.listSecrets(namespace, selector, observeSecret),
     labelSelector: OWNED_SELECTOR,
     transform: observeSecret,
     indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex },
@@ -214,7 +222,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger,
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
-    objectStore: new ObjectStoreSync(kube, logger, outbound),
+    objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
   });
   const clusterReconciler = new ClusterRefReconciler({
@@ -245,17 +253,33 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
 
   const startQueues = () => {
     logger.info('leading: reconciling');
-    clusterQueue.start();
-    bundleQueue.start();
-    // Webhooks of versions published before a restart or a hand-over, not yet delivered, once
-    // the bundle cache is complete.
-    whenSynced(bundles, timers)
-      .then(() => notifier.notifyPending(bundles.list()))
+    fence.open();
+    notifier.resume();
+    // Not before every cache is complete (client-go's WaitForCacheSync): a reconcile that ran on a
+    // half-listed Secret cache would take published bundles for unpublished ones and issue again.
+    whenSynced(informers, timers)
+      .then(async () => {
+        if (!fence.isOpen()) return;
+        clusterQueue.start();
+        bundleQueue.start();
+        // After a lost Lease what was queued or delayed was dropped, and another leader may have
+        // written meanwhile: look at everything again (on a first start the informers' adds did).
+        for (const cluster of clusterRefs.list()) clusterQueue.add(objectKey(cluster));
+        for (const bundle of bundles.list()) bundleQueue.add(objectKey(bundle));
+        // Webhooks of versions published before a restart or a hand-over, not yet delivered.
+        await notifier.notifyPending(bundles.list());
+      })
       .catch((error: unknown) => {
         logger.warn('could not resume webhook deliveries', {
           error: String((error as Error)?.message ?? error),
         });
       });
+  };
+  const stopWriting = () => {
+    fence.close();
+    bundleQueue.pause();
+    clusterQueue.pause();
+    notifier.suspend();
   };
   let stopping = false;
   const elector = config.leaderElect
@@ -265,10 +289,10 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
         clock,
         timers,
         onStartedLeading: startQueues,
-        onStoppedLeading: async () => {
+        onStoppedLeading: () => {
           if (stopping) return;
-          logger.error('lost leadership; exiting so a fresh process competes again');
-          deps.onLostLeadership();
+          stopWriting();
+          logger.error('lost leadership: writes stopped; serving reads and competing again');
         },
         onAttemptFailed: (error) => logger.warn('leader election attempt failed', { error: error.message }),
       })
@@ -283,8 +307,16 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       name: `${resource}-synced`,
       isReady: () => informer.health().synced,
     })),
+    // Degraded, still serving: a watch down (the cache ages) or the Lease out of reach.
+    degradationChecks: [
+      ...watched.map(([resource, informer]) => ({
+        name: `${resource}-watching`,
+        isReady: () => informer.health().watching,
+      })),
+      ...(elector ? [{ name: 'lease-reachable', isReady: () => elector.reachesLease() }] : []),
+    ],
   });
-  const download = config.download && (await startDownload(config, kube, clock, logger, metrics));
+  const download = config.download && (await startDownload(config, anyReplicaKube, clock, logger, metrics));
   if (elector) elector.start();
   else startQueues();
   logger.info('operator started', {
@@ -342,10 +374,14 @@ function clusterSignature(cluster: CassandraClusterRef): string {
   ]);
 }
 
-/** Resolves once the informer has listed everything (checked every 200 ms). */
-function whenSynced(informer: { health(): { synced: boolean } }, timers: Timers): Promise<void> {
+/** Resolves once every informer has listed everything (checked every 200 ms). */
+function whenSynced(
+  informers: ReadonlyArray<{ health(): { synced: boolean } }>,
+  timers: Timers,
+): Promise<void> {
   return new Promise((resolve) => {
-    const check = () => (informer.health().synced ? resolve() : timers.setTimeout(check, 200));
+    const check = () =>
+      informers.every((informer) => informer.health().synced) ? resolve() : timers.setTimeout(check, 200);
     check();
   });
 }

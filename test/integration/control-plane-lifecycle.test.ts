@@ -3,6 +3,7 @@
  * and one whose owner died without teardown (SIGKILL) is reaped by the next start.
  */
 import { jest } from '@jest/globals';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -32,6 +33,19 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   while (!condition() && Date.now() < deadline) await sleep(50);
 }
 
+/** Retries while the apiserver reconnects to a restarted etcd (its /readyz may lead its storage). */
+async function eventually<T>(read: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
+}
+
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -57,6 +71,36 @@ describe('control plane lifecycle', () => {
     expect(controlPlane.processes.filter((p) => isRunning(p.pid))).toEqual([]);
     expect(await accepts(port)).toBe(false);
     expect(existsSync(workDir)).toBe(false);
+  });
+
+  it('stops and restarts etcd and kube-apiserver on the same data, without tearing down', async () => {
+    const controlPlane = await startControlPlane({ crdDir: null });
+    try {
+      const core = controlPlane.adminKubeConfig().makeApiClient(CoreV1Api);
+      await core.createNamespace({ body: { metadata: { name: 'survives-restarts' } } });
+      const names = async () =>
+        (await core.listNamespace()).items.map((namespace) => namespace.metadata?.name);
+      const etcdPid = controlPlane.processes.find((p) => p.name === 'etcd')?.pid ?? -1;
+
+      await controlPlane.stopComponent('etcd');
+      expect(isRunning(etcdPid)).toBe(false);
+      // Positive control for the outage: the apiserver is up but cannot serve from etcd.
+      await expect(
+        core.createNamespace({ body: { metadata: { name: 'written-while-etcd-is-down' } } }),
+      ).rejects.toThrow();
+      await controlPlane.startComponent('etcd');
+      expect(controlPlane.processes.find((p) => p.name === 'etcd')?.pid).not.toBe(etcdPid);
+      expect(await eventually(names)).toContain('survives-restarts');
+
+      const port = Number(new URL(controlPlane.server).port);
+      await controlPlane.stopComponent('kube-apiserver');
+      expect(await accepts(port)).toBe(false);
+      await controlPlane.startComponent('kube-apiserver');
+      expect(await accepts(port)).toBe(true);
+      expect(await names()).toContain('survives-restarts');
+    } finally {
+      await controlPlane.stop();
+    }
   });
 
   it('reaps the processes of a run whose owner was killed before its teardown', async () => {

@@ -53,8 +53,8 @@ export interface ControlPlane {
   server: string;
   /** Wall time from the call until the apiserver was ready and the CRDs were served. */
   startupMs: number;
-  /** etcd and kube-apiserver, each the leader of its own process group. */
-  processes: { name: string; pid: number }[];
+  /** etcd and kube-apiserver, each the leader of its own process group (current pids). */
+  readonly processes: { name: string; pid: number }[];
   adminKubeConfig(): KubeConfig;
   kubeconfigFor(user: string, groups: readonly string[]): Promise<string>;
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
@@ -62,10 +62,23 @@ export interface ControlPlane {
   stop(): Promise<void>;
   /** Immediate and synchronous (SIGKILL), for `exit` and signal handlers. Safe to call twice. */
   kill(): void;
+  /**
+   * A fault for resilience tests: ends one component (SIGKILL by default) and waits for it to
+   * exit. Its data, ports and the other component stay, so `startComponent` brings it back.
+   */
+  stopComponent(name: ControlPlaneComponent, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts a stopped component again with the same flags, ports and data folder; resolves once it
+   * answers healthy (the apiserver's /readyz needs etcd up). A running one is left alone.
+   */
+  startComponent(name: ControlPlaneComponent, options?: { readyTimeoutMs?: number }): Promise<void>;
 }
 
-export interface Component {
-  name: string;
+export type ControlPlaneComponent = 'etcd' | 'kube-apiserver';
+
+/** A process of the control plane, or of a node the tests start beside it (test/support/node.ts). */
+export interface Component<Name extends string = string> {
+  name: Name;
   pid: number;
   logPath: string;
   exited: Promise<void>;
@@ -121,6 +134,15 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'scb-control-plane-'));
   const registration = registerRun(runsDir, workDir);
   const components: Component[] = [];
+  const launched = new Map<ControlPlaneComponent, string[]>();
+  const start = (name: ControlPlaneComponent, args: string[]): Component => {
+    launched.set(name, args);
+    const component = launch(registration, workDir, binDir, name, args);
+    const at = components.findIndex((c) => c.name === name);
+    if (at === -1) components.push(component);
+    else components[at] = component;
+    return component;
+  };
   let stopped = false;
   const kill = (): void => {
     if (stopped) return;
@@ -175,7 +197,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
 
     const etcdClientUrl = `http://127.0.0.1:${etcdClientPort}`;
     const etcdPeerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    const etcd = launch(registration, components, workDir, binDir, 'etcd', [
+    const etcd = start('etcd', [
       '--name=default',
       `--data-dir=${path.join(workDir, 'etcd-data')}`,
       `--listen-client-urls=${etcdClientUrl}`,
@@ -186,7 +208,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       // Durability is worthless for a throwaway store; fsync dominates its latency otherwise.
       '--unsafe-no-fsync',
     ]);
-    const apiserver = launch(registration, components, workDir, binDir, 'kube-apiserver', [
+    const apiserver = start('kube-apiserver', [
       `--etcd-servers=${etcdClientUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -207,21 +229,35 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     ]);
     // Started together: the apiserver retries etcd while it boots, which overlaps the two start-ups.
     const deadline = startedAt + (options.readyTimeoutMs ?? 90_000);
-    await waitUntil(
-      'etcd /health',
-      components,
-      deadline,
-      async () => (await apiRequest(`${etcdClientUrl}/health`))?.statusCode === 200,
-    );
-    log(`etcd ready on ${etcdClientUrl} (pid ${etcd.pid})`);
     const tls = { ca: ca.certificatePem, cert: admin.certificatePem, key: admin.privateKeyPem };
-    await waitUntil(
-      'kube-apiserver /readyz',
-      components,
-      deadline,
-      async () => (await apiRequest(`${server}/readyz`, tls))?.statusCode === 200,
-    );
+    const healthy: Record<ControlPlaneComponent, () => Promise<boolean>> = {
+      etcd: async () => (await apiRequest(`${etcdClientUrl}/health`))?.statusCode === 200,
+      'kube-apiserver': async () => (await apiRequest(`${server}/readyz`, tls))?.statusCode === 200,
+    };
+    await waitUntil('etcd /health', components, deadline, healthy.etcd);
+    log(`etcd ready on ${etcdClientUrl} (pid ${etcd.pid})`);
+    await waitUntil('kube-apiserver /readyz', components, deadline, healthy['kube-apiserver']);
     log(`kube-apiserver ready on ${server} (pid ${apiserver.pid})`);
+    const current = (name: ControlPlaneComponent): Component => {
+      const component = components.find((c) => c.name === name);
+      if (!component) throw new Error(`${name} was never started`);
+      return component;
+    };
+    const stopComponent = async (name: ControlPlaneComponent, signal: NodeJS.Signals = 'SIGKILL') => {
+      const component = current(name);
+      if (component.exitStatus === undefined) killProcessGroup(component.pid, signal);
+      await component.exited;
+      log(`${name} stopped (${component.exitStatus})`);
+    };
+    const startComponent = async (name: ControlPlaneComponent, options: { readyTimeoutMs?: number } = {}) => {
+      if (stopped) throw new Error(`the control plane is torn down; ${name} cannot start again`);
+      if (current(name).exitStatus === undefined) return;
+      const component = start(name, launched.get(name) ?? []);
+      const until = Date.now() + (options.readyTimeoutMs ?? 90_000);
+      // Only this component's death fails the wait: the other may be down on purpose.
+      await waitUntil(`${name} to be healthy again`, [component], until, healthy[name]);
+      log(`${name} ready again (pid ${component.pid})`);
+    };
 
     const kubeconfigPath = writeKubeconfig(
       path.join(workDir, 'admin.kubeconfig'),
@@ -257,12 +293,16 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       kubeconfigPath,
       server,
       startupMs: Date.now() - startedAt,
-      processes: components.map(({ name, pid }) => ({ name, pid })),
+      get processes() {
+        return components.map(({ name, pid }) => ({ name, pid }));
+      },
       adminKubeConfig: () => adminKubeConfig(connection),
       kubeconfigFor: (user, groups) => kubeconfigFor(connection, user, groups),
       serviceAccountKubeconfig: (namespace, name) => serviceAccountKubeconfig(connection, namespace, name),
       stop,
       kill,
+      stopComponent,
+      startComponent,
     };
   } catch (error) {
     const tails = components
@@ -276,14 +316,13 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   }
 }
 
-export function launch(
+export function launch<Name extends string>(
   registration: RunRegistration,
-  components: Component[],
   workDir: string,
   binDir: string,
-  name: string,
+  name: Name,
   args: string[],
-): Component {
+): Component<Name> {
   const logPath = path.join(workDir, `${name}.log`);
   const logFd = openSync(logPath, 'a');
   // detached: its own process group, so teardown can kill it and anything it forks in one signal,
@@ -292,7 +331,7 @@ export function launch(
   closeSync(logFd);
   if (child.pid === undefined) throw new Error(`could not start ${name} from ${binDir}`);
   registration.addProcess(child.pid);
-  const component: Component = {
+  const component: Component<Name> = {
     name,
     pid: child.pid,
     logPath,
@@ -303,7 +342,6 @@ export function launch(
       }),
     ),
   };
-  components.push(component);
   return component;
 }
 

@@ -165,10 +165,12 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
         .replaceAll('@CNI_CONF@', cniConf),
     );
     const deadline = startedAt + (options.readyTimeoutMs ?? 120_000);
-    launch(registration, components, workDir, path.dirname(containerdBinary), 'containerd', [
-      '--config',
-      containerdConfig,
-    ]);
+    components.push(
+      launch(registration, workDir, path.dirname(containerdBinary), 'containerd', [
+        '--config',
+        containerdConfig,
+      ]),
+    );
     await waitUntil('containerd', components, deadline, async () => {
       try {
         ctr(socket, ['version']);
@@ -242,32 +244,38 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
         imageGCLowThresholdPercent: 99,
       }),
     );
-    launch(registration, components, workDir, binDir, 'kubelet', [
-      `--config=${kubeletConfig}`,
-      `--kubeconfig=${kubeletKubeconfig}`,
-      `--root-dir=${kubeletDir}`,
-      `--hostname-override=${nodeName}`,
-      `--cert-dir=${path.join(workDir, 'kubelet-pki')}`,
-    ]);
-    launch(registration, components, workDir, binDir, 'kube-scheduler', [
-      `--kubeconfig=${kubeconfigPath}`,
-      `--authentication-kubeconfig=${kubeconfigPath}`,
-      `--authorization-kubeconfig=${kubeconfigPath}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedulerPort}`,
-      '--leader-elect=false',
-    ]);
-    launch(registration, components, workDir, binDir, 'kube-controller-manager', [
-      `--kubeconfig=${kubeconfigPath}`,
-      `--authentication-kubeconfig=${kubeconfigPath}`,
-      `--authorization-kubeconfig=${kubeconfigPath}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${controllerManagerPort}`,
-      '--leader-elect=false',
-      // The kube-root-ca.crt ConfigMap every ServiceAccount token volume carries.
-      `--root-ca-file=${caCertificatePath}`,
-      `--cert-dir=${path.join(workDir, 'controller-manager-pki')}`,
-    ]);
+    components.push(
+      launch(registration, workDir, binDir, 'kubelet', [
+        `--config=${kubeletConfig}`,
+        `--kubeconfig=${kubeletKubeconfig}`,
+        `--root-dir=${kubeletDir}`,
+        `--hostname-override=${nodeName}`,
+        `--cert-dir=${path.join(workDir, 'kubelet-pki')}`,
+      ]),
+    );
+    components.push(
+      launch(registration, workDir, binDir, 'kube-scheduler', [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${schedulerPort}`,
+        '--leader-elect=false',
+      ]),
+    );
+    components.push(
+      launch(registration, workDir, binDir, 'kube-controller-manager', [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${controllerManagerPort}`,
+        '--leader-elect=false',
+        // The kube-root-ca.crt ConfigMap every ServiceAccount token volume carries.
+        `--root-ca-file=${caCertificatePath}`,
+        `--cert-dir=${path.join(workDir, 'controller-manager-pki')}`,
+      ]),
+    );
 
     const core = admin.makeApiClient(CoreV1Api);
     await waitUntil(`Node ${nodeName} Ready`, components, deadline, async () => {

@@ -30,6 +30,7 @@ import type { Clock } from '../../time/clock.js';
 import { parseDuration } from '../../time/duration.js';
 import { evaluateAccess } from '../cluster-ref/access-policy.js';
 import type { EventRecorder } from '../events.js';
+import { VersionEvents } from './version-events.js';
 import { patchChangesStatus } from '../kstatus/status-patch.js';
 import { CONTROLLER_UID_INDEX, controllerOf, describeHolder, isControlledBy, roleOf } from '../ownership.js';
 import { parseStatusTime } from '../status-time.js';
@@ -145,7 +146,11 @@ const CONSUMER_RETRY_MS = 30_000;
  * pass skips past and removes.
  */
 export class BundleReconciler {
-  constructor(private readonly deps: BundleReconcilerDeps) {}
+  private readonly versionEvents: VersionEvents;
+
+  constructor(private readonly deps: BundleReconcilerDeps) {
+    this.versionEvents = new VersionEvents(deps.events, deps.logger);
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace = '', name } = parseObjectKey(key);
@@ -158,8 +163,11 @@ export class BundleReconciler {
     if (!bundle || bundle.metadata.deletionTimestamp) {
       // Owned Secrets follow through their owner references.
       this.deps.metrics.forgetObject({ namespace, name });
+      this.versionEvents.forget(key);
       return;
     }
+    // A pass that issued this version may have died before its Event.
+    await this.versionEvents.ensureCurrent(bundle);
     const log = reconcileLogger(this.deps.logger, { controller: CONTROLLER, namespace, name });
     const now = this.deps.clock.now();
     try {
@@ -498,9 +506,9 @@ export class BundleReconciler {
     this.deps.notifier.enqueue(bundle, record);
 
     const first = current === undefined && decision.trigger.reason === 'Initial';
-    this.deps.events.record(
-      { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind },
-      'Normal',
+    this.versionEvents.published(
+      bundle,
+      record.version,
       first ? 'Issued' : 'Rotated',
       `version ${record.version} published in Secret ${bundleSecretName(bundle)} (${decision.trigger.reason}: ${decision.trigger.message}); valid until ${record.notAfter.toISOString()}`,
     );

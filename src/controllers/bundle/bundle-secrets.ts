@@ -59,18 +59,24 @@ export interface ObservedSecret extends V1Secret {
   zipSHA256?: string;
 }
 
-/** Drops data (up to hundreds of KB per bundle) and managedFields before the informer caches it. */
-export function observeSecret(secret: V1Secret): ObservedSecret {
+/**
+ * Drops data (up to hundreds of KB per bundle) and managedFields before the informer caches it.
+ * Idempotent (an observed Secret keeps its digest), so a list may observe each page as it comes
+ * and the informer observe again.
+ */
+export function observeSecret(secret: V1Secret | ObservedSecret): ObservedSecret {
   const metadata = { ...secret.metadata };
   delete metadata.managedFields;
   const zipKeys = Object.keys(secret.data ?? {}).filter((key) => key.endsWith('.zip'));
   const zip = zipKeys.length === 1 && zipKeys[0] !== undefined ? secret.data?.[zipKeys[0]] : undefined;
+  const observed = secret.data === undefined ? (secret as ObservedSecret).zipSHA256 : undefined;
+  const zipSHA256 = zip !== undefined ? sha256Hex(Buffer.from(zip, 'base64')) : observed;
   return {
     apiVersion: secret.apiVersion ?? 'v1',
     kind: secret.kind ?? 'Secret',
     metadata,
     ...(secret.type !== undefined ? { type: secret.type } : {}),
-    ...(zip !== undefined ? { zipSHA256: sha256Hex(Buffer.from(zip, 'base64')) } : {}),
+    ...(zipSHA256 !== undefined ? { zipSHA256 } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { WriteFence } from '../../kube/write-fence.js';
 import type { BundleVersion, SecureConnectionBundle } from '../../api/v1alpha1/index.js';
 import { MANIFEST_FILE } from '../../bundle/layout.js';
 import { readZip } from '../../bundle/zip-reader.js';
@@ -42,6 +43,8 @@ export class ObjectStoreSync {
     private readonly logger: Logger,
     /** Vets every connection to a store endpoint. */
     private readonly outbound: OutboundGuard,
+    /** Writes to the store only while this replica leads, like its writes to the cluster. */
+    private readonly fence?: WriteFence,
   ) {}
 
   async sync(
@@ -82,6 +85,7 @@ export class ObjectStoreSync {
       };
     }
 
+    this.fence?.admit();
     const publisher = new store.ObjectStorePublisher(settings, {
       logger: this.logger,
       outbound: this.outbound,
@@ -107,6 +111,7 @@ export class ObjectStoreSync {
       for (const stored of caughtUp.stored) record(stored.version, stored.objectKey);
       if (caughtUp.state === 'behind') return behind(next, caughtUp);
       if (issued) {
+        this.fence?.admit();
         const published = await publisher.publish(issued);
         if (published.state === 'behind') return behind(next, published);
         record(published.version, published.objectKey);
@@ -116,6 +121,7 @@ export class ObjectStoreSync {
       for (const entry of next) {
         if (entry.state !== 'Archived' || entry.objectKey === undefined) continue;
         if (entry.objectKey === store.archiveKeys(location, entry.version).zip) continue;
+        this.fence?.admit();
         const moved = await publisher.archive(entry.version);
         if (moved.state === 'behind') return behind(next, moved);
         if (moved.state === 'archived') record(entry.version, moved.objectKey);

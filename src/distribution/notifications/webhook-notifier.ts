@@ -49,7 +49,7 @@ export interface WebhookNotifierOptions {
   timers: Timers;
   logger: Logger;
   /** Warning Events on the bundle when a delivery fails for good, or its key cannot sign. */
-  events: EventRecorder;
+  events: Pick<EventRecorder, 'record'>;
   /** Jitter source in [0, 1); Math.random unless a test fixes it. */
   random?: () => number;
   /** Vets every connection; without one, only public addresses are reached. Unused with `transport`. */
@@ -216,13 +216,25 @@ export class WebhookNotifier {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops retrying; what was not delivered is found again by notifyPending after the restart. */
-  close(): void {
+  /**
+   * Stops delivering and retrying until `resume` (leadership lost): whoever leads next finds what
+   * was not delivered with notifyPending.
+   */
+  suspend(): void {
     this.closed = true;
     for (const handle of this.retryTimers.values()) this.options.timers.clearTimeout(handle);
     this.retryTimers.clear();
     this.ready.length = 0;
     for (const id of [...this.pending.keys()]) this.settle(id);
+  }
+
+  resume(): void {
+    this.closed = false;
+  }
+
+  /** Stops for good; what was not delivered is found again by notifyPending after the restart. */
+  close(): void {
+    this.suspend();
     this.closeTransport();
   }
 
@@ -253,6 +265,8 @@ export class WebhookNotifier {
     let failure: Failure;
     try {
       const key = await this.signingKey(delivery);
+      // Suspended while reading the key: the next leader delivers it.
+      if (this.closed) return;
       const status = await this.post(delivery, key);
       if (status >= 200 && status < 300) {
         this.options.logger.info('webhook delivered', { ...logFields, status });

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
+import type { WriteFence } from '../write-fence.js';
 import type { KubeConnection } from './kube-connection.js';
 
 /** A non-2xx answer; `body` is the server's Status object (errors.ts reads code, reason, message). */
@@ -53,10 +54,19 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * stay the plain JSON the server sent (no model classes), which is what keeps the operator small.
  */
 export class KubeHttp implements WatchTransport {
-  constructor(private readonly connection: KubeConnection) {}
+  constructor(
+    private readonly connection: KubeConnection,
+    private readonly writeFence?: WriteFence,
+  ) {}
+
+  /** The same connection, with every write (any verb but GET) let through only while `fence` is open. */
+  fenced(fence: WriteFence): KubeHttp {
+    return new KubeHttp(this.connection, fence);
+  }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(method, path, options, undefined);
+    const signal = method === 'GET' ? undefined : this.writeFence?.admit();
+    const response = await this.send(method, path, options, signal, true);
     const text = await readBody(response);
     const parsed = text === '' ? undefined : parseJson(text);
     const status = response.statusCode ?? 0;
@@ -80,7 +90,7 @@ export class KubeHttp implements WatchTransport {
     };
     let response: IncomingMessage;
     try {
-      response = await this.send('GET', path, { query: { ...query, watch: true } }, controller.signal);
+      response = await this.send('GET', path, { query: { ...query, watch: true } }, controller.signal, false);
     } catch (error) {
       finish(error);
       return controller;
@@ -116,6 +126,7 @@ export class KubeHttp implements WatchTransport {
     path: string,
     options: RequestOptions,
     signal: AbortSignal | undefined,
+    timeout: boolean,
   ): Promise<IncomingMessage> {
     const target = await this.connection.target();
     const url = new URL(target.server.pathname.replace(/\/$/, '') + path, target.server);
@@ -134,7 +145,9 @@ export class KubeHttp implements WatchTransport {
         method,
         headers,
         agent: target.agent,
-        ...(signal ? { signal } : { timeout: REQUEST_TIMEOUT_MS }),
+        ...(signal ? { signal } : {}),
+        // A watch stays open for minutes: its informer's watchdog, not this timeout, ends it.
+        ...(timeout ? { timeout: REQUEST_TIMEOUT_MS } : {}),
       });
       request.on('timeout', () =>
         request.destroy(Object.assign(new Error(`${method} ${path} timed out`), { code: 'ETIMEDOUT' })),

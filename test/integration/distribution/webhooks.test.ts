@@ -85,7 +85,7 @@ function signatureValid(received: Received): boolean {
 }
 
 const recordedEvents: Array<{ reason: string; note: string }> = [];
-const events: EventRecorder = {
+const events: Pick<EventRecorder, 'record'> = {
   record: (_regarding, _type, reason, note) => recordedEvents.push({ reason, note }),
 };
 

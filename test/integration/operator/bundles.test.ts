@@ -219,7 +219,8 @@ describe('operator: bundles on the real control plane', () => {
     );
     const issuedAt = Date.parse(renewed.status?.notBefore ?? '');
     expect(issuedAt).toBeGreaterThanOrEqual(Date.parse(first.status?.renewalTime ?? ''));
-    expect(issuedAt - Date.parse(first.status?.renewalTime ?? '')).toBeLessThan(15_000);
+    // Soon after renewalTime (timers lag on a busy machine), long before any periodic resync.
+    expect(issuedAt - Date.parse(first.status?.renewalTime ?? '')).toBeLessThan(30_000);
     // Status is written before the log line, so wait for the line rather than read it at once.
     const rotated = await operator.waitForLog(
       (line) => line.message === 'issued bundle version' && line.version === 2,

@@ -111,8 +111,10 @@ describe('LeaderElector', () => {
     await settle();
     api.failure = new ApiException(503, 'Unavailable', undefined, {});
 
+    expect(a.elector.reachesLease()).toBe(true);
     await time.advance(8000);
     expect(a.elector.isLeader()).toBe(true);
+    expect(a.elector.reachesLease()).toBe(false);
     await time.advance(2000);
     expect(a.elector.isLeader()).toBe(false);
     expect(a.log).toEqual(['started', 'stopped']);
@@ -121,6 +123,7 @@ describe('LeaderElector', () => {
     api.failure = undefined;
     await time.advance(2000);
     expect(a.elector.isLeader()).toBe(true);
+    expect(a.elector.reachesLease()).toBe(true);
     expect(a.log).toEqual(['started', 'stopped', 'started']);
   });
 

@@ -90,6 +90,25 @@ describe('WorkQueue', () => {
     expect(queue.depth()).toBe(0);
   });
 
+  it('pause stops starting keys and drops delayed ones; keys added meanwhile run after start', async () => {
+    const { queue, reconciler, time } = setup(2);
+    queue.start();
+    queue.add('ns/a');
+    await settle();
+    queue.addAfter('ns/delayed', 1000);
+    queue.pause();
+    await reconciler.fail('ns/a', transient());
+    queue.add('ns/b');
+    await time.advance(60_000);
+    expect(reconciler.started.map((s) => s.key)).toEqual(['ns/a']);
+    expect(queue.depth()).toBe(2);
+
+    queue.start();
+    await settle();
+    // ns/a's retry was queued by its failure while paused; ns/delayed was dropped with the pause.
+    expect(reconciler.started.map((s) => s.key).sort()).toEqual(['ns/a', 'ns/a', 'ns/b']);
+  });
+
   it('never runs one key twice at once; a key added while running runs exactly once more after', async () => {
     const { queue, reconciler } = setup(4);
     queue.start();

@@ -51,6 +51,33 @@ describe('health server (real HTTP on loopback)', () => {
     expect(await ready.text()).toBe('[+]informer-secrets ok\n[+]lease ok\nready\n');
   });
 
+  it('lists what is degraded without failing /readyz, so a replica keeps serving what it has', async () => {
+    informerSynced = true;
+    let watching = false;
+    const registry = new Registry();
+    const degradable = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry,
+      readinessChecks: checks,
+      degradationChecks: [{ name: 'secrets-watching', isReady: () => watching }],
+    });
+    try {
+      const read = () => fetch(`http://127.0.0.1:${degradable.port}/readyz`);
+      const degraded = await read();
+      expect(degraded.status).toBe(200);
+      expect(await degraded.text()).toBe(
+        '[+]informer-secrets ok\n[+]lease ok\n[-]secrets-watching degraded\nready (degraded)\n',
+      );
+      watching = true;
+      expect(await (await read()).text()).toBe(
+        '[+]informer-secrets ok\n[+]lease ok\n[+]secrets-watching ok\nready\n',
+      );
+    } finally {
+      await degradable.close();
+    }
+  });
+
   it('a check that throws makes /readyz fail without echoing the error text', async () => {
     informerSynced = true;
     leaseCheckThrows = true;

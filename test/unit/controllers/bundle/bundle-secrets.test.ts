@@ -64,6 +64,12 @@ describe('observeSecret', () => {
     data: { 'secure-connect-orders.zip': base64(zipBytes), 'ca.crt': base64(Buffer.from('pem')) },
   };
 
+  it('is idempotent: an observed Secret keeps its digest (a list observes pages, the informer again)', () => {
+    const once = observeSecret(secret);
+    expect(observeSecret(once)).toEqual(once);
+    expect(observeSecret({ ...secret, data: {} }).zipSHA256).toBeUndefined();
+  });
+
   it('keeps metadata and type, drops the data and managedFields, and digests the zip', () => {
     const observed = observeSecret(secret);
     expect(observed).toEqual({

@@ -24,7 +24,7 @@ interface RecordedEvent {
   note: string;
 }
 
-function recordingEvents(): EventRecorder & { recorded: RecordedEvent[] } {
+function recordingEvents(): Pick<EventRecorder, 'record'> & { recorded: RecordedEvent[] } {
   const recorded: RecordedEvent[] = [];
   return {
     recorded,
