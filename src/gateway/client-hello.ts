@@ -42,7 +42,8 @@ export function readClientHello(data: Uint8Array, maxHelloBytes: number): Client
     offset += RECORD_HEADER + available;
     if (expected === undefined && handshakeBytes >= HANDSHAKE_HEADER) {
       const header = concat(handshake, HANDSHAKE_HEADER);
-      if (header[0] !== HANDSHAKE_CLIENT_HELLO) return invalid('the first handshake message is not a ClientHello');
+      if (header[0] !== HANDSHAKE_CLIENT_HELLO)
+        return invalid('the first handshake message is not a ClientHello');
       const length = (header[1]! << 16) | (header[2]! << 8) | header[3]!;
       if (length > maxHelloBytes) {
         return invalid(`a ClientHello of ${length} bytes is over the ${maxHelloBytes}-byte bound`);

@@ -20,7 +20,12 @@ async function realClientHello(servername: string | undefined): Promise<Buffer> 
     }),
   );
   // An IP as servername sends no SNI (RFC 6066 forbids literal addresses), as a client would.
-  const client = tls.connect({ host: '127.0.0.1', port, servername: servername ?? '', rejectUnauthorized: false });
+  const client = tls.connect({
+    host: '127.0.0.1',
+    port,
+    servername: servername ?? '',
+    rejectUnauthorized: false,
+  });
   client.on('error', () => {});
   const hello = await received;
   client.destroy();
@@ -89,7 +94,9 @@ describe('readClientHello', () => {
   it('refuses what is not a TLS handshake', () => {
     expect(readClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n'), MAX)).toMatchObject({ state: 'invalid' });
     // A CQL startup frame sent in clear to the TLS port.
-    expect(readClientHello(Buffer.from([0x05, 0, 0, 1, 1, 0, 0, 0, 0]), MAX)).toMatchObject({ state: 'invalid' });
+    expect(readClientHello(Buffer.from([0x05, 0, 0, 1, 1, 0, 0, 0, 0]), MAX)).toMatchObject({
+      state: 'invalid',
+    });
     const notHello = Buffer.from(withSni);
     notHello[5] = 2; // ServerHello
     expect(readClientHello(notHello, MAX)).toMatchObject({ state: 'invalid' });
