@@ -68,6 +68,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--key-size <bits>', 'client key size: ECDSA 256|384, RSA 2048|3072|4096')
     .option('--keystore-profile <profile>', 'Modern (default) or Legacy')
     .requiredOption('--server-ca <file>', 'PEM certificate(s) of the CA that signed the Cassandra nodes')
+    .option(
+      '--metadata-address <name:port>',
+      "cloud-mode gateway's metadata service: config.json host/port (default: spec.gateway.metadataAddress)",
+    )
+    .option(
+      '--gateway-ca <file>',
+      "PEM CA of the metadata service's certificate, added to ca.crt and trustStore.jks",
+    )
     .requiredOption('--client-ca-cert <file>', 'PEM certificate of the client CA that issues the certificate')
     .requiredOption('--client-ca-key <file>', 'PEM private key of that client CA')
     .option('--client-ca-chain <file>', 'PEM issuers of the client CA up to the root')
