@@ -58,6 +58,7 @@ async function main(): Promise<void> {
   let draining = false;
   const health = await startHealthServer({
     port: config.healthPort,
+    host: config.bindAddress,
     registry,
     readinessChecks: [
       { name: 'topology', isReady: () => routes().upNodes(config.localDatacenter).length > 0 },
