@@ -375,8 +375,9 @@ describe('a long-running Node.js client in cloud mode', () => {
       const deadline = Date.now() + timeoutMs;
       while (!done()) {
         if (Date.now() > deadline) {
+          const gatewayLines = (gateway?.logs ?? []).filter((line) => line.message !== 'topology').slice(-10);
           throw new Error(
-            `timed out waiting for ${what}; last events:\n${JSON.stringify(events.slice(-8))}\n${stderr}`,
+            `timed out waiting for ${what}; last events:\n${JSON.stringify(events.slice(-8))}\n${stderr}\ngateway:\n${JSON.stringify(gatewayLines)}`,
           );
         }
         await new Promise((r) => setTimeout(r, 250));

@@ -14,6 +14,7 @@ export interface GatewayLogLine {
 }
 
 export interface GatewayProcess {
+  pid: number;
   logs: GatewayLogLine[];
   stderr(): string;
   waitForLog(
@@ -61,6 +62,7 @@ export function startGatewayProcess(args: readonly string[]): GatewayProcess {
   };
   process.once('exit', kill);
   return {
+    pid: child.pid ?? 0,
     logs,
     stderr: () => stderr,
     async waitForLog(predicate, what, timeoutMs = 60_000) {

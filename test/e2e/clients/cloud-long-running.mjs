@@ -12,6 +12,12 @@ import { createRequire } from 'node:module';
 const cassandra = createRequire(import.meta.url)('cassandra-driver');
 const zip = process.argv[2];
 const print = (line) => console.log(JSON.stringify(line));
+/** The error and, for NoHostAvailableError, what each address failed with. */
+const describe = (error) =>
+  [
+    `${error.name}: ${error.message}`,
+    ...Object.entries(error.innerErrors ?? {}).map(([at, inner]) => `${at}: ${inner}`),
+  ].join('; ');
 
 let bundle = 0;
 let stamp = '';
@@ -34,6 +40,8 @@ async function open() {
 
 process.on('SIGTERM', () => {
   stopping = true;
+  // A session start that hangs must not keep the process alive.
+  setTimeout(() => process.exit(0), 3000).unref();
 });
 
 for (;;) {
@@ -41,14 +49,14 @@ for (;;) {
   try {
     await open();
   } catch (error) {
-    print({ event: 'connect-failed', error: `${error.name}: ${error.message}` });
+    print({ event: 'connect-failed', error: describe(error) });
   }
   if (client) {
     try {
       const result = await client.execute('SELECT host_id FROM system.local');
       print({ event: 'query', ok: true, hostId: result.first().host_id.toString(), bundle });
     } catch (error) {
-      print({ event: 'query', ok: false, error: `${error.name}: ${error.message}`, bundle });
+      print({ event: 'query', ok: false, error: describe(error), bundle });
     }
   }
   await new Promise((resolve) => setTimeout(resolve, 250));
