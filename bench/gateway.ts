@@ -8,7 +8,7 @@
  *   node --import tsx bench/gateway.ts [--seconds 10] [--concurrency 16] [--rounds 3]
  *
  * Needs root (the client runs in a mount namespace whose resolv.conf names a DNS responder on
- * 127.0.0.153:53, as in test/e2e/cloud-gateway.test.ts). One real Cassandra 5 node on 127.0.0.2;
+ * 127.0.0.154:53, as in test/e2e/cloud-gateway.test.ts). One real Cassandra 5 node on 127.0.0.2;
  * client, gateway and node share this machine's cores.
  */
 import { spawn } from 'node:child_process';
@@ -64,7 +64,7 @@ const node = await startCassandra({
   clientCaTrustPem: clientCa.rootPem.certificatePem,
   log: (line) => console.error(`[cassandra] ${line}`),
 });
-const dns = await startDnsResponder('127.0.0.153', { [proxyName]: '127.0.0.1' });
+const dns = await startDnsResponder('127.0.0.154', { [proxyName]: '127.0.0.1' });
 try {
   const [metadataPort, sniPort] = (await freeLoopbackPorts(2)) as [number, number];
   file(
