@@ -117,7 +117,7 @@ try {
     ],
     ...['--client-ca', file('trust.crt', clientCa.rootPem.certificatePem)],
     ...['--gateway-cert', path.join(identity.dir, 'cert'), '--gateway-key', path.join(identity.dir, 'key')],
-    ...['--server-ca', path.join(workDir, 'node-ca.crt'), '--log-level', 'warn'],
+    ...['--server-ca', path.join(workDir, 'node-ca.crt'), '--log-level', 'info'],
   ]);
   const listening = await gateway.waitForLog(
     (line) => line.message === 'gateway listening',

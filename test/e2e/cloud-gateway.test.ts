@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -21,7 +21,8 @@ import { nodeDriverModules, pythonDriverInterpreter } from '../support/cassandra
 import { repositoryRoot } from '../support/control-plane-binaries.js';
 import { createCertificateAuthority, type PemPair } from '../support/control-plane-pki.js';
 import { resolverNamespaceCommand, startDnsResponder, type DnsResponder } from '../support/dns-responder.js';
-import { createClientCa, runStep, type ClientCa } from '../support/drivers.js';
+import { createClientCa, lastLine, runStep, type ClientCa } from '../support/drivers.js';
+import { mavenArgs } from '../support/drivers-install.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { freeLoopbackPorts } from '../support/local-processes.js';
 
@@ -81,7 +82,7 @@ function issueBundle(name: string, ca: ClientCa, extra: string[] = []): string {
       '--server-ca',
       path.join(workDir, 'node-ca.crt'),
       '--gateway-ca',
-      path.join(workDir, 'gateway-ca.crt'),
+      path.join(workDir, 'metadata-service-ca.crt'),
     ],
     ...['--client-ca-cert', file(`${name}-ca.crt`, ca.intermediatePem.certificatePem)],
     ...['--client-ca-key', file(`${name}-ca.key`, ca.intermediatePem.privateKeyPem)],
@@ -156,7 +157,7 @@ beforeAll(async () => {
   clientCa = await createClientCa('cloud-app');
   const foreignCa = await createClientCa('foreign-app');
   file('node-ca.crt', nodeCa.certificatePem, 0o644);
-  file('gateway-ca.crt', gatewayCa.certificatePem, 0o644);
+  file('metadata-service-ca.crt', gatewayCa.certificatePem, 0o644);
   scbctl('signing-key', 'generate', '--out', path.join(workDir, 'signing.key'));
 
   // Every node certificate carries the proxy's DNS name: Node.js and Java check it.
@@ -208,7 +209,7 @@ beforeAll(async () => {
   appPems = unpacked(appZip, 'cloud-app');
   foreignPems = unpacked(foreignZip, 'foreign-app');
   // The gateway's own identity for its control connection: a bundle of the same client CA.
-  const gatewayIdentity = unpacked(issueBundle('gateway', clientCa), 'gateway');
+  const gatewayIdentity = unpacked(issueBundle('gateway-identity', clientCa), 'gateway-identity');
   const serving = await gatewayCa.issueServingCertificate([], [proxyName]);
 
   gatewayArgs = [
@@ -316,6 +317,33 @@ function cqlThroughProxy(
     socket.once('close', () => finish({ failure: 'closed' }));
   });
 }
+
+describe('the Java driver 4.19 in secure-connect-bundle mode', () => {
+  it('runs queries on both nodes through the gateway with only the zip', async () => {
+    // The bundle's own pom.xml (driver, compiler settings), with a cloud-mode ScbExample beside it.
+    const project = path.join(workDir, 'java-cloud');
+    scbctl('unpack', appZip, '--out', path.join(workDir, 'java-bundle'));
+    runStep('mkdir', ['-p', project]);
+    runStep('cp', [path.join(workDir, 'java-bundle/platforms/java-driver-4/pom.xml'), project]);
+    runStep('cp', [path.join(repositoryRoot, 'test/e2e/clients/cloud-java/ScbExample.java'), project]);
+    // Built outside the client's namespace (Maven Central needs the real resolver), run inside.
+    const classpathFile = path.join(project, 'classpath.txt');
+    runStep(
+      'mvn',
+      [...mavenArgs(), '-q', 'compile', 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`],
+      {
+        cwd: project,
+        timeoutMs: 300_000,
+      },
+    );
+    const classpath = `${path.join(project, 'target/classes')}:${readFileSync(classpathFile, 'utf8').trim()}`;
+    const run = await runInNamespace('java', ['-cp', classpath, 'ScbExample', appZip]);
+    expect(run.status).toBe(0);
+    const result = JSON.parse(lastLine(run.stdout) ?? '') as { releaseVersion: string; hostIds: string[] };
+    expect(result.releaseVersion).toBe(nodes[0]?.version);
+    expect(result.hostIds).toEqual(hostIds);
+  }, 400_000);
+});
 
 describe('what the gateway refuses', () => {
   it('a bundle from another client CA is refused at the metadata service', async () => {
