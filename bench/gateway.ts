@@ -198,7 +198,10 @@ try {
   );
   await gateway.stop();
 } finally {
+  // The node's process is unref'd (tests): keep the loop alive until it is gone.
+  const keepAlive = setInterval(() => {}, 1000);
   await dns.close();
   await node.stop();
+  clearInterval(keepAlive);
   rmSync(workDir, { recursive: true, force: true });
 }
