@@ -510,6 +510,9 @@ export interface CassandraClusterRefSpec {
      * ConfigMap key holding the PEM CA certificate that signed the metadata service's serving certificate; it is added to every bundle's ca.crt and trustStore.jks. Omit it when the server CA (spec.serverCA) signed that certificate.
      */
     servingCA?: {
+      /**
+       * ConfigMap key holding the PEM CA certificate of the metadata service. Example: {name: cql-gateway-ca, key: ca.crt}.
+       */
       configMapRef: {
         /**
          * Name of the ConfigMap (DNS-1123 subdomain). Example: cql-gateway-ca.
