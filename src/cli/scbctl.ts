@@ -142,6 +142,29 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('check-gateway')
+    .description(
+      "probe a bundle's cloud-mode gateway as drivers use it: metadata service, then every node through the SNI proxy",
+    )
+    .argument('<zip>', 'bundle zip')
+    .option('--timeout <duration>', 'per step (default 5s, as the Node.js and Python drivers)')
+    .action(async (zipPath: string, options: { timeout?: string }) => {
+      const { readInputFile } = await import('./input-files.js');
+      const { parseDuration } = await import('../time/duration.js');
+      const { checkGateway } = await import('./check-gateway.js');
+      const timeoutMs = parseDuration(options.timeout ?? '5s', '--timeout') * 1000;
+      const result = await checkGateway(readInputFile(zipPath, 'bundle'), zipPath, timeoutMs);
+      if (result.ok)
+        io.out(
+          `gateway ok: ${result.nodes.length} node(s) answer through the SNI proxy: ${result.nodes.join(', ')}\n`,
+        );
+      else {
+        io.out(`gateway check FAILED (${result.reason}): ${result.message}\n`);
+        setExit(EXIT_VERIFICATION_FAILED);
+      }
+    });
+
+  program
     .command('inspect')
     .description('show identity, validity, fingerprints, cluster and files (no secrets)')
     .argument('<zip>', 'bundle zip')
