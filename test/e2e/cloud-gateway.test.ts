@@ -113,10 +113,11 @@ function runInNamespace(
   command: string,
   args: string[],
   env: Record<string, string> = {},
+  cwd = workDir,
 ): Promise<AsyncRun> {
   const wrapped = resolverNamespaceCommand(dns as DnsResponder, workDir, command, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(wrapped.command, wrapped.args, { cwd: workDir, env: { ...process.env, ...env } });
+    const child = spawn(wrapped.command, wrapped.args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -317,6 +318,20 @@ function cqlThroughProxy(
     socket.once('close', () => finish({ failure: 'closed' }));
   });
 }
+
+describe('scbctl check-gateway', () => {
+  it('probes metadata, then every node through the proxy with the bundle, as drivers will', async () => {
+    const scbctlArgs = ['--import', 'tsx', 'src/cli/scbctl.ts', 'check-gateway'];
+    const passed = await runInNamespace(process.execPath, [...scbctlArgs, appZip], {}, repositoryRoot);
+    expect(passed.stdout).toContain(
+      `gateway ok: 2 node(s) answer through the SNI proxy: ${hostIds.join(', ')}`,
+    );
+    expect(passed.status).toBe(0);
+    const refused = await runInNamespace(process.execPath, [...scbctlArgs, foreignZip], {}, repositoryRoot);
+    expect(refused.stdout).toContain('gateway check FAILED (MetadataUnreachable)');
+    expect(refused.status).toBe(1);
+  });
+});
 
 describe('the Java driver 4.19 in secure-connect-bundle mode', () => {
   it('runs queries on both nodes through the gateway with only the zip', async () => {
