@@ -399,7 +399,11 @@ describe('a long-running Node.js client in cloud mode', () => {
       path.join(repositoryRoot, 'test/e2e/clients/cloud-long-running.mjs'),
       liveZip,
     ]);
-    const child = spawn(wrapped.command, wrapped.args, { env: { ...process.env, NODE_PATH: nodeModules } });
+    // Its own process group: unshare ignores SIGTERM while it waits, so the group gets the signal.
+    const child = spawn(wrapped.command, wrapped.args, {
+      env: { ...process.env, NODE_PATH: nodeModules },
+      detached: true,
+    });
     const events: Array<{ event: string; ok?: boolean; hostId?: string; bundle?: number; error?: string }> =
       [];
     let partial = '';
@@ -477,8 +481,9 @@ describe('a long-running Node.js client in cloud mode', () => {
       );
       expect(events.slice(rotatedAt).filter((event) => event.event === 'connect-failed')).toEqual([]);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-(child.pid as number), 'SIGTERM');
+      await exited;
     }
     const failed = events.filter((event) => event.event === 'query' && event.ok === false);
     console.log(
