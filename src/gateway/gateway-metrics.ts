@@ -5,6 +5,13 @@ import { safeLabelValue } from '../observability/metrics.js';
 export type RefusalReason =
   'unknown_sni' | 'missing_sni' | 'invalid_hello' | 'hello_timeout' | 'too_many' | 'draining';
 
+/** Bytes of one routed connection not yet added to scb_gateway_bytes_total. */
+export interface Transfer {
+  node: string;
+  toNode: number;
+  toClient: number;
+}
+
 /**
  * The gateway's series, on a registry the caller owns. Node labels are host_ids (UUIDs), never
  * client data: an unknown SNI is counted without its value.
@@ -19,6 +26,7 @@ export class GatewayMetrics {
   private readonly routeCount: Gauge;
 
   private topologyAgeSeconds: () => number | undefined = () => undefined;
+  private readonly transfers = new Set<Transfer>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -34,11 +42,15 @@ export class GatewayMetrics {
       help: 'Client connections the SNI proxy holds now (routed or still in the ClientHello).',
       registers,
     });
+    const flushAll = () => {
+      for (const transfer of this.transfers) this.flush(transfer);
+    };
     this.bytes = new Counter({
       name: 'scb_gateway_bytes_total',
       help: 'Bytes passed through the SNI proxy, per node and direction (to_node, to_client).',
       labelNames: ['node', 'direction'],
       registers,
+      collect: flushAll,
     });
     this.nodeErrors = new Counter({
       name: 'scb_gateway_node_errors_total',
@@ -92,8 +104,28 @@ export class GatewayMetrics {
     this.connections.inc({ node: safeLabelValue(hostId) });
   }
 
-  transferred(hostId: string, direction: 'to_node' | 'to_client', bytes: number): void {
-    this.bytes.inc({ node: safeLabelValue(hostId), direction }, bytes);
+  /**
+   * Byte counts of one routed connection. The proxy adds to plain numbers on every chunk (a
+   * labelled counter increment per chunk cost measurable CPU per query); they reach the series
+   * when Prometheus scrapes and when the connection ends.
+   */
+  openTransfer(hostId: string): Transfer {
+    const transfer: Transfer = { node: safeLabelValue(hostId), toNode: 0, toClient: 0 };
+    this.transfers.add(transfer);
+    return transfer;
+  }
+
+  closeTransfer(transfer: Transfer): void {
+    this.flush(transfer);
+    this.transfers.delete(transfer);
+  }
+
+  private flush(transfer: Transfer): void {
+    if (transfer.toNode > 0) this.bytes.inc({ node: transfer.node, direction: 'to_node' }, transfer.toNode);
+    if (transfer.toClient > 0)
+      this.bytes.inc({ node: transfer.node, direction: 'to_client' }, transfer.toClient);
+    transfer.toNode = 0;
+    transfer.toClient = 0;
   }
 
   nodeError(hostId: string): void {

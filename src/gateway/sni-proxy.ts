@@ -116,12 +116,16 @@ export function createSniProxy(options: SniProxyOptions): SniProxy {
       client.destroy();
     });
     node.write(hello);
-    metrics.transferred(route.hostId, 'to_node', hello.length);
-    client.on('data', (chunk: Buffer) => metrics.transferred(route.hostId, 'to_node', chunk.length));
-    node.on('data', (chunk: Buffer) => metrics.transferred(route.hostId, 'to_client', chunk.length));
+    const transfer = metrics.openTransfer(route.hostId);
+    transfer.toNode += hello.length;
+    client.on('data', (chunk: Buffer) => (transfer.toNode += chunk.length));
+    node.on('data', (chunk: Buffer) => (transfer.toClient += chunk.length));
     client.pipe(node);
     node.pipe(client);
-    client.once('close', () => node.destroy());
+    client.once('close', () => {
+      metrics.closeTransfer(transfer);
+      node.destroy();
+    });
     node.once('close', () => client.destroy());
     client.resume();
   };
