@@ -79,6 +79,8 @@ export function createSniProxy(options: SniProxyOptions): SniProxy {
 
     let buffered: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => refuse(client, 'hello_timeout'), limits.helloTimeoutMs);
+    // A client that leaves before its hello is not a timeout.
+    client.once('close', () => clearTimeout(timer));
     const onData = (chunk: Buffer): void => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       const hello = readClientHello(buffered, limits.maxClientHelloBytes);
