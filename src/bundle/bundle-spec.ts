@@ -66,6 +66,10 @@ export function readClusterRefSpec(doc: unknown): ClusterRefSpec {
     );
   }
   const identity = optionalObject(spec.identity, 'spec.identity');
+  const gateway = optionalObject(spec.gateway, 'spec.gateway');
+  const metadataService = optional(gateway?.metadataAddress, (v) =>
+    dnsNameAndPort(string(v, 'spec.gateway.metadataAddress'), 'spec.gateway.metadataAddress'),
+  );
   return {
     name,
     namespace: optional(metadata.namespace, (v) => string(v, 'metadata.namespace')),
@@ -80,6 +84,7 @@ export function readClusterRefSpec(doc: unknown): ClusterRefSpec {
         optional(connection.hostnameVerification, (v) =>
           boolean(v, 'spec.connection.hostnameVerification'),
         ) ?? true,
+      ...(metadataService !== undefined ? { metadataService } : {}),
     },
     trustDomain: optional(identity?.trustDomain, (v) => string(v, 'spec.identity.trustDomain')),
   };
@@ -115,6 +120,25 @@ export function readBundleSpec(doc: unknown): BundleSpec {
     platforms: optional(spec.platforms, (v) => platformList(strings(v, 'spec.platforms'), 'spec.platforms')),
     keystoreProfile: optional(keystores?.profile, (v) => keystoreProfile(v, 'spec.keystores.profile')),
   };
+}
+
+/**
+ * An address drivers dial in cloud mode: a DNS name (Node.js and Java check certificates against
+ * it; an IP address would need IP SANs the drivers ignore) and a port, which they all require.
+ */
+export function dnsNameAndPort(text: string, field: string): { host: string; port: number } {
+  const match =
+    /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*):(\d{1,5})$/.exec(
+      text,
+    );
+  const port = Number(match?.[2]);
+  if (!match || text.length > 259 || /^[\d.]+$/.test(match[1]!) || port < 1 || port > 65535) {
+    throw invalid(
+      field,
+      `"${text}" is not a DNS name with a port: write e.g. "cql-gateway.example.com:29080"`,
+    );
+  }
+  return { host: match[1]!.toLowerCase(), port };
 }
 
 /** The SPIFFE ID a bundle gets when its cluster has a trust domain and the bundle names none. */

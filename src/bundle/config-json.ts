@@ -4,10 +4,11 @@ import type { PlatformContext } from './platforms/platform.js';
  * config.json in the Astra layout: every field name the drivers' bundle loaders read (see
  * SCB-FORMAT.md), `*Location` as `./<file>`, then our additions for the plain-TLS path.
  *
- * `host`/`port` exist because every loader refuses a bundle without them; they name the first
- * contact point and the CQL TLS port. (Astra's `port` is its metadata service, which a
- * self-managed cluster does not have yet, so the drivers' "cloud" mode cannot be used with these
- * bundles; the per-platform configs use ordinary TLS settings instead.)
+ * `host`/`port` exist because every loader refuses a bundle without them. With a cloud-mode
+ * gateway (spec.gateway) they name its metadata service, which drivers' secure-connect-bundle
+ * mode calls (docs/cloud-mode.md); without one, the first contact point and the CQL TLS port
+ * (the drivers' cloud mode then cannot be used). No driver reads `cql_port` or the fields after
+ * it in cloud mode, so the per-platform configs keep connecting directly either way.
  */
 export function astraConfigJson(ctx: PlatformContext): string {
   const { cluster, files, passwords } = ctx;
@@ -17,8 +18,8 @@ export function astraConfigJson(ctx: PlatformContext): string {
   for (const dc of cluster.datacenters) datacenters[dc.name] = [...dc.contactPoints];
 
   const config = {
-    host,
-    port: cluster.port,
+    host: cluster.metadataService?.host ?? host,
+    port: cluster.metadataService?.port ?? cluster.port,
     cql_port: cluster.port,
     keyspace: cluster.keyspace,
     localDC: cluster.localDatacenter,

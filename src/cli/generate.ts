@@ -14,6 +14,7 @@ import {
   platformList,
   privateKeySpec,
   readBundleSpec,
+  dnsNameAndPort,
   readClusterRefSpec,
   spiffeId,
   type BundleSpec,
@@ -44,6 +45,10 @@ export interface GenerateOptions {
   keySize?: string;
   keystoreProfile?: string;
   serverCa: string;
+  /** The cloud-mode gateway's metadata service, name:port (overrides spec.gateway.metadataAddress). */
+  metadataAddress?: string;
+  /** PEM CA of the metadata service's certificate, added to ca.crt and trustStore.jks. */
+  gatewayCa?: string;
   clientCaCert: string;
   clientCaKey: string;
   clientCaChain?: string;
@@ -240,8 +245,18 @@ function loadRunInputs(options: GenerateOptions): RunInputs {
   const cluster = inFile('--cluster', options.cluster, () =>
     readClusterRefSpec(readManifestFile(options.cluster, '--cluster', 'CassandraClusterRef')),
   );
-  const serverCaPem = readInputText(options.serverCa, '--server-ca');
-  inFile('--server-ca', options.serverCa, () => readCertificatesDer(serverCaPem, 'the server CA file'));
+  if (options.metadataAddress !== undefined) {
+    cluster.connection.metadataService = dnsNameAndPort(options.metadataAddress, '--metadata-address');
+  }
+  const nodeCaPem = readInputText(options.serverCa, '--server-ca');
+  inFile('--server-ca', options.serverCa, () => readCertificatesDer(nodeCaPem, 'the server CA file'));
+  let serverCaPem = nodeCaPem;
+  if (options.gatewayCa !== undefined) {
+    const gatewayCaPem = readInputText(options.gatewayCa, '--gateway-ca');
+    inFile('--gateway-ca', options.gatewayCa, () => readCertificatesDer(gatewayCaPem, 'the gateway CA file'));
+    // Drivers check the metadata service's certificate against ca.crt / trustStore.jks.
+    serverCaPem = `${nodeCaPem.trim()}\n${gatewayCaPem.trim()}\n`;
+  }
   const caPem = {
     certificatePem: readInputText(options.clientCaCert, '--client-ca-cert'),
     privateKeyPem: readInputText(options.clientCaKey, '--client-ca-key'),

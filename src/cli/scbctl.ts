@@ -73,6 +73,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--key-size <bits>', 'client key size: ECDSA 256|384, RSA 2048|3072|4096')
     .option('--keystore-profile <profile>', 'Modern (default) or Legacy')
     .requiredOption('--server-ca <file>', 'PEM certificate(s) of the CA that signed the Cassandra nodes')
+    .option(
+      '--metadata-address <name:port>',
+      "cloud-mode gateway's metadata service: config.json host/port (default: spec.gateway.metadataAddress)",
+    )
+    .option(
+      '--gateway-ca <file>',
+      "PEM CA of the metadata service's certificate, added to ca.crt and trustStore.jks",
+    )
     .requiredOption('--client-ca-cert <file>', 'PEM certificate of the client CA that issues the certificate')
     .requiredOption('--client-ca-key <file>', 'PEM private key of that client CA')
     .option('--client-ca-chain <file>', 'PEM issuers of the client CA up to the root')
@@ -136,6 +144,29 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         io.out(report.ok ? `${zipPath}: verified\n` : `${zipPath}: verification FAILED\n`);
       }
       if (!report.ok) setExit(EXIT_VERIFICATION_FAILED);
+    });
+
+  program
+    .command('check-gateway')
+    .description(
+      "probe a bundle's cloud-mode gateway as drivers use it: metadata service, then every node through the SNI proxy",
+    )
+    .argument('<zip>', 'bundle zip')
+    .option('--timeout <duration>', 'per step (default 5s, as the Node.js and Python drivers)')
+    .action(async (zipPath: string, options: { timeout?: string }) => {
+      const { readInputFile } = await import('./input-files.js');
+      const { parseDuration } = await import('../time/duration.js');
+      const { checkGateway } = await import('./check-gateway.js');
+      const timeoutMs = parseDuration(options.timeout ?? '5s', '--timeout') * 1000;
+      const result = await checkGateway(readInputFile(zipPath, 'bundle'), zipPath, timeoutMs);
+      if (result.ok)
+        io.out(
+          `gateway ok: ${result.nodes.length} node(s) answer through the SNI proxy: ${result.nodes.join(', ')}\n`,
+        );
+      else {
+        io.out(`gateway check FAILED (${result.reason}): ${result.message}\n`);
+        setExit(EXIT_VERIFICATION_FAILED);
+      }
     });
 
   program

@@ -149,6 +149,24 @@ const invalidCases: InvalidCase[] = [
     expected: /spec\.access\.identities\[0\]\.spiffeIDs: Invalid value.*must start with\s+spiffe:\/\//,
   },
   {
+    mistake: 'a gateway SNI proxy address without a port',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      gateway: { metadataAddress: 'cql-gw.example.com:29080', sniProxyAddress: 'cql-gw.example.com' },
+    },
+    expected: /spec\.gateway\.sniProxyAddress: Invalid value.*should match/,
+  },
+  {
+    mistake: 'a gateway address that is an IP address',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      gateway: { metadataAddress: '10.0.0.1:29080', sniProxyAddress: 'cql-gw.example.com:29042' },
+    },
+    expected: /spec\.gateway: Invalid value.*must be DNS names, not IP addresses/,
+  },
+  {
     mistake: 'unknown platform',
     kind: 'SecureConnectionBundle',
     spec: { ...validBundleSpec(), platforms: ['python', 'cobol'] },

@@ -63,6 +63,17 @@ export interface CassandraOptions {
   datacenter?: string;
   /** Folder of cassandra-all and its dependencies; default: `SCB_CASSANDRA_LIB` or build.sh's. */
   libDir?: string;
+  /**
+   * The loopback address the node listens on (storage and CQL); default 127.0.0.1. Several nodes
+   * of one cluster each take their own (127.0.0.2, 127.0.0.3, ...).
+   */
+  address?: string;
+  /** `ip:storagePort` of a running node to join; default: the node is its own seed. */
+  seed?: string;
+  /** A fixed CQL port (several nodes on one port, each on its address); default: a free one. */
+  nativePort?: number;
+  /** JVM options after tools/cassandra/jvm.options (later ones win, e.g. a smaller -Xmx). */
+  extraJvmOptions?: string[];
   /** How long the node may take to listen for CQL clients (default 180 s: the CPU is shared). */
   readyTimeoutMs?: number;
   log?: (message: string) => void;
@@ -72,6 +83,8 @@ export interface Cassandra {
   host: string;
   /** The native transport (CQL) port; TLS only. */
   port: number;
+  /** The internode (gossip) port, for `seed` of another node. */
+  storagePort: number;
   datacenter: string;
   /** The release_version the node reports. */
   version: string;
@@ -94,7 +107,7 @@ export interface Cassandra {
   stop(): Promise<void>;
 }
 
-const host = '127.0.0.1';
+const jmxHost = '127.0.0.1';
 const readyLine = 'Starting listening for CQL clients';
 
 export async function startCassandra(options: CassandraOptions): Promise<Cassandra> {
@@ -110,6 +123,7 @@ export async function startCassandra(options: CassandraOptions): Promise<Cassand
 
 async function startOnce(options: CassandraOptions): Promise<Cassandra> {
   const log = options.log ?? (() => {});
+  const host = options.address ?? '127.0.0.1';
   const libDir = options.libDir ?? cassandraLibDir();
   // Start-up time is the node's own, not the first run's download.
   const startedAt = Date.now();
@@ -167,10 +181,11 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     const java = process.env['JAVA_HOME'] ? path.join(process.env['JAVA_HOME'], 'bin/java') : 'java';
     const args = [
       ...jvmOptions(),
+      ...(options.extraJvmOptions ?? []),
       `-Dcassandra.config=file://${path.join(confDir, 'cassandra.yaml')}`,
       // JMX on loopback only, without authentication, for nodetool.
       `-Dcassandra.jmx.local.port=${values['jmxPort']}`,
-      '-Djava.rmi.server.hostname=127.0.0.1',
+      `-Djava.rmi.server.hostname=${jmxHost}`,
       `-Dlogback.configurationFile=${path.join(cassandraToolsDir, 'logback.xml')}`,
       '-cp',
       `${confDir}:${libDir}/*`,
@@ -204,7 +219,7 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     for (;;) {
       if (exitStatus !== undefined) throw new Error(`Cassandra exited (${exitStatus}) before it was ready`);
       const written = readFileSync(logPath).subarray(logOffset).toString('utf8');
-      if (written.includes(readyLine) && (await acceptsTcp(nativePort))) break;
+      if (written.includes(readyLine) && (await acceptsTcp(host, nativePort))) break;
       if (Date.now() > deadline) throw new Error(`timed out waiting for "${readyLine}"`);
       await sleep(250);
     }
@@ -220,14 +235,18 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
   let port: number;
   try {
     mkdirSync(confDir, { mode: 0o700 });
-    const [storagePort, sslStoragePort, nativePort, jmxPort] = (await freeLoopbackPorts(4, host)) as [
-      number,
+    const [storagePort, sslStoragePort, freeNativePort] = (await freeLoopbackPorts(3, host)) as [
       number,
       number,
       number,
     ];
+    // JMX always listens on 127.0.0.1.
+    const [jmxPort] = (await freeLoopbackPorts(1, jmxHost)) as [number];
+    const nativePort = options.nativePort ?? freeNativePort;
     port = nativePort;
     Object.assign(values, {
+      address: host,
+      seeds: options.seed ?? `${host}:${storagePort}`,
       storagePort: String(storagePort),
       sslStoragePort: String(sslStoragePort),
       nativePort: String(nativePort),
@@ -277,6 +296,7 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
   return {
     host,
     port,
+    storagePort: Number(values['storagePort']),
     datacenter,
     version: cassandraVersion,
     startupMs,
@@ -303,7 +323,7 @@ async function nodetool(libDir: string, workDir: string, jmxPort: string, args: 
         '-cp',
         `${libDir}/*`,
         'org.apache.cassandra.tools.NodeTool',
-        ...['-h', host, '-p', jmxPort],
+        ...['-h', jmxHost, '-p', jmxPort],
         ...args,
       ],
       { timeout: 120_000 },
@@ -324,7 +344,7 @@ function jvmOptions(): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-async function acceptsTcp(port: number): Promise<boolean> {
+async function acceptsTcp(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port }, () => {
       socket.destroy();

@@ -47,3 +47,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "scb-operator.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* The gateway's pods carry their own name, so no operator selector (Deployment, Service, PDB) matches them. */}}
+{{- define "scb-operator.gatewaySelectorLabels" -}}
+app.kubernetes.io/name: {{ include "scb-operator.name" . | trunc 55 | trimSuffix "-" }}-gateway
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "scb-operator.gatewayLabels" -}}
+{{ include "scb-operator.gatewaySelectorLabels" . }}
+app.kubernetes.io/component: gateway
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: scb-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end }}

@@ -490,6 +490,41 @@ export interface CassandraClusterRefList {
  */
 export interface CassandraClusterRefSpec {
   connection: ConnectionSettings;
+  /**
+   * The cloud-mode gateway in front of this cluster (docs/cloud-mode.md): a metadata service and an SNI pass-through proxy that let unmodified drivers use a bundle in their secure-connect-bundle mode. When set, every bundle's config.json host/port name the metadata service (every other field keeps connecting directly), and ca.crt and trustStore.jks also hold the CA of the metadata service's certificate.
+   */
+  gateway?: {
+    /**
+     * DNS name and port of the metadata service as clients reach it. Example: cql-gateway.example.com:29080. Its certificate must carry this name.
+     */
+    metadataAddress: string;
+    /**
+     * DNS name and port of the SNI proxy as clients reach it, always with the port (drivers refuse it without). Every node certificate needs a DNS SAN equal to this name (a wildcard works): Node.js and Java check it. Example: cql-gateway.example.com:29042.
+     */
+    sniProxyAddress: string;
+    /**
+     * Whether the operator's chart runs the gateway for this cluster (gateway.enabled in the chart's values); false when you run it yourself. Default false.
+     */
+    deploy?: boolean;
+    /**
+     * ConfigMap key holding the PEM CA certificate that signed the metadata service's serving certificate; it is added to every bundle's ca.crt and trustStore.jks. Omit it when the server CA (spec.serverCA) signed that certificate.
+     */
+    servingCA?: {
+      /**
+       * ConfigMap key holding the PEM CA certificate of the metadata service. Example: {name: cql-gateway-ca, key: ca.crt}.
+       */
+      configMapRef: {
+        /**
+         * Name of the ConfigMap (DNS-1123 subdomain). Example: cql-gateway-ca.
+         */
+        name: string;
+        /**
+         * Key in the ConfigMap that holds the PEM certificate(s). Default ca.crt.
+         */
+        key?: string;
+      };
+    };
+  };
   serverCA: ServerCASource;
   clientCA: ClientCASource;
   trustBundle?: TrustBundleSettings;
@@ -963,6 +998,12 @@ export const secureConnectionBundleSpecDefaults: DefaultsTree = {
 export const cassandraClusterRefSpecDefaults: DefaultsTree = {
   properties: {
     connection: { properties: { port: { default: 9142 }, hostnameVerification: { default: true } } },
+    gateway: {
+      properties: {
+        deploy: { default: false },
+        servingCA: { properties: { configMapRef: { properties: { key: { default: 'ca.crt' } } } } },
+      },
+    },
     serverCA: {
       properties: {
         secretRef: { properties: { key: { default: 'ca.crt' } } },

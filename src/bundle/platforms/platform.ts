@@ -45,6 +45,12 @@ export interface ClusterConnection {
   keyspace?: string;
   tlsServerName?: string;
   hostnameVerification: boolean;
+  /**
+   * The cloud-mode gateway's metadata service (spec.gateway.metadataAddress): when set,
+   * config.json's host/port name it, so drivers' secure-connect-bundle mode works; every other
+   * setting keeps connecting directly.
+   */
+  metadataService?: { host: string; port: number };
 }
 
 export interface KeystorePasswords {

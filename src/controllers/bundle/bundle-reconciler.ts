@@ -12,7 +12,7 @@ import {
   type SecureConnectionBundleStatus,
 } from '../../api/v1alpha1/index.js';
 import { buildBundle, type BuiltBundle } from '../../bundle/build-bundle.js';
-import { DEFAULT_CQL_TLS_PORT, DEFAULT_DURATION } from '../../bundle/bundle-spec.js';
+import { DEFAULT_CQL_TLS_PORT, DEFAULT_DURATION, dnsNameAndPort } from '../../bundle/bundle-spec.js';
 import type { GeneratorInfo } from '../../bundle/generator.js';
 import { bundleZipFileName, MANIFEST_FILE } from '../../bundle/layout.js';
 import type { CqlCredentials, KeystorePasswords, Platform } from '../../bundle/platforms/platform.js';
@@ -585,6 +585,14 @@ export class BundleReconciler {
           ...(connection.keyspace !== undefined ? { keyspace: connection.keyspace } : {}),
           ...(connection.tlsServerName !== undefined ? { tlsServerName: connection.tlsServerName } : {}),
           hostnameVerification: connection.hostnameVerification ?? true,
+          ...(cluster.spec.gateway !== undefined
+            ? {
+                metadataService: dnsNameAndPort(
+                  cluster.spec.gateway.metadataAddress,
+                  'spec.gateway.metadataAddress',
+                ),
+              }
+            : {}),
         },
         serverCaPem: gathered.serverCaPem,
         clientCa: gathered.signingCa.ca,

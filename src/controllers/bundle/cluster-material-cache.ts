@@ -4,7 +4,7 @@ import { loadCertificateAuthority, type CertificateAuthority } from '../../pki/c
 import { readCertificatesDer } from '../../pki/certificate-pem.js';
 import { sha256Hex } from '../../pki/fingerprint.js';
 import type { Clock } from '../../time/clock.js';
-import { readClientCa, readServerCaPem, unsealCaPem } from '../cluster-ref/ca-sources.js';
+import { readClientCa, readGatewayCaPem, readServerCaPem, unsealCaPem } from '../cluster-ref/ca-sources.js';
 
 export interface SigningCa {
   ca: CertificateAuthority;
@@ -63,7 +63,11 @@ export class ClusterMaterialCache {
   private async read(cluster: CassandraClusterRef): Promise<ClusterMaterial> {
     const source = await readClientCa(this.kube, cluster);
     const ca = await loadCertificateAuthority(unsealCaPem(source.pem), this.clock);
-    const serverCaPem = await readServerCaPem(this.kube, cluster);
+    const nodeCaPem = await readServerCaPem(this.kube, cluster);
+    const gatewayCaPem = await readGatewayCaPem(this.kube, cluster);
+    // After the node CAs, so the first fingerprint stays the server CA status reports.
+    const serverCaPem =
+      gatewayCaPem === undefined ? nodeCaPem : `${nodeCaPem.trim()}\n${gatewayCaPem.trim()}\n`;
     return {
       signingCa: { ca, fingerprint: sha256Hex(ca.certificate.rawData) },
       serverCaPem,

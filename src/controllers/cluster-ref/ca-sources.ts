@@ -3,6 +3,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { KubeObjects } from '../../kube/kube-objects.js';
 import { secretValue, type SecretValue } from '../../observability/secret-value.js';
 import type { CaPem } from '../../pki/certificate-authority.js';
+import { readCertificatesDer } from '../../pki/certificate-pem.js';
 import { controllerOf, describeHolder, isControlledBy } from '../ownership.js';
 import { managedCaNameConflict } from './name-conflicts.js';
 
@@ -134,6 +135,31 @@ export async function readServerCaPem(kube: KubeObjects, cluster: CassandraClust
       `${field}.key`,
     );
   }
+  return value;
+}
+
+/**
+ * The CA of the cloud-mode gateway's metadata service (spec.gateway.servingCA), which bundles
+ * ship beside the server CA so drivers trust the metadata service; undefined when not set.
+ */
+export async function readGatewayCaPem(
+  kube: KubeObjects,
+  cluster: CassandraClusterRef,
+): Promise<string | undefined> {
+  const ref = cluster.spec.gateway?.servingCA?.configMapRef;
+  if (ref === undefined) return undefined;
+  const namespace = cluster.metadata.namespace ?? '';
+  const key = ref.key ?? 'ca.crt';
+  const configMap = await kube.getConfigMap(namespace, ref.name);
+  const value = (configMap as { data?: Record<string, string> } | undefined)?.data?.[key];
+  if (value === undefined || value.trim() === '') {
+    throw new InvalidInputError(
+      'GatewayCAInvalid',
+      `ConfigMap ${namespace}/${ref.name} (spec.gateway.servingCA.configMapRef) has no key "${key}": put the PEM CA certificate of the metadata service there`,
+      'spec.gateway.servingCA.configMapRef',
+    );
+  }
+  readCertificatesDer(value, 'gateway CA');
   return value;
 }
 

@@ -7,7 +7,7 @@ import { serializeManifest } from '../../../src/bundle/manifest.js';
 import { signingPublicKeyPem } from '../../../src/bundle/signing.js';
 import { unpackBundle } from '../../../src/bundle/unpack-bundle.js';
 import { readZip } from '../../../src/bundle/zip-reader.js';
-import { build, createMaterial, type BundleMaterial } from './bundle-fixtures.js';
+import { build, bundleRequest, createMaterial, type BundleMaterial } from './bundle-fixtures.js';
 
 let material: BundleMaterial;
 let dir: string;
@@ -82,6 +82,22 @@ describe('buildBundle', () => {
     expect(cfg).not.toHaveProperty('password');
     expect(cfg.keyStorePassword).toBe(bundle.passwords.keyStore);
     expect(cfg.trustStorePassword).toBe(bundle.passwords.trustStore);
+  });
+
+  it('with a cloud-mode gateway, names its metadata service in host/port and keeps every other field', async () => {
+    const direct = config((await build(material)).zip);
+    const cluster = {
+      ...bundleRequest(material).cluster,
+      metadataService: { host: 'cql-gw.example', port: 29080 },
+    };
+    const bundle = await build(material, { cluster });
+    const cloud = config(bundle.zip);
+    expect(cloud).toMatchObject({ host: 'cql-gw.example', port: 29080, cql_port: 9142 });
+    const rest = (cfg: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(cfg).filter(([key]) => !/^(host|port|\w+Password)$/.test(key)));
+    expect(rest(cloud)).toEqual(rest(direct));
+    const cqlshrc = (files(bundle.zip).get('cqlshrc') as Buffer).toString();
+    expect(cqlshrc).toContain('hostname = 127.0.0.1\nport = 9142\n');
   });
 
   it('adds username/password to config.json and cqlshrc only when credentials are given', async () => {

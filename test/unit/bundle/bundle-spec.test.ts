@@ -98,6 +98,36 @@ describe('readClusterRefSpec', () => {
   });
 });
 
+describe('spec.gateway', () => {
+  it('reads the metadata address as a DNS name and port', () => {
+    const spec = readClusterRefSpec(
+      cluster(
+        {},
+        {
+          gateway: {
+            metadataAddress: 'CQL-GW.example.com:29080',
+            sniProxyAddress: 'cql-gw.example.com:29042',
+          },
+        },
+      ),
+    );
+    expect(spec.connection.metadataService).toEqual({ host: 'cql-gw.example.com', port: 29080 });
+  });
+
+  it('refuses an IP address, a missing port or a port out of range', () => {
+    for (const address of [
+      '10.0.0.1:29080',
+      'cql-gw.example.com',
+      'cql-gw.example.com:0',
+      'cql-gw.example.com:70000',
+      'a..b:1',
+    ]) {
+      const error = errorOf(() => readClusterRefSpec(cluster({}, { gateway: { metadataAddress: address } })));
+      expect(error.field).toBe('spec.gateway.metadataAddress');
+    }
+  });
+});
+
 describe('readBundleSpec', () => {
   it('reads identity, key, duration, platforms and keystore profile', () => {
     const spec = readBundleSpec({

@@ -8,11 +8,13 @@ import {
   MANAGED_CA_ROTATE_TOKEN,
   MANAGED_ROOT_KEY,
   readClientCa,
+  readGatewayCaPem,
   readServerCaPem,
 } from '../../../../src/controllers/cluster-ref/ca-sources.js';
 import { InvalidInputError, NameConflictError } from '../../../../src/errors.js';
 import { SecretValue } from '../../../../src/observability/secret-value.js';
 import type { KubeObjects } from '../../../../src/kube/kube-objects.js';
+import { createCertificateAuthority } from '../../../support/control-plane-pki.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 // Stands in for key material: it must never appear in an error message.
@@ -300,4 +302,42 @@ describe('readServerCaPem', () => {
       for (const phrase of phrases) expect(error.message).toContain(phrase);
     },
   );
+});
+
+describe('readGatewayCaPem', () => {
+  const withGateway = (servingCA?: {
+    configMapRef: { name: string; key?: string };
+  }): CassandraClusterRef => ({
+    ...managed,
+    spec: {
+      ...managed.spec,
+      gateway: {
+        metadataAddress: 'cql-gw.example.com:29080',
+        sniProxyAddress: 'cql-gw.example.com:29042',
+        ...(servingCA ? { servingCA } : {}),
+      },
+    },
+  });
+
+  it('reads nothing without spec.gateway.servingCA (the server CA signed the metadata service)', async () => {
+    expect(await readGatewayCaPem(objects({}), managed)).toBeUndefined();
+    expect(await readGatewayCaPem(objects({}), withGateway())).toBeUndefined();
+  });
+
+  it('reads the CA certificate from the ConfigMap key', async () => {
+    const { certificatePem } = await createCertificateAuthority('gateway CA');
+    const configMaps = { 'shop/cql-gw-ca': { data: { 'ca.crt': certificatePem } } };
+    expect(
+      await readGatewayCaPem(objects({}, configMaps), withGateway({ configMapRef: { name: 'cql-gw-ca' } })),
+    ).toBe(certificatePem);
+  });
+
+  it('names the field when the ConfigMap or its key is missing', async () => {
+    const error = await rejection(
+      readGatewayCaPem(objects({}), withGateway({ configMapRef: { name: 'cql-gw-ca', key: 'gw.crt' } })),
+    );
+    expect(error.reason).toBe('GatewayCAInvalid');
+    expect(error.message).toContain('shop/cql-gw-ca');
+    expect(error.message).toContain('"gw.crt"');
+  });
 });
