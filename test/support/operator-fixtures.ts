@@ -214,12 +214,13 @@ export function recordWhileRunning(operator: OperatorProcess, cluster: KubeConfi
 
 export async function stopOperator(
   operator: OperatorProcess | undefined,
-  cluster: KubeConfig = kubeConfig(),
+  cluster?: KubeConfig,
 ): Promise<void> {
   if (!operator) return;
   // For the leak scan: what this operator exposed, before a later test deletes or changes it.
+  // Only an integration run has the global control plane, so it is looked up only then.
   await operator.recordMetrics();
-  if (leakScanDir()) await recordClusterSnapshot(cluster);
+  if (leakScanDir()) await recordClusterSnapshot(cluster ?? kubeConfig());
   operator.kill('SIGTERM');
   // The timer is cancelled once the process exits, so no pending sleep keeps Jest alive.
   const deadline = new AbortController();
