@@ -3,40 +3,17 @@
  * tsconfig, started as `node dist/cli/scbctl.js`, on bundles it generated, and on the same bundle
  * re-signed as a writer from before `formatVersion` (format 1) and from a newer one (format 3).
  */
-import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { MANIFEST_FILE, SIGNATURE_FILE, packBundle } from '../../src/bundle/layout.js';
 import { loadSigningKey, signManifest } from '../../src/bundle/signing.js';
 import { readZip } from '../../src/bundle/zip-reader.js';
-import { createClientCa, createServerPki } from '../unit/bundle/bundle-fixtures.js';
+import { builtScbctl, generateFromWorkspace, type BuiltScbctl } from '../support/built-scbctl.js';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
+let workspace: BuiltScbctl;
 let dir: string;
-let scbctlJs: string;
 
-async function scbctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [scbctlJs, ...args], { cwd: dir });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const scbctl = (args: string[]) => workspace.scbctl(args);
 
 /** The generated bundle with its manifest changed by `edit` and signed again with the same key. */
 function resigned(edit: (manifest: Record<string, unknown>) => void, out: string): string {
@@ -62,41 +39,11 @@ function resigned(edit: (manifest: Record<string, unknown>) => void, out: string
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scbctl-check-'));
-  const app = join(dir, 'app');
-  mkdirSync(app);
-  await run(process.execPath, [
-    join(ROOT, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(ROOT, 'tsconfig.build.json'),
-    '--outDir',
-    join(app, 'dist'),
-  ]);
-  copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
-  scbctlJs = join(app, 'dist/cli/scbctl.js');
-
-  const ca = await createClientCa();
-  writeFileSync(
-    join(dir, 'cluster.yaml'),
-    'apiVersion: scb-operator.io/v1alpha1\nkind: CassandraClusterRef\nmetadata: {name: main, namespace: cassandra}\n' +
-      'spec:\n  connection: {contactPoints: [cassandra-0.example], localDatacenter: dc1}\n' +
-      '  serverCA: {secretRef: {name: server-ca}}\n  clientCA: {secretRef: {name: client-ca}}\n',
-  );
-  writeFileSync(join(dir, 'server-ca.crt'), createServerPki().caPem);
-  writeFileSync(join(dir, 'client-ca.crt'), ca.intermediatePem.certificatePem);
-  writeFileSync(join(dir, 'client-ca.key'), ca.intermediatePem.privateKeyPem);
-  writeFileSync(join(dir, 'client-ca-chain.crt'), ca.rootPem.certificatePem);
-  expect((await scbctl(['signing-key', 'generate', '--out', 'signing.key'])).code).toBe(0);
-  writeFileSync(
-    join(dir, 'signing.pub'),
-    (await scbctl(['signing-key', 'public', '--key', 'signing.key'])).stdout,
-  );
+  workspace = await builtScbctl('scbctl-check-');
+  dir = workspace.dir;
   // Flags only: a bundle named orders in shop, with the Node.js and gocql configurations.
   const generated = await scbctl([
-    'generate',
-    '--cluster',
-    'cluster.yaml',
+    ...generateFromWorkspace,
     '--name',
     'orders',
     '--namespace',
@@ -105,23 +52,13 @@ beforeAll(async () => {
     'nodejs',
     '--platform',
     'go-gocql',
-    '--server-ca',
-    'server-ca.crt',
-    '--client-ca-cert',
-    'client-ca.crt',
-    '--client-ca-key',
-    'client-ca.key',
-    '--client-ca-chain',
-    'client-ca-chain.crt',
-    '--signing-key',
-    'signing.key',
     '--out',
     'orders.zip',
   ]);
   expect(generated.stderr).toBe('');
   expect(generated.code).toBe(0);
 }, 300_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => workspace.remove());
 
 const check = (zip: string, platform: string, version: string) =>
   scbctl(['check', zip, '--platform', platform, '--driver-version', version]);
