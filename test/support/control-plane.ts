@@ -157,20 +157,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     // The apiserver first, so it does not spend its last seconds reconnecting to a dead etcd.
-    for (const component of [...components].reverse()) {
-      killProcessGroup(component.pid, 'SIGTERM');
-      const patience = new AbortController();
-      const exited = await Promise.race([
-        component.exited.then(() => true),
-        sleep(gracefulStopMs, false, { signal: patience.signal }).catch(() => false),
-      ]);
-      // A pending 5 s timer would keep this process alive after stop() returns.
-      patience.abort();
-      if (!exited) {
-        killProcessGroup(component.pid, 'SIGKILL');
-        await component.exited;
-      }
-    }
+    for (const component of [...components].reverse()) await stopGracefully(component, gracefulStopMs);
     kill();
   };
 
@@ -343,6 +330,22 @@ export function launch<Name extends string>(
     ),
   };
   return component;
+}
+
+/** SIGTERM to a component's process group, then SIGKILL once `graceMs` has passed without an exit. */
+export async function stopGracefully(component: Component, graceMs: number): Promise<void> {
+  killProcessGroup(component.pid, 'SIGTERM');
+  const patience = new AbortController();
+  const exited = await Promise.race([
+    component.exited.then(() => true),
+    sleep(graceMs, false, { signal: patience.signal }).catch(() => false),
+  ]);
+  // A pending timer would keep this process alive after the caller returns.
+  patience.abort();
+  if (!exited) {
+    killProcessGroup(component.pid, 'SIGKILL');
+    await component.exited;
+  }
 }
 
 export async function waitUntil(

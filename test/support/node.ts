@@ -24,12 +24,12 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { controlPlaneCacheDir, repositoryRoot, toolFolder } from './control-plane-binaries.js';
 import {
   kubernetesServiceAddress,
   launch,
+  stopGracefully,
   waitUntil,
   type Component,
   type ControlPlane,
@@ -117,17 +117,7 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     if (stopped) return;
     // The controllers and the kubelet first (they would restart containers), containerd last.
     for (const component of [...components].reverse()) {
-      killProcessGroup(component.pid, 'SIGTERM');
-      const patience = new AbortController();
-      const exited = await Promise.race([
-        component.exited.then(() => true),
-        sleep(gracefulStopMs, false, { signal: patience.signal }).catch(() => false),
-      ]);
-      patience.abort();
-      if (!exited) {
-        killProcessGroup(component.pid, 'SIGKILL');
-        await component.exited;
-      }
+      await stopGracefully(component, gracefulStopMs);
       if (component.name === 'kubelet') killContainers(containerdDir);
     }
     kill();
