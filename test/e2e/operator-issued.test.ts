@@ -25,6 +25,7 @@ import { runClient, type ClientRun } from '../support/drivers.js';
 import {
   clusterApi,
   isReady,
+  rotateClientCa,
   secretFile,
   stopOperator,
   waitFor,
@@ -201,15 +202,11 @@ describe('a client-CA rotation', () => {
     'the node reloads the new trust bundle, and bundles from before and after it both connect',
     async () => {
       const v1 = await publishedVersion(1);
-      const before = await api.getClusterRef(namespace, clusterName);
-      await api.patchObject(namespace, 'cassandraclusterrefs', clusterName, {
-        metadata: { annotations: { 'scb-operator.io/rotate': 'e2e-ca-2' } },
-      });
-      const after = await waitFor(
-        () => api.getClusterRef(namespace, clusterName),
-        (c) =>
-          c.status?.clientCA?.sha256Fingerprint !== before.status?.clientCA?.sha256Fingerprint && isReady(c),
-        'a new client CA',
+      const { before, after } = await rotateClientCa(
+        api,
+        namespace,
+        clusterName,
+        'e2e-ca-2',
         rotationTimeoutMs,
       );
       // The old intermediate stays trusted beside the new one and the root.

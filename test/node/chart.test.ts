@@ -27,7 +27,14 @@ import { createCertificateAuthority } from '../support/control-plane-pki.js';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { operatorImageDir, startNode, type TestNode } from '../support/node.js';
 import { createPod, podReady } from '../support/node-pods.js';
-import { clusterApi, isReady, secretFile, waitFor, type ClusterApi } from '../support/operator-fixtures.js';
+import {
+  clusterApi,
+  isReady,
+  rotateClientCa,
+  secretFile,
+  waitFor,
+  type ClusterApi,
+} from '../support/operator-fixtures.js';
 import { chartDir, helm } from '../support/packaging.js';
 
 const setupTimeoutMs = 300_000;
@@ -436,16 +443,12 @@ describe('pods that use bundles, on the real node', () => {
   it(
     'a client-CA rotation: Cassandra trusts the new CA, and the client pod moves to version 3 through the kubelet without a failed query',
     async () => {
-      const before = await api.getClusterRef(namespace, clusterName);
       const askedAt = Date.now();
-      await api.patchObject(namespace, 'cassandraclusterrefs', clusterName, {
-        metadata: { annotations: { 'scb-operator.io/rotate': 'node-ca-2' } },
-      });
-      const after = await waitFor(
-        () => api.getClusterRef(namespace, clusterName),
-        (c) =>
-          c.status?.clientCA?.sha256Fingerprint !== before.status?.clientCA?.sha256Fingerprint && isReady(c),
-        'a new client CA',
+      const { before, after } = await rotateClientCa(
+        api,
+        namespace,
+        clusterName,
+        'node-ca-2',
         rotationTimeoutMs,
       );
       // The old intermediate stays trusted beside the new one and the root.

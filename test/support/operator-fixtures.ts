@@ -179,6 +179,30 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Asks the operator to rotate a managed client CA (the rotate annotation, `token` a fresh value)
+ * and waits for the cluster ref to be Ready with a new CA; returns the ref before and after.
+ */
+export async function rotateClientCa(
+  api: ClusterApi,
+  namespace: string,
+  name: string,
+  token: string,
+  timeoutMs?: number,
+): Promise<{ before: CassandraClusterRef; after: CassandraClusterRef }> {
+  const before = await api.getClusterRef(namespace, name);
+  await api.patchObject(namespace, 'cassandraclusterrefs', name, {
+    metadata: { annotations: { 'scb-operator.io/rotate': token } },
+  });
+  const after = await waitFor(
+    () => api.getClusterRef(namespace, name),
+    (c) => c.status?.clientCA?.sha256Fingerprint !== before.status?.clientCA?.sha256Fingerprint && isReady(c),
+    'a new client CA',
+    timeoutMs,
+  );
+  return { before, after };
+}
+
 export function condition(
   object: {
     status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
