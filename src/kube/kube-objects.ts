@@ -33,6 +33,8 @@ const LIST_PAGE_SIZE = 250;
 /** Bundle Secrets carry a zip and its files (100 KB and more): smaller pages bound a list's peak. */
 const SECRET_PAGE_SIZE = 50;
 
+export const NAMESPACES_PATH = '/api/v1/namespaces';
+
 type CustomKind = typeof SECURE_CONNECTION_BUNDLE | typeof CASSANDRA_CLUSTER_REF;
 
 /** The workload kinds a bundle may roll (spec.consumers[].kind). */
@@ -121,8 +123,13 @@ export class KubeObjects {
     return this.get(corePath('configmaps', namespace, name));
   }
 
+  /** `mapItem` trims each page's Namespaces as it arrives (the informer keeps only labels). */
+  listNamespaces(mapItem: (namespace: V1Namespace) => V1Namespace) {
+    return this.list<V1Namespace>(NAMESPACES_PATH, undefined, mapItem);
+  }
+
   getNamespace(name: string): Promise<V1Namespace | undefined> {
-    return this.get(`/api/v1/namespaces/${name}`);
+    return this.get(`${NAMESPACES_PATH}/${name}`);
   }
 
   /** Fails with 409 AlreadyExists when the name is taken: how version numbers stay unique. */

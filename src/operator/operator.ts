@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -23,6 +23,11 @@ import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
 import { ObjectStoreCleanup } from '../controllers/bundle/object-store-cleanup.js';
+import {
+  NamespaceLabels,
+  namespaceLabelsOnly,
+  NamespaceLabelWatch,
+} from '../controllers/bundle/namespace-labels.js';
 import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { OutboundGuard } from '../distribution/outbound/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
@@ -35,7 +40,7 @@ import {
   OWNED_SELECTOR,
   roleOf,
 } from '../controllers/ownership.js';
-import { KubeObjects } from '../kube/kube-objects.js';
+import { KubeObjects, NAMESPACES_PATH } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/client/kube-http.js';
 import { coordinationLeaseApi } from '../kube/lease-api.js';
@@ -193,14 +198,32 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     timers,
     onHealth,
   });
-  const watched: ReadonlyArray<
-    [string, Pick<ResilientInformer<KubernetesObject>, 'start' | 'stop' | 'health'>]
-  > = [
+  // Cluster-wide, bundles may use cluster refs of other namespaces, whose access rules select
+  // namespaces by label: a Namespace informer serves those labels, and a label change re-judges the
+  // namespace's bundles. Watching one namespace, a bundle can only use a cluster ref beside it.
+  const labelWatch = new NamespaceLabelWatch((name) => bundles.list(name));
+  const namespaces =
+    namespace === undefined
+      ? new ResilientInformer<V1Namespace>({
+          resource: 'namespaces',
+          path: NAMESPACES_PATH,
+          list: () => kube.listNamespaces(namespaceLabelsOnly),
+          transform: namespaceLabelsOnly,
+          transport,
+          enqueue,
+          keysFor: (object) => labelWatch.bundleKeysFor(object).map((key) => `bundle:${key}`),
+          clock,
+          timers,
+          onHealth,
+        })
+      : undefined;
+  const watched: [string, Pick<ResilientInformer<KubernetesObject>, 'start' | 'stop' | 'health'>][] = [
     [SECURE_CONNECTION_BUNDLE.plural, bundles],
     [CASSANDRA_CLUSTER_REF.plural, clusterRefs],
     ['secrets', secrets],
     ['configmaps', configMaps],
   ];
+  if (namespaces) watched.push(['namespaces', namespaces]);
   const informers = watched.map(([, informer]) => informer);
 
   // Every connection made for a tenant (webhooks, object stores) is vetted by one policy.
@@ -210,6 +233,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     kube,
     bundles,
     clusterRefs,
+    namespaceLabels: new NamespaceLabels((name) => kube.getNamespace(name), namespaces),
     secrets,
     clusterMaterial: new ClusterMaterialCache(kube, clock),
     signingKey,

@@ -61,6 +61,7 @@ import {
   identityStatus,
   type AdmittedIdentity,
 } from './bundle-identity.js';
+import type { NamespaceLabels } from './namespace-labels.js';
 import { bundleInputsHash, secretValuesDigest, type InputsHash } from './inputs-hash.js';
 import { issuanceRateDecision } from './issuance-rate.js';
 import { decideIssuance, ROTATE_ANNOTATION, type IssuanceDecision } from './issuance-policy.js';
@@ -86,6 +87,8 @@ export interface BundleReconcilerDeps {
   /** Every watched bundle: whose common names other namespaces hold. */
   bundles: ObjectCache<SecureConnectionBundle>;
   clusterRefs: ObjectCache<CassandraClusterRef>;
+  /** Labels of a bundle's Namespace, for cross-namespace access and identity grants. */
+  namespaceLabels: Pick<NamespaceLabels, 'of'>;
   /** Only Secrets we own, as observeSecret keeps them (no data). */
   secrets: ObjectCache<ObservedSecret>;
   clusterMaterial: ClusterMaterialCache;
@@ -181,7 +184,7 @@ export class BundleReconciler {
     const namespace = bundle.metadata.namespace ?? '';
     let labels: Promise<Readonly<Record<string, string>>> | undefined;
     const namespaceLabels = () =>
-      (labels ??= this.deps.kube.getNamespace(namespace).then((ns) => ns?.metadata?.labels ?? {}));
+      (labels ??= this.deps.namespaceLabels.of(namespace));
     const cluster = await this.usableCluster(bundle, namespaceLabels);
     const knownLabels = identityNeedsNamespaceLabels(cluster) ? await namespaceLabels() : {};
     const identity = admitIdentity(bundle, cluster, {

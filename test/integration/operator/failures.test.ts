@@ -191,4 +191,53 @@ describe('operator: broken references and access policy', () => {
     expect(admitted.status?.currentVersion).toBe(1);
     expect(condition(admitted, 'Stalled')).toBeUndefined();
   });
+
+  it("re-judges a namespace's bundles when its labels change, with no other change to wake them", async () => {
+    const clusterNamespace = await createTestNamespace('op-db');
+    const appNamespace = await createTestNamespace('op-app');
+    operator = await startTestOperator({ namespace: '', operatorNamespace: clusterNamespace });
+    await createServerCaConfigMap(clusterNamespace);
+    const label = 'cassandra-access/orders';
+    await createClusterRef(
+      clusterNamespace,
+      'orders',
+      managedClusterSpec({ access: { namespaceSelector: { matchLabels: { [label]: 'true' } } } }),
+    );
+    await waitFor(() => getClusterRef(clusterNamespace, 'orders'), isReady, 'cluster Ready');
+    await createBundle(appNamespace, 'app', {
+      clusterRef: { name: 'orders', namespace: clusterNamespace },
+      platforms: ['nodejs'],
+    });
+    const refused = await waitFor(
+      () => getBundle(appNamespace, 'app'),
+      notReadyWith('NamespaceNotAllowed'),
+      'NamespaceNotAllowed',
+    );
+    expect(condition(refused, 'Ready')?.message).toContain(`(unmet: ${label}=true)`);
+    // Stalled: only a change brings it back before the 10-minute safety retry. The namespace's
+    // label is the only change here; the cluster ref and the bundle stay as they are.
+    const namespaces = kubeConfig().makeApiClient(CoreV1Api);
+    const path = `/metadata/labels/${label.replace('/', '~1')}`;
+    await namespaces.patchNamespace({ name: appNamespace, body: [{ op: 'add', path, value: 'true' }] });
+    const admitted = await waitFor(
+      () => getBundle(appNamespace, 'app'),
+      isReady,
+      'the bundle Ready once its namespace is labelled',
+      60_000,
+    );
+    expect(admitted.status?.currentVersion).toBe(1);
+    const published = await getSecret(appNamespace, 'app-scb');
+    expect(published).toBeDefined();
+
+    // The label taken away: refused again at once, keeping the version it has.
+    await namespaces.patchNamespace({ name: appNamespace, body: [{ op: 'remove', path }] });
+    const withdrawn = await waitFor(
+      () => getBundle(appNamespace, 'app'),
+      notReadyWith('NamespaceNotAllowed'),
+      'NamespaceNotAllowed once the label is gone',
+      60_000,
+    );
+    expect(withdrawn.status?.currentVersion).toBe(1);
+    expect((await getSecret(appNamespace, 'app-scb'))?.data).toEqual(published?.data);
+  });
 });

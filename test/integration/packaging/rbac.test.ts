@@ -32,7 +32,7 @@ const watchedRules: Permission[] = [
   { group: 'apps', resource: 'statefulsets', verbs: ['get', 'patch'] },
   { group: 'apps', resource: 'daemonsets', verbs: ['get', 'patch'] },
 ];
-const namespaceRule: Permission = { group: '', resource: 'namespaces', verbs: ['get'] };
+const namespaceRule: Permission = { group: '', resource: 'namespaces', verbs: ['get', 'list', 'watch'] };
 const leaseRule: Permission = {
   group: 'coordination.k8s.io',
   resource: 'leases',
@@ -116,8 +116,9 @@ const neverGranted: Triple[] = [
   '|pods|list',
   'apps|deployments|delete',
   'apps|deployments|list',
-  '|namespaces|list',
   '|namespaces|create',
+  '|namespaces|patch',
+  '|namespaces|delete',
   'apiextensions.k8s.io|customresourcedefinitions|create',
   'rbac.authorization.k8s.io|clusterroles|create',
   'authentication.k8s.io|tokenreviews|create',
@@ -137,7 +138,7 @@ describe('a cluster-wide install', () => {
     });
   });
 
-  it('renders exactly the contract: a ClusterRole with namespaces get, and a lease Role', () => {
+  it('renders exactly the contract: a ClusterRole with namespaces get, list and watch, and a lease Role', () => {
     const name = `${identity.releaseName}-scb-operator`;
     expect(granted(identity.objects, 'ClusterRole', name)).toEqual(triples([...watchedRules, namespaceRule]));
     expect(granted(identity.objects, 'Role', `${name}-leader-election`)).toEqual(triples([leaseRule]));
