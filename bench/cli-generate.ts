@@ -2,10 +2,10 @@
  * `scbctl generate` as a whole process (issue 17): what a pipeline step pays, start-up included.
  *
  *   node --import tsx bench/cli-generate.ts [--pairs 15] [--batch 100] [--batch-runs 5] [--keep-env]
- *     [--json FILE]
+ *     [--also dist/cli/scbctl.js] [--json FILE]
  *
- * 1. Pairs: in each round, `scbctl generate` (ECDSA P-256, all platforms, dist/cli/scbctl.js on
- *    this node), the openssl + keytool + zip script (handmade-bundle.sh: client key, certificate
+ * 1. Pairs: in each round, `scbctl generate` (ECDSA P-256, all platforms: package.json's `bin`, as
+ *    npm installs it, on this node), the openssl + keytool + zip script (handmade-bundle.sh: client key, certificate
  *    signed by the same CA, PKCS#12, JKS truststore, signed manifest, zip) and `node -e 0`, in an
  *    order that rotates every round so neither side always runs on a warmer cache. Wall time of
  *    each process, and its user + system CPU and max RSS from /usr/bin/time.
@@ -14,7 +14,7 @@
  * Medians throughout; the load average before and after is printed, since the machine is shared.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSigningKey, signingKeyPem } from '../src/bundle/signing.js';
@@ -23,7 +23,13 @@ import { systemClock } from '../src/time/clock.js';
 import { ensureBuilt } from './built-dist.js';
 
 const options = parseArgs(process.argv.slice(2));
-const scbctl = ensureBuilt('dist/cli/scbctl.js');
+/** What `npm install` links as `scbctl`: the benchmark times the file users run. */
+const scbctl = ensureBuilt(
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { bin: { scbctl: string } })
+    .bin.scbctl,
+);
+/** Another entry point timed in the same rounds, e.g. the unbundled `dist/cli/scbctl.js` for a before/after. */
+const also = options.also === undefined ? undefined : ensureBuilt(options.also);
 const handmade = path.join(import.meta.dirname, 'handmade-bundle.sh');
 const timeBinary = '/usr/bin/time';
 const work = mkdtempSync(path.join(os.tmpdir(), 'scb-cli-bench-'));
@@ -155,6 +161,12 @@ try {
         'ec',
       ]),
     'node -e 0': () => run(process.execPath, ['-e', '0']),
+    ...(also === undefined
+      ? {}
+      : {
+          [path.basename(also)]: () =>
+            run(process.execPath, [also, ...generateArgs, '--name', 'app', '--out', `app-${sequence++}.zip`]),
+        }),
   };
   const names = Object.keys(contenders);
   const samples = new Map<string, Sample[]>(names.map((name) => [name, []]));
@@ -187,7 +199,7 @@ try {
     };
     const row = summary[name];
     console.log(
-      `${name.padEnd(10)} wall ${row.wallMs.toFixed(1).padStart(7)} ms` +
+      `${name.padEnd(12)} wall ${row.wallMs.toFixed(1).padStart(7)} ms` +
         (row.cpuMs === undefined ? '' : `   cpu ${row.cpuMs.toFixed(0).padStart(5)} ms`) +
         (row.maxRssMiB === undefined ? '' : `   max RSS ${row.maxRssMiB.toFixed(1).padStart(6)} MiB`),
     );
@@ -197,6 +209,14 @@ try {
   );
   const ratio = median(pairRatios);
   console.log(`script / scbctl wall, median of pairs: ${ratio.toFixed(2)}× (target ≥ 3×)`);
+  if (also !== undefined) {
+    const alsoRatio = median(
+      (samples.get('script') ?? []).map(
+        (script, index) => script.wallMs / (samples.get(path.basename(also))?.[index]?.wallMs ?? NaN),
+      ),
+    );
+    console.log(`script / ${path.basename(also)} wall, median of pairs: ${alsoRatio.toFixed(2)}×`);
+  }
 
   // A folder of manifests, as a GitOps repository holds them: one file per bundle.
   const manifests = file('bundles');
@@ -245,6 +265,7 @@ function parseArgs(args: string[]): {
   batch: number;
   batchRuns: number;
   keepEnv: boolean;
+  also?: string;
   json?: string;
 } {
   const whole = (flag: string, fallback: number): number => {
@@ -255,11 +276,13 @@ function parseArgs(args: string[]): {
     return Number(value);
   };
   const json = args.indexOf('--json');
+  const also = args.indexOf('--also');
   return {
     pairs: whole('--pairs', 15),
     batch: whole('--batch', 100),
     batchRuns: whole('--batch-runs', 5),
     keepEnv: args.includes('--keep-env'),
     ...(json === -1 ? {} : { json: path.resolve(args[json + 1] ?? 'cli-generate.json') }),
+    ...(also === -1 ? {} : { also: args[also + 1] ?? 'dist/cli/scbctl.js' }),
   };
 }

@@ -319,7 +319,8 @@ export async function runScbctl(argv: readonly string[], io: Io): Promise<number
   }
 }
 
-async function main(): Promise<void> {
+/** The process: argv in, exit code out. The bin (dist/cli/scbctl.cjs, see tools/build) calls it. */
+export async function main(): Promise<void> {
   const code = await runScbctl(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     outBytes: (bytes) => process.stdout.write(bytes),
@@ -328,6 +329,7 @@ async function main(): Promise<void> {
   process.exitCode = code;
 }
 
-// Run only as a program (bin link, node dist/cli/scbctl.js, tsx), not when imported.
+// Run as a program when started directly (node dist/cli/scbctl.js, tsx), not when imported. Not
+// awaited: the single-file build is CommonJS, which has no top-level await.
 const invokedPath = process.argv[1] === undefined ? undefined : realpathSync(process.argv[1]);
-if (invokedPath === fileURLToPath(import.meta.url)) await main();
+if (invokedPath === fileURLToPath(import.meta.url)) void main();
