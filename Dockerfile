@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY tools/build ./tools/build
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-dependencies

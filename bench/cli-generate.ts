@@ -14,7 +14,15 @@
  * Medians throughout; the load average before and after is printed, since the machine is shared.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSigningKey, signingKeyPem } from '../src/bundle/signing.js';
@@ -25,8 +33,11 @@ import { ensureBuilt } from './built-dist.js';
 const options = parseArgs(process.argv.slice(2));
 /** What `npm install` links as `scbctl`: the benchmark times the file users run. */
 const scbctl = ensureBuilt(
-  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { bin: { scbctl: string } })
-    .bin.scbctl,
+  (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      bin: { scbctl: string };
+    }
+  ).bin.scbctl,
 );
 /** Another entry point timed in the same rounds, e.g. the unbundled `dist/cli/scbctl.js` for a before/after. */
 const also = options.also === undefined ? undefined : ensureBuilt(options.also);

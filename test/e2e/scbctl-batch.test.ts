@@ -1,7 +1,7 @@
 /**
- * `scbctl generate --out-dir` as a pipeline runs it: the CLI compiled by the build's own tsconfig,
- * started as `node dist/cli/scbctl.js` on a folder of manifests, and every zip it writes checked
- * by `scbctl verify` (signature, hashes, chain to the client root, keystore passwords).
+ * `scbctl generate --out-dir` as a pipeline runs it: the CLI built as `npm run build` builds it,
+ * started as its bin (`node dist/cli/scbctl.cjs`) on a folder of manifests, and every zip it writes
+ * checked by `scbctl verify` (signature, hashes, chain to the client root, keystore passwords).
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

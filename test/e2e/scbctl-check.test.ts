@@ -1,7 +1,7 @@
 /**
- * `scbctl check` and `scbctl inspect` as a user runs them: the CLI compiled by the build's own
- * tsconfig, started as `node dist/cli/scbctl.js`, on bundles it generated, and on the same bundle
- * re-signed as a writer from before `formatVersion` (format 1) and from a newer one (format 3).
+ * `scbctl check` and `scbctl inspect` as a user runs them: the CLI built as `npm run build`
+ * builds it, started as its bin (`node dist/cli/scbctl.cjs`), on bundles it generated, and on the
+ * same bundle re-signed as a writer from before `formatVersion` (format 1) and from a newer one (format 3).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

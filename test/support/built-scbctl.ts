@@ -1,11 +1,20 @@
 /**
- * `scbctl` as a user runs it: compiled by the build's own tsconfig into a scratch folder (dist/
- * beside package.json, read for the manifest's generator, and node_modules) and started as
- * `node dist/cli/scbctl.js`, in a folder that already holds what `generate` needs: a cluster
+ * `scbctl` as a user runs it: built as `npm run build` builds it (tsc with the build's tsconfig,
+ * then the single-file bundle, tools/build/bundle-scbctl.mjs) into a scratch folder (dist/ beside
+ * package.json, read for the manifest's generator, and node_modules) and started as package.json's
+ * `bin` (`node dist/cli/scbctl.cjs`), in a folder that already holds what `generate` needs: a cluster
  * ref, the server CA, a client CA (intermediate, key and root chain) and a signing key pair.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,9 +51,11 @@ export async function builtScbctl(prefix: string): Promise<BuiltScbctl> {
     '--outDir',
     join(app, 'dist'),
   ]);
+  await run(process.execPath, [join(ROOT, 'tools/build/bundle-scbctl.mjs'), join(app, 'dist')]);
   copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
-  const scbctlJs = join(app, 'dist/cli/scbctl.js');
+  const { bin } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { bin: { scbctl: string } };
+  const scbctlJs = join(app, bin.scbctl);
   const scbctl = async (args: string[]): Promise<ScbctlResult> => {
     try {
       const { stdout, stderr } = await run(process.execPath, [scbctlJs, ...args], { cwd: dir });

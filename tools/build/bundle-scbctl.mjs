@@ -14,11 +14,15 @@
 // Node.js 20.19+ that package.json's engines asks for.
 //
 // The bin, dist/cli/scbctl.cjs, turns on Node's on-disk compile cache where there is one
-// (module.enableCompileCache, Node.js 22.1+; NODE_DISABLE_COMPILE_CACHE=1 turns it off) before
-// it loads the bundle, so later runs skip compiling it; Node.js 20 runs without.
+// (module.enableCompileCache, Node.js 22.1+) before it loads the bundle, so later runs skip
+// compiling it; Node.js 20 runs without. The cache is the user's own ($XDG_CACHE_HOME or
+// ~/.cache, then scbctl/): Node's default, a folder under the shared /tmp, could be made by another
+// user and hold compiled code the next scbctl would run. NODE_COMPILE_CACHE chooses another
+// folder, NODE_DISABLE_COMPILE_CACHE=1 turns it off; a folder that cannot be written is skipped.
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const dist = path.resolve(process.argv[2] ?? path.join(root, 'dist'));
@@ -46,7 +50,12 @@ writeFileSync(
   `#!/usr/bin/env node
 'use strict';
 // scbctl's bin (tools/build/bundle-scbctl.mjs): Node's compile cache where it has one, then the bundle.
-require('node:module').enableCompileCache?.();
+const { enableCompileCache } = require('node:module');
+if (enableCompileCache && !process.env.NODE_COMPILE_CACHE) {
+  const { homedir } = require('node:os');
+  const { join } = require('node:path');
+  enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scbctl'));
+}
 require('./scbctl.bundle.cjs').main();
 `,
   { mode: 0o755 },

@@ -183,8 +183,7 @@ export class BundleReconciler {
   private async gather(bundle: SecureConnectionBundle): Promise<Gathered> {
     const namespace = bundle.metadata.namespace ?? '';
     let labels: Promise<Readonly<Record<string, string>>> | undefined;
-    const namespaceLabels = () =>
-      (labels ??= this.deps.namespaceLabels.of(namespace));
+    const namespaceLabels = () => (labels ??= this.deps.namespaceLabels.of(namespace));
     const cluster = await this.usableCluster(bundle, namespaceLabels);
     const knownLabels = identityNeedsNamespaceLabels(cluster) ? await namespaceLabels() : {};
     const identity = admitIdentity(bundle, cluster, {

@@ -95,10 +95,9 @@ describe('NamespaceLabelWatch', () => {
   it('on a label change, enqueues the bundles of that namespace that use another namespace’s cluster ref', () => {
     const { labelWatch } = watch();
     labelWatch.bundleKeysFor(namespace('team-a', { tier: 'apps' }));
-    expect(labelWatch.bundleKeysFor(namespace('team-a', { tier: 'apps', 'cassandra-access': 'true' }))).toEqual([
-      'team-a/cross',
-      'team-a/cross-2',
-    ]);
+    expect(
+      labelWatch.bundleKeysFor(namespace('team-a', { tier: 'apps', 'cassandra-access': 'true' })),
+    ).toEqual(['team-a/cross', 'team-a/cross-2']);
     // Removing a label is a change too.
     expect(labelWatch.bundleKeysFor(namespace('team-a', { tier: 'apps' }))).toEqual([
       'team-a/cross',
