@@ -51,9 +51,10 @@ export async function builtScbctl(prefix: string): Promise<BuiltScbctl> {
     '--outDir',
     join(app, 'dist'),
   ]);
-  await run(process.execPath, [join(ROOT, 'tools/build/bundle-scbctl.mjs'), join(app, 'dist')]);
   copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+  // After the link: esbuild resolves commander and js-yaml from the node_modules beside dist/.
+  await run(process.execPath, [join(ROOT, 'tools/build/bundle-scbctl.mjs'), join(app, 'dist')]);
   const { bin } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { bin: { scbctl: string } };
   const scbctlJs = join(app, bin.scbctl);
   const scbctl = async (args: string[]): Promise<ScbctlResult> => {
