@@ -34,7 +34,7 @@ cache_root="${SCB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/scb-operator}"
 base_dir="$cache_root/image/base-node-$node_version-$suite-npm-$NPM_VERSION"
 inputs_hash="$(
   cd "$repo"
-  find Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json src crds \
+  find Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json src tools/build crds \
     tools/image/build.sh tools/image/versions.env -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
 )"
 out_dir="$cache_root/image/scb-operator-$version-${inputs_hash:0:16}"
