@@ -319,8 +319,7 @@ export async function runScbctl(argv: readonly string[], io: Io): Promise<number
   }
 }
 
-/** The process: argv in, exit code out. The bin (dist/cli/scbctl.cjs, see tools/build) calls it. */
-export async function main(): Promise<void> {
+async function main(): Promise<void> {
   const code = await runScbctl(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     outBytes: (bytes) => process.stdout.write(bytes),
@@ -329,7 +328,7 @@ export async function main(): Promise<void> {
   process.exitCode = code;
 }
 
-// Run as a program when started directly (node dist/cli/scbctl.js, tsx), not when imported. Not
-// awaited: the single-file build is CommonJS, which has no top-level await.
+// Run only as a program (the bin, dist/cli/scbctl.cjs; node dist/cli/scbctl.js; tsx), not when
+// imported. Not awaited: the single-file bin is CommonJS, which has no top-level await.
 const invokedPath = process.argv[1] === undefined ? undefined : realpathSync(process.argv[1]);
 if (invokedPath === fileURLToPath(import.meta.url)) void main();

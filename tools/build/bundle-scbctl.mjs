@@ -1,4 +1,4 @@
-// The last step of `npm run build`: scbctl as one CommonJS file, and the bin that starts it.
+// The last step of `npm run build`: scbctl's bin, dist/cli/scbctl.cjs, as one CommonJS file.
 //
 //   node tools/build/bundle-scbctl.mjs [DIST]      (default: dist, after tsc has compiled src/ into it)
 //
@@ -13,14 +13,10 @@
 // reader by verify); @kubernetes/client-node is an ES module, which require() loads on the
 // Node.js 20.19+ that package.json's engines asks for.
 //
-// The bin, dist/cli/scbctl.cjs, turns on Node's on-disk compile cache where there is one
-// (module.enableCompileCache, Node.js 22.1+) before it loads the bundle, so later runs skip
-// compiling it; Node.js 20 runs without. The cache is the user's own ($XDG_CACHE_HOME or
-// ~/.cache, then scbctl/): Node's default, a folder under the shared /tmp, could be made by another
-// user and hold compiled code the next scbctl would run. NODE_COMPILE_CACHE chooses another
-// folder, NODE_DISABLE_COMPILE_CACHE=1 turns it off; a folder that cannot be written is skipped.
+// Node's compile cache (module.enableCompileCache, Node.js 22.1+) was tried and left out: on
+// Node.js 24 its cache was accepted and saved nothing measurable, and it writes to disk.
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -32,7 +28,7 @@ const BUNDLED = ['commander', 'js-yaml'];
 await build({
   entryPoints: [path.join(dist, 'cli/scbctl.js')],
   // Beside scbctl.js, so relative URLs (the generator's ../../package.json) resolve alike.
-  outfile: path.join(dist, 'cli/scbctl.bundle.cjs'),
+  outfile: path.join(dist, 'cli/scbctl.cjs'),
   bundle: true,
   platform: 'node',
   target: 'node20.19',
@@ -45,18 +41,3 @@ await build({
   logLevel: 'warning',
 });
 
-writeFileSync(
-  path.join(dist, 'cli/scbctl.cjs'),
-  `#!/usr/bin/env node
-'use strict';
-// scbctl's bin (tools/build/bundle-scbctl.mjs): Node's compile cache where it has one, then the bundle.
-const { enableCompileCache } = require('node:module');
-if (enableCompileCache && !process.env.NODE_COMPILE_CACHE) {
-  const { homedir } = require('node:os');
-  const { join } = require('node:path');
-  enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scbctl'));
-}
-require('./scbctl.bundle.cjs').main();
-`,
-  { mode: 0o755 },
-);
