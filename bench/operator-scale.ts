@@ -20,7 +20,7 @@
  * at two thirds, 80 s after issue), so phase 2 follows phase 1 without a long wait.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,8 @@ const bundleNamespaces =
 const watchAllNamespaces = options.allNamespaces || options.namespaces > 1;
 const clusterName = 'orders-cluster';
 const checkMs = 100;
+/** Where the operator writes a heap snapshot (`--heap-snapshot`) before the bench moves it. */
+const snapshotDir = options.heapSnapshot ? mkdtempSync(path.join(os.tmpdir(), 'scb-bench-heap-')) : '';
 const rssSampleMs = 100;
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 /** The image's ENV (MALLOC_ARENA_MAX, NODE_ENV) as the operator gets it: this shell's values win. */
@@ -90,7 +92,9 @@ class KeepAliveKubeConfig extends KubeConfig {
 exitOnSignals();
 ensureBuilt('dist/operator/main.js');
 console.error('[bench] starting the control plane');
-const controlPlane = await startControlPlane();
+// etcd's own default quota (2 GiB) fills during a renewal wave of 10,000 bundles, before the
+// apiserver's compaction frees the old revisions; 8 GiB is the largest etcd recommends.
+const controlPlane = await startControlPlane({ etcdQuotaBackendBytes: 8 * 2 ** 30 });
 const pidOf = (name: string): number => controlPlane.processes.find((p) => p.name === name)?.pid ?? -1;
 const apiserverPid = pidOf('kube-apiserver');
 const etcdPid = pidOf('etcd');
@@ -158,6 +162,7 @@ try {
   const finalMetrics = await scrapeMetrics(metricsPort);
   if (options.restart) phases.push(await restartPhase(bundles.length));
   const vmHwmMiB = rssMiB(operator.pid, 'VmHWM');
+  if (options.heapSnapshot) await takeHeapSnapshot(options.heapSnapshot, metricsPort);
   report(idleRss, vmHwmMiB, issueMetrics, finalMetrics);
 } finally {
   observed.stop();
@@ -587,11 +592,31 @@ function imageNodeFlags(): string[] {
   return entrypoint.slice(1, script);
 }
 
+/**
+ * Writes the operator's V8 heap to `target` (node's --heapsnapshot-signal): the process stops while
+ * it writes, so the file is complete once its size holds still and the operator answers again.
+ */
+async function takeHeapSnapshot(target: string, metricsPort: number): Promise<void> {
+  process.kill(operator.pid, 'SIGUSR2');
+  let written: string | undefined;
+  await waitFor('the heap snapshot', 300_000, async () => {
+    written = readdirSync(snapshotDir).find((name) => name.endsWith('.heapsnapshot'));
+    if (written === undefined) return false;
+    const size = statSync(path.join(snapshotDir, written)).size;
+    await sleep(1000);
+    return size > 0 && statSync(path.join(snapshotDir, written)).size === size;
+  });
+  await scrapeMetrics(metricsPort);
+  renameSync(path.join(snapshotDir, written as string), target);
+  console.error(`[bench] heap snapshot: ${target} (summarise it with bench/heap-summary.ts)`);
+}
+
 /** `node dist/operator/main.js` with its JSON log parsed for the start line, warnings and errors. */
 function startOperator(): BenchOperator {
   const nodeArgs = [
     ...options.operatorNodeArgs,
     ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf] : []),
+    ...(options.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
   ];
   const child = spawn(
     options.operatorNode,
@@ -681,6 +706,8 @@ interface Options {
   /** The node binary the operator runs on; the image's by default. */
   operatorNode: string;
   cpuProf?: string;
+  /** Where to write a V8 heap snapshot of the operator taken after the last phase. */
+  heapSnapshot?: string;
   json?: string;
 }
 
@@ -696,6 +723,7 @@ function parseArgs(args: string[]): Options {
     return Number(value);
   };
   const cpuProf = text('--cpu-prof');
+  const heapSnapshot = text('--heap-snapshot');
   const json = text('--json');
   return {
     bundles: whole('--bundles', 1000),
@@ -710,6 +738,7 @@ function parseArgs(args: string[]): Options {
     operatorNodeArgs: (text('--operator-node-args') ?? imageNodeFlags().join(' ')).split(' ').filter(Boolean),
     operatorNode: text('--operator-node') ?? path.join(imageNodeBinDir(), 'node'),
     ...(cpuProf ? { cpuProf: path.resolve(cpuProf) } : {}),
+    ...(heapSnapshot ? { heapSnapshot: path.resolve(heapSnapshot) } : {}),
     ...(json ? { json: path.resolve(json) } : {}),
   };
 }

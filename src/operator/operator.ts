@@ -39,7 +39,7 @@ import { KubeObjects } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/client/kube-http.js';
 import { coordinationLeaseApi } from '../kube/lease-api.js';
-import { withoutManagedFields } from '../kube/cached-object.js';
+import { cachedObject, internStrings, StringPool } from '../kube/cached-object.js';
 import { objectKey } from '../kube/object-key.js';
 import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
@@ -117,12 +117,15 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     else clusterQueue.add(target);
   };
   const enqueue = (key: string) => route(key as Routed);
+  // One pool for every cache: a namespace or timestamp repeats across kinds too.
+  const strings = new StringPool();
+  const cached = <T extends KubernetesObject>(object: T): T => cachedObject(object, strings);
 
   const bundles: ResilientInformer<SecureConnectionBundle> = new ResilientInformer<SecureConnectionBundle>({
     resource: SECURE_CONNECTION_BUNDLE.plural,
     path: KubeObjects.collectionPath(SECURE_CONNECTION_BUNDLE.plural, namespace),
     list: () => kube.listBundles(namespace),
-    transform: withoutManagedFields,
+    transform: cached,
     transport,
     enqueue,
     // A bundle that holds a common name may let go of it (deleted, renamed): bundles of other
@@ -147,7 +150,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: CASSANDRA_CLUSTER_REF.plural,
     path: KubeObjects.collectionPath(CASSANDRA_CLUSTER_REF.plural, namespace),
     list: () => kube.listClusterRefs(namespace),
-    transform: withoutManagedFields,
+    transform: cached,
     transport,
     enqueue,
     keysFor: (cluster) => {
@@ -171,7 +174,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     path: KubeObjects.collectionPath('secrets', namespace),
     list: (selector) => kube.listSecrets(namespace, selector, observeSecret),
     labelSelector: OWNED_SELECTOR,
-    transform: observeSecret,
+    transform: (secret) => internStrings(observeSecret(secret), strings),
     indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex },
     transport,
     enqueue,
@@ -184,7 +187,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: 'configmaps',
     path: KubeObjects.collectionPath('configmaps', namespace),
     list: (selector) => kube.listConfigMaps(namespace, selector),
-    transform: withoutManagedFields,
+    transform: cached,
     labelSelector: OWNED_SELECTOR,
     transport,
     enqueue,
