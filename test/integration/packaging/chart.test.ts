@@ -381,3 +381,49 @@ describe('deploy/ (kustomize)', () => {
     expect(byKey(await kustomize('overlays/namespace-scoped'))).toEqual(byKey(helmObjects));
   });
 });
+
+describe('the cloud-mode gateway', () => {
+  const gateway = {
+    enabled: true,
+    sniProxyAddress: 'cql-gw.example.com:29042',
+    localDatacenter: 'dc1',
+    contactPoints: ['cassandra-0.cassandra'],
+    identitySecret: 'cql-gw-scb',
+  };
+  const gatewayVolumes = async (values: Record<string, unknown>) => {
+    const objects = parseManifests(await renderChart({ namespace: 'db', values: { gateway: { ...gateway, ...values } } }));
+    const deployment = objects.find(
+      (object) => object.kind === 'Deployment' && object.metadata.name.endsWith('-gateway'),
+    ) as (Manifest & { spec: { template: { spec: { volumes: Array<Record<string, unknown>> } } } }) | undefined;
+    return Object.fromEntries(
+      (deployment?.spec.template.spec.volumes ?? []).map((volume) => [volume['name'], volume['secret'] ?? volume['configMap']]),
+    );
+  };
+
+  it("mounts the cluster ref's operator-issued serving Secret and trust bundle by default", async () => {
+    const volumes = await gatewayVolumes({ clusterRef: 'orders' });
+    expect(volumes['serving']).toEqual({ secretName: 'orders-gateway-tls' });
+    expect(volumes['client-ca']).toEqual({ name: 'orders-client-ca' });
+  });
+
+  it('mounts the Secret and ConfigMap given instead', async () => {
+    const volumes = await gatewayVolumes({
+      clusterRef: 'orders',
+      servingCertSecret: 'my-gw-tls',
+      clientCATrustConfigMap: 'orders-trust',
+    });
+    expect(volumes['serving']).toEqual({ secretName: 'my-gw-tls' });
+    expect(volumes['client-ca']).toEqual({ name: 'orders-trust' });
+  });
+
+  it('refuses to render without a serving certificate, naming both ways to give one', async () => {
+    const refusal = await renderChart({ namespace: 'db', values: { gateway } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(ToolError);
+    expect((refusal as ToolError).stderr).toContain(
+      'gateway.enabled=true needs gateway.clusterRef (with spec.gateway.servingCertificate.managed) or gateway.servingCertSecret',
+    );
+  });
+});
