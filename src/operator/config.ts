@@ -178,7 +178,8 @@ export function readOperatorConfig(
   };
 }
 
-const RESOLVE_HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const RESOLVE_HOST =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** `host:port:address` entries (an IPv6 address in brackets), as curl's --resolve takes them. */
 export function parseResolveOverrides(entries: readonly string[]): ReadonlyMap<string, string> {

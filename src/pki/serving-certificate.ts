@@ -7,7 +7,12 @@ import { webcrypto } from 'node:crypto';
 import type { Clock } from '../time/clock.js';
 import { authorityKeyIdentifierFor, type CertificateAuthority } from './certificate-authority.js';
 import { encodePem } from './pem.js';
-import { DEFAULT_PRIVATE_KEY, encodePrivateKeyPem, generateKeyMaterial, signatureAlgorithmFor } from './private-key.js';
+import {
+  DEFAULT_PRIVATE_KEY,
+  encodePrivateKeyPem,
+  generateKeyMaterial,
+  signatureAlgorithmFor,
+} from './private-key.js';
 import { randomSerialNumber } from './serial-number.js';
 import { planValidity } from './validity-window.js';
 import * as x509 from './x509.js';

@@ -524,7 +524,11 @@ describe('GatewayReady: the operator probes the gateway as drivers use it', () =
   let api: ClusterApi;
   let secondHostId: string;
 
-  const gatewayReady = (what: string, done: (c: ReturnType<typeof condition>) => boolean, timeoutMs = 180_000) =>
+  const gatewayReady = (
+    what: string,
+    done: (c: ReturnType<typeof condition>) => boolean,
+    timeoutMs = 180_000,
+  ) =>
     waitFor(
       () => api.getClusterRef(namespace, 'cloud-cluster'),
       (cluster) => done(condition(cluster, 'GatewayReady')),
@@ -593,8 +597,9 @@ describe('GatewayReady: the operator probes the gateway as drivers use it', () =
     }
     await (gateway as GatewayProcess).waitForLog(
       () =>
-        (gateway as GatewayProcess).logs.filter((line) => line.message === 'metadata service TLS material reloaded')
-          .length > reloads,
+        (gateway as GatewayProcess).logs.filter(
+          (line) => line.message === 'metadata service TLS material reloaded',
+        ).length > reloads,
       'the gateway to reload its serving certificate',
       60_000,
     );
@@ -611,7 +616,10 @@ describe('GatewayReady: the operator probes the gateway as drivers use it', () =
   }, 60_000);
 
   it('is True once the metadata service (operator-issued certificate) and both nodes answer a bundle identity', async () => {
-    const ready = await gatewayReady('GatewayReady True with both nodes', (c) => c?.status === 'True' && hostIds.every((id) => c.message.includes(id)));
+    const ready = await gatewayReady(
+      'GatewayReady True with both nodes',
+      (c) => c?.status === 'True' && hostIds.every((id) => c.message.includes(id)),
+    );
     expect(ready).toMatchObject({ reason: 'GatewayReachable' });
     const cluster = await api.getClusterRef(namespace, 'cloud-cluster');
     expect(cluster.status?.gateway?.servingCertificate?.secretName).toBe('cloud-cluster-gateway-tls');
@@ -622,7 +630,10 @@ describe('GatewayReady: the operator probes the gateway as drivers use it', () =
     const second = nodes[1] as Cassandra;
     const unnamed = await nodeCa.issueServingCertificate(['127.0.0.3'], []);
     await second.reloadServerCertificate(unnamed.certificatePem, unnamed.privateKeyPem);
-    const failing = await gatewayReady('GatewayReady False (NodeCertificateName)', (c) => c?.reason === 'NodeCertificateName');
+    const failing = await gatewayReady(
+      'GatewayReady False (NodeCertificateName)',
+      (c) => c?.reason === 'NodeCertificateName',
+    );
     expect(failing?.status).toBe('False');
     expect(failing?.message).toContain(`node ${secondHostId}`);
     expect(failing?.message).toContain(proxyName);
@@ -636,7 +647,10 @@ describe('GatewayReady: the operator probes the gateway as drivers use it', () =
     const second = nodes[1] as Cassandra;
     second.freeze(true);
     try {
-      const failing = await gatewayReady('GatewayReady False (NodeUnreachable)', (c) => c?.reason === 'NodeUnreachable');
+      const failing = await gatewayReady(
+        'GatewayReady False (NodeUnreachable)',
+        (c) => c?.reason === 'NodeUnreachable',
+      );
       expect(failing?.status).toBe('False');
       expect(failing?.message).toContain(`node ${secondHostId}`);
     } finally {

@@ -178,7 +178,8 @@ const invalidCases: InvalidCase[] = [
         servingCertificate: { managed: {} },
       },
     },
-    expected: /spec\.gateway: Invalid value.*servingCA and spec\.gateway\.servingCertificate exclude each other/,
+    expected:
+      /spec\.gateway: Invalid value.*servingCA and spec\.gateway\.servingCertificate exclude each other/,
   },
   {
     mistake: 'a managed gateway serving certificate renewed no earlier than it expires',
@@ -191,7 +192,8 @@ const invalidCases: InvalidCase[] = [
         servingCertificate: { managed: { duration: '24h', renewBefore: '24h' } },
       },
     },
-    expected: /spec\.gateway\.servingCertificate\.managed\.renewBefore: Invalid value.*must be shorter\s+than duration/,
+    expected:
+      /spec\.gateway\.servingCertificate\.managed\.renewBefore: Invalid value.*must be shorter\s+than duration/,
   },
   {
     mistake: 'unknown platform',

@@ -77,7 +77,9 @@ export class ClusterMaterialCache {
       serverCaPem,
       serverCAFingerprints: readCertificatesDer(serverCaPem, 'server CA').map((der) => sha256Hex(der)),
       gatewayCAFingerprint:
-        gatewayCaPem === undefined ? undefined : sha256Hex(readCertificatesDer(gatewayCaPem, 'gateway CA')[0] as Buffer),
+        gatewayCaPem === undefined
+          ? undefined
+          : sha256Hex(readCertificatesDer(gatewayCaPem, 'gateway CA')[0] as Buffer),
     };
   }
 }

@@ -200,12 +200,16 @@ export class ClusterRefReconciler {
    * here), or the CA the user names. Its fingerprint in status is what re-issues bundles when it
    * changes (an edited servingCA ConfigMap is seen at the next resync, as an edited server CA is).
    */
-  private async gatewayServing(cluster: CassandraClusterRef, log: Logger): Promise<GatewayServing | undefined> {
+  private async gatewayServing(
+    cluster: CassandraClusterRef,
+    log: Logger,
+  ): Promise<GatewayServing | undefined> {
     const { kube, clock } = this.deps;
     if (cluster.spec.gateway === undefined) return undefined;
     if (cluster.spec.gateway.servingCertificate?.managed === undefined) {
       const pem = await readGatewayCaPem(kube, cluster);
-      const [first] = pem === undefined ? [] : parseCertificatesPem(pem, 'the gateway CA (spec.gateway.servingCA)');
+      const [first] =
+        pem === undefined ? [] : parseCertificatesPem(pem, 'the gateway CA (spec.gateway.servingCA)');
       return {
         caPem: pem,
         status: { servingCA: first ? caSummary(first) : null, servingCertificate: null },
@@ -213,7 +217,12 @@ export class ClusterRefReconciler {
     }
     const managed = await ensureManagedServing(kube, cluster, clock);
     if (managed.caCreated) {
-      this.event(cluster, 'Normal', 'GatewayServingCACreated', `created the gateway serving CA "${managed.caSubject}"`);
+      this.event(
+        cluster,
+        'Normal',
+        'GatewayServingCACreated',
+        `created the gateway serving CA "${managed.caSubject}"`,
+      );
       log.info('created gateway serving CA', { subject: managed.caSubject });
     }
     if (managed.issued) {
@@ -271,7 +280,9 @@ export class ClusterRefReconciler {
         generation: cluster.metadata.generation,
         metadataAddress: spec.metadataAddress,
         sniProxyAddress: spec.sniProxyAddress,
-        trustFingerprints: parseCertificatesPem(trustPem, 'the trusted CAs').map((c) => caFacts(c).sha256Fingerprint),
+        trustFingerprints: parseCertificatesPem(trustPem, 'the trusted CAs').map(
+          (c) => caFacts(c).sha256Fingerprint,
+        ),
         clientCaFingerprint,
       }),
     });
@@ -434,7 +445,9 @@ export class ClusterRefReconciler {
     const gatewayReady =
       cluster.spec.gateway === undefined
         ? undefined
-        : this.deps.gatewayProber.condition(`${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`);
+        : this.deps.gatewayProber.condition(
+            `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`,
+          );
     await this.writeStatus(
       cluster,
       this.common(cluster, now, {

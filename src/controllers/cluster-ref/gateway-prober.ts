@@ -85,7 +85,13 @@ export class GatewayProber {
   watch(target: GatewayProbeTarget): void {
     const state = this.states.get(target.key);
     if (!state) {
-      const fresh: ProbeState = { target, condition: GATEWAY_NOT_PROBED, failures: 0, running: false, again: false };
+      const fresh: ProbeState = {
+        target,
+        condition: GATEWAY_NOT_PROBED,
+        failures: 0,
+        running: false,
+        again: false,
+      };
       this.states.set(target.key, fresh);
       this.schedule(fresh, 0);
       return;
@@ -135,7 +141,11 @@ export class GatewayProber {
     const condition = gatewayReadyCondition(result, gateway?.sniProxyAddress ?? '');
     const before = state.condition;
     state.condition = condition;
-    if (before.status !== condition.status || before.reason !== condition.reason || before.message !== condition.message) {
+    if (
+      before.status !== condition.status ||
+      before.reason !== condition.reason ||
+      before.message !== condition.message
+    ) {
       const level = condition.status === 'True' ? 'info' : 'warn';
       this.deps.logger.log(level, 'gateway probe', {
         cluster: target.key,
@@ -152,7 +162,11 @@ export class GatewayProber {
     const gateway = target.cluster.spec.gateway;
     const address = /^(.+):(\d+)$/.exec(gateway?.metadataAddress ?? '');
     if (!address) {
-      return { ok: false, reason: 'MetadataUnreachable', message: 'spec.gateway.metadataAddress is not name:port' };
+      return {
+        ok: false,
+        reason: 'MetadataUnreachable',
+        message: 'spec.gateway.metadataAddress is not name:port',
+      };
     }
     let identity: ProbeIdentity;
     try {
@@ -188,7 +202,11 @@ export class GatewayProber {
           resolve: (name, port) =>
             this.deps.resolve(name, port).catch((error: unknown) => {
               const detail = refusalDetail(error);
-              if (detail) this.deps.logger.warn('gateway probe refused by the outbound policy', { cluster: target.key, ...detail });
+              if (detail)
+                this.deps.logger.warn('gateway probe refused by the outbound policy', {
+                  cluster: target.key,
+                  ...detail,
+                });
               throw error;
             }),
         }),
@@ -235,7 +253,10 @@ const PROBE_IDENTITY_MARGIN_MS = 300_000;
  * (never stored, never logged): one per cluster ref, replaced when the CA changes or it nears
  * expiry.
  */
-export function probeIdentities(kube: KubeObjects, clock: Clock): (cluster: CassandraClusterRef) => Promise<ProbeIdentity> {
+export function probeIdentities(
+  kube: KubeObjects,
+  clock: Clock,
+): (cluster: CassandraClusterRef) => Promise<ProbeIdentity> {
   const kept = new Map<string, { caVersion: string; notAfter: Date; identity: ProbeIdentity }>();
   return async (cluster) => {
     const source = await readClientCa(kube, cluster);
@@ -243,7 +264,11 @@ export function probeIdentities(kube: KubeObjects, clock: Clock): (cluster: Cass
     const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
     const caVersion = `${source.secretName}@${source.resourceVersion}`;
     const held = kept.get(key);
-    if (held && held.caVersion === caVersion && held.notAfter.getTime() - clock.now().getTime() > PROBE_IDENTITY_MARGIN_MS)
+    if (
+      held &&
+      held.caVersion === caVersion &&
+      held.notAfter.getTime() - clock.now().getTime() > PROBE_IDENTITY_MARGIN_MS
+    )
       return held.identity;
     const ca = loadIssuingCa(unsealCaPem(source.pem), clock);
     const issued = await issueClientCertificate(
@@ -258,7 +283,9 @@ export function probeIdentities(kube: KubeObjects, clock: Clock): (cluster: Cass
     // The leaf and the CAs under the root, as a bundle's cert holds them: nodes may trust only the root.
     const intermediates = [ca.certificate, ...ca.chain].filter((issuer) => issuer.subject !== issuer.issuer);
     const identity: ProbeIdentity = {
-      certPem: issued.certificatePem + intermediates.map((issuer) => encodePem('CERTIFICATE', new Uint8Array(issuer.rawData))).join(''),
+      certPem:
+        issued.certificatePem +
+        intermediates.map((issuer) => encodePem('CERTIFICATE', new Uint8Array(issuer.rawData))).join(''),
       keyPem: secretValue(issued.privateKeyPem),
     };
     kept.set(key, { caVersion, notAfter: issued.notAfter, identity });

@@ -23,16 +23,20 @@ export const GATEWAY_NOT_PROBED: GatewayReadyCondition = {
 /** Messages end up in status: long TLS error texts are cut, never anything longer. */
 const MAX_MESSAGE = 1024;
 
-export function gatewayReadyCondition(result: GatewayProbeResult, sniProxyAddress: string): GatewayReadyCondition {
+export function gatewayReadyCondition(
+  result: GatewayProbeResult,
+  sniProxyAddress: string,
+): GatewayReadyCondition {
   if (result.ok) {
     return {
       type: GATEWAY_READY,
       status: 'True',
       reason: 'GatewayReachable',
-      message: `the metadata service answers a bundle identity and ${result.nodes.length} node(s) answer through the SNI proxy ${sniProxyAddress}: ${result.nodes.join(', ')}`.slice(
-        0,
-        MAX_MESSAGE,
-      ),
+      message:
+        `the metadata service answers a bundle identity and ${result.nodes.length} node(s) answer through the SNI proxy ${sniProxyAddress}: ${result.nodes.join(', ')}`.slice(
+          0,
+          MAX_MESSAGE,
+        ),
     };
   }
   return {
@@ -64,7 +68,10 @@ export function probeSchedule(healthyMs: number): ProbeSchedule {
 export const DEFAULT_PROBE_SCHEDULE: ProbeSchedule = probeSchedule(180_000);
 
 /** How long until the next probe, after `consecutiveFailures` failed probes in a row (0: it passed). */
-export function nextProbeDelayMs(consecutiveFailures: number, schedule: ProbeSchedule = DEFAULT_PROBE_SCHEDULE): number {
+export function nextProbeDelayMs(
+  consecutiveFailures: number,
+  schedule: ProbeSchedule = DEFAULT_PROBE_SCHEDULE,
+): number {
   if (consecutiveFailures <= 0) return schedule.healthyMs;
   const exponent = Math.min(consecutiveFailures - 1, 16);
   return Math.min(schedule.maxFailingMs, schedule.failingMs * 2 ** exponent);

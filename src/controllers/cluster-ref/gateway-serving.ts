@@ -99,8 +99,7 @@ export interface ServingCertificateFacts {
 export type ServingIssueReason = 'Missing' | 'NameChanged' | 'CAChanged' | 'RenewalDue';
 
 export type ServingPlan =
-  | { issueNow: true; why: ServingIssueReason }
-  | { issueNow: false; renewal: RenewalPlan; notAfter: Date };
+  { issueNow: true; why: ServingIssueReason } | { issueNow: false; renewal: RenewalPlan; notAfter: Date };
 
 /** Issue when there is none, it names another host, another CA signed it, or renewal is due. */
 export function planServingCertificate(input: {
@@ -153,7 +152,11 @@ const decoded = (secret: V1Secret | undefined, key: string) => {
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
 };
 
-function ownedMetadata(cluster: CassandraClusterRef, name: string, role: 'gateway-serving-ca' | 'gateway-serving') {
+function ownedMetadata(
+  cluster: CassandraClusterRef,
+  name: string,
+  role: 'gateway-serving-ca' | 'gateway-serving',
+) {
   return {
     name,
     namespace: cluster.metadata.namespace,
@@ -196,7 +199,8 @@ export async function ensureManagedServing(
   const tlsName = gatewayServingSecretName(cluster);
 
   const caSecret = await kube.getSecret(namespace, caName);
-  if (caSecret && !isControlledBy(caSecret, cluster)) throw gatewayServingNameConflict(cluster, caName, caSecret);
+  if (caSecret && !isControlledBy(caSecret, cluster))
+    throw gatewayServingNameConflict(cluster, caName, caSecret);
   const tlsSecret = await kube.getSecret(namespace, tlsName);
   if (tlsSecret && !isControlledBy(tlsSecret, cluster))
     throw gatewayServingNameConflict(cluster, tlsName, tlsSecret);
@@ -249,7 +253,11 @@ export async function ensureManagedServing(
   if (plan.issueNow) {
     const issued = await issueServingCertificate(
       ca,
-      { commonName: 'scb-operator gateway metadata service', dnsName, durationSeconds: settings.durationSeconds },
+      {
+        commonName: 'scb-operator gateway metadata service',
+        dnsName,
+        durationSeconds: settings.durationSeconds,
+      },
       clock,
     );
     const body: V1Secret = {

@@ -87,11 +87,18 @@ describe('spec.gateway.servingCertificate.managed', () => {
       'Ready with a gateway serving certificate',
     );
     const gatewayStatus = ready.status?.gateway;
-    expect(gatewayStatus?.servingCertificate).toMatchObject({ secretName: 'orders-gateway-tls', dnsName: host });
+    expect(gatewayStatus?.servingCertificate).toMatchObject({
+      secretName: 'orders-gateway-tls',
+      dnsName: host,
+    });
 
     // The CA: in an operator-owned Secret, its fingerprint in status.
     const caSecret = await getSecret(namespace, 'orders-gateway-serving-ca');
-    expect(caSecret?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'CassandraClusterRef', name: 'orders', controller: true });
+    expect(caSecret?.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'CassandraClusterRef',
+      name: 'orders',
+      controller: true,
+    });
     const caPem = secretFile(caSecret, 'tls.crt').toString('utf8');
     const ca = new X509Certificate(caPem);
     expect(ca.ca).toBe(true);
@@ -147,7 +154,11 @@ describe('spec.gateway.servingCertificate.managed', () => {
     await createServerCaConfigMap(namespace);
     await core().createNamespacedSecret({
       namespace,
-      body: { metadata: { name: 'orders-gateway-tls' }, type: 'Opaque', data: { note: Buffer.from('mine').toString('base64') } },
+      body: {
+        metadata: { name: 'orders-gateway-tls' },
+        type: 'Opaque',
+        data: { note: Buffer.from('mine').toString('base64') },
+      },
     });
     await createClusterRef(
       namespace,
@@ -233,7 +244,10 @@ describe('spec.gateway.servingCA', () => {
     });
     const reissued = await waitFor(
       () => getSecret(namespace, 'app-scb'),
-      (secret) => fingerprints(secretFile(secret, 'ca.crt').toString('utf8')).includes(fingerprint(second.certificatePem)),
+      (secret) =>
+        fingerprints(secretFile(secret, 'ca.crt').toString('utf8')).includes(
+          fingerprint(second.certificatePem),
+        ),
       'the bundle re-issued with the edited gateway CA',
       120_000,
     );

@@ -391,12 +391,18 @@ describe('the cloud-mode gateway', () => {
     identitySecret: 'cql-gw-scb',
   };
   const gatewayVolumes = async (values: Record<string, unknown>) => {
-    const objects = parseManifests(await renderChart({ namespace: 'db', values: { gateway: { ...gateway, ...values } } }));
+    const objects = parseManifests(
+      await renderChart({ namespace: 'db', values: { gateway: { ...gateway, ...values } } }),
+    );
     const deployment = objects.find(
       (object) => object.kind === 'Deployment' && object.metadata.name.endsWith('-gateway'),
-    ) as (Manifest & { spec: { template: { spec: { volumes: Array<Record<string, unknown>> } } } }) | undefined;
+    ) as
+      (Manifest & { spec: { template: { spec: { volumes: Array<Record<string, unknown>> } } } }) | undefined;
     return Object.fromEntries(
-      (deployment?.spec.template.spec.volumes ?? []).map((volume) => [volume['name'], volume['secret'] ?? volume['configMap']]),
+      (deployment?.spec.template.spec.volumes ?? []).map((volume) => [
+        volume['name'],
+        volume['secret'] ?? volume['configMap'],
+      ]),
     );
   };
 

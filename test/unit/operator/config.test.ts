@@ -151,19 +151,24 @@ describe('readOperatorConfig', () => {
         ['cql-gw.example.com:29042', 'fd00::7'],
       ]),
     );
-    expect(readOperatorConfig([], { SCB_GATEWAY_RESOLVE: 'gw.test:29080:127.0.0.2' }, HOST).gatewayResolve).toEqual(
-      new Map([['gw.test:29080', '127.0.0.2']]),
-    );
+    expect(
+      readOperatorConfig([], { SCB_GATEWAY_RESOLVE: 'gw.test:29080:127.0.0.2' }, HOST).gatewayResolve,
+    ).toEqual(new Map([['gw.test:29080', '127.0.0.2']]));
   });
 
-  it.each(['gw.test:29080', 'gw.test:29080:gw2.test', 'gw.test:0:10.0.0.1', 'gw.test:70000:10.0.0.1', 'gw_x:1:10.0.0.1'])(
-    'refuses the --gateway-resolve entry %s, naming the flag and the form',
-    (entry) => {
-      const error = thrown(() => readOperatorConfig(['--gateway-resolve', entry], {}, HOST));
-      expect(error.message).toContain(`--gateway-resolve (SCB_GATEWAY_RESOLVE) entry "${entry}" must be host:port:address`);
-      expect(error.field).toBe('--gateway-resolve');
-    },
-  );
+  it.each([
+    'gw.test:29080',
+    'gw.test:29080:gw2.test',
+    'gw.test:0:10.0.0.1',
+    'gw.test:70000:10.0.0.1',
+    'gw_x:1:10.0.0.1',
+  ])('refuses the --gateway-resolve entry %s, naming the flag and the form', (entry) => {
+    const error = thrown(() => readOperatorConfig(['--gateway-resolve', entry], {}, HOST));
+    expect(error.message).toContain(
+      `--gateway-resolve (SCB_GATEWAY_RESOLVE) entry "${entry}" must be host:port:address`,
+    );
+    expect(error.field).toBe('--gateway-resolve');
+  });
 
   it('refuses an outbound allow-list entry that is neither a CIDR nor a host name, naming flag and variable', () => {
     expect(

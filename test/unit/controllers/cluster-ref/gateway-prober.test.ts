@@ -103,7 +103,11 @@ describe('GatewayProber', () => {
     expect(prober.condition('db/orders')).toMatchObject({ status: 'Unknown', reason: 'Probing' });
     expect(await timers.fire()).toBe(0);
     expect(probes).toHaveLength(1);
-    expect(probes[0]).toMatchObject({ metadataHost: 'gw.example.test', metadataPort: 29080, trustPem: 'TRUST' });
+    expect(probes[0]).toMatchObject({
+      metadataHost: 'gw.example.test',
+      metadataPort: 29080,
+      trustPem: 'TRUST',
+    });
     expect(await probes[0]?.resolve?.('gw.example.test', 29080)).toBe('127.0.0.9');
     expect(prober.condition('db/orders')).toMatchObject({ status: 'True', reason: 'GatewayReachable' });
     expect(changes).toEqual(['db/orders']);
@@ -120,7 +124,12 @@ describe('GatewayProber', () => {
       node: NODE_B,
       message: `node ${NODE_B}: its certificate has no DNS name gw.example.test`,
     };
-    const { timers, changes, prober } = setUp([failure, failure, failure, { ok: true, nodes: [NODE_A, NODE_B] }]);
+    const { timers, changes, prober } = setUp([
+      failure,
+      failure,
+      failure,
+      { ok: true, nodes: [NODE_A, NODE_B] },
+    ]);
     prober.watch(target());
     await timers.fire();
     expect(prober.condition('db/orders')).toEqual({
@@ -182,7 +191,9 @@ describe('GatewayProber', () => {
 
   it('says when no probe identity could be made', async () => {
     const { timers, prober, log } = setUp([], () =>
-      Promise.reject(new Error('the managed client CA Secret db/orders-managed-client-ca does not exist yet')),
+      Promise.reject(
+        new Error('the managed client CA Secret db/orders-managed-client-ca does not exist yet'),
+      ),
     );
     prober.watch(target());
     await timers.fire();
@@ -217,7 +228,10 @@ describe('vettedDialer (the probe dials only what the outbound policy allows)', 
     Promise.resolve(answers[host] ? [{ address: answers[host] as string, family: 4 }] : []);
 
   it('refuses a metadata address that resolves to cloud metadata or a private address', async () => {
-    const dial = vettedDialer(new OutboundGuard({ policy: parseOutboundPolicy([], []), resolve: resolver }), new Map());
+    const dial = vettedDialer(
+      new OutboundGuard({ policy: parseOutboundPolicy([], []), resolve: resolver }),
+      new Map(),
+    );
     const refusals = await Promise.all(
       ['gw.tenant.test', 'private.tenant.test', '127.0.0.1'].map((name) =>
         dial(name, 29080).then(
@@ -230,13 +244,19 @@ describe('vettedDialer (the probe dials only what the outbound policy allows)', 
   });
 
   it('dials the address an allow-listed name resolved to', async () => {
-    const guard = new OutboundGuard({ policy: parseOutboundPolicy(['private.tenant.test'], []), resolve: resolver });
+    const guard = new OutboundGuard({
+      policy: parseOutboundPolicy(['private.tenant.test'], []),
+      resolve: resolver,
+    });
     expect(await vettedDialer(guard, new Map())('private.tenant.test', 29080)).toBe('10.1.2.3');
   });
 
   it('uses a --gateway-resolve override for that name and port only, still vetted', async () => {
     const overrides = new Map([['gw.tenant.test:29080', '127.0.0.7']]);
-    const allowLoopback = new OutboundGuard({ policy: parseOutboundPolicy(['127.0.0.0/8'], []), resolve: resolver });
+    const allowLoopback = new OutboundGuard({
+      policy: parseOutboundPolicy(['127.0.0.0/8'], []),
+      resolve: resolver,
+    });
     const dial = vettedDialer(allowLoopback, overrides);
     expect(await dial('GW.tenant.test', 29080)).toBe('127.0.0.7');
     // Another port is resolved as usual (and refused: link-local).

@@ -57,12 +57,18 @@ describe('nextProbeDelayMs', () => {
   it('scales with the probe interval: short intervals retry and back off faster', () => {
     expect(probeSchedule(5000)).toEqual({ healthyMs: 5000, failingMs: 5000, maxFailingMs: 50_000 });
     expect(probeSchedule(180_000)).toEqual(DEFAULT_PROBE_SCHEDULE);
-    expect(probeSchedule(3_600_000)).toEqual({ healthyMs: 3_600_000, failingMs: 60_000, maxFailingMs: 600_000 });
+    expect(probeSchedule(3_600_000)).toEqual({
+      healthyMs: 3_600_000,
+      failingMs: 60_000,
+      maxFailingMs: 600_000,
+    });
   });
 
   it('follows a given schedule', () => {
     const schedule = { ...DEFAULT_PROBE_SCHEDULE, failingMs: 1000, maxFailingMs: 3000, healthyMs: 5000 };
-    expect([0, 1, 2, 3].map((failures) => nextProbeDelayMs(failures, schedule))).toEqual([5000, 1000, 2000, 3000]);
+    expect([0, 1, 2, 3].map((failures) => nextProbeDelayMs(failures, schedule))).toEqual([
+      5000, 1000, 2000, 3000,
+    ]);
   });
 });
 

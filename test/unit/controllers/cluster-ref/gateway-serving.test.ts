@@ -55,12 +55,16 @@ describe('servingDnsName', () => {
     expect(servingDnsName('CQL-GW.Example.com:29080')).toBe('cql-gw.example.com');
   });
 
-  it.each([`${'a'.repeat(64)}.example.com:29080`, `${'a.'.repeat(127)}ab:29080`, 'gw_1.example.com:29080', ':29080'])(
-    'refuses %s (a label over 63 characters, a name over 253, a character no DNS name has)',
-    (address) => {
-      expect(() => servingDnsName(address)).toThrow(/spec\.gateway\.metadataAddress .* must be a DNS name and port/);
-    },
-  );
+  it.each([
+    `${'a'.repeat(64)}.example.com:29080`,
+    `${'a.'.repeat(127)}ab:29080`,
+    'gw_1.example.com:29080',
+    ':29080',
+  ])('refuses %s (a label over 63 characters, a name over 253, a character no DNS name has)', (address) => {
+    expect(() => servingDnsName(address)).toThrow(
+      /spec\.gateway\.metadataAddress .* must be a DNS name and port/,
+    );
+  });
 });
 
 describe('managedServingSettings', () => {
@@ -73,9 +77,9 @@ describe('managedServingSettings', () => {
   });
 
   it('reads the durations given', () => {
-    expect(managedServingSettings(cluster('orders', { duration: '1h', renewBefore: '59m50s', caDuration: '48h' }))).toEqual(
-      { durationSeconds: 3600, renewBeforeSeconds: 3590, caDurationSeconds: 48 * 3600 },
-    );
+    expect(
+      managedServingSettings(cluster('orders', { duration: '1h', renewBefore: '59m50s', caDuration: '48h' })),
+    ).toEqual({ durationSeconds: 3600, renewBeforeSeconds: 3590, caDurationSeconds: 48 * 3600 });
   });
 });
 
@@ -97,30 +101,50 @@ describe('planServingCertificate', () => {
   it('issues when there is none, it names another host, or another CA signed it', () => {
     expect(plan(undefined)).toEqual({ issueNow: true, why: 'Missing' });
     expect(plan({ dnsNames: ['old.example.test'] })).toEqual({ issueNow: true, why: 'NameChanged' });
-    expect(plan({ dnsNames: ['gw.example.test', 'other.test'] })).toEqual({ issueNow: true, why: 'NameChanged' });
+    expect(plan({ dnsNames: ['gw.example.test', 'other.test'] })).toEqual({
+      issueNow: true,
+      why: 'NameChanged',
+    });
     expect(plan({ signedByCa: false })).toEqual({ issueNow: true, why: 'CAChanged' });
   });
 
   it('keeps a current certificate until two thirds of its life, then renews', () => {
     const kept = plan({});
     expect(kept).toMatchObject({ issueNow: false, notAfter: current.notAfter });
-    expect(kept.issueNow ? undefined : kept.renewal.renewalTime).toEqual(new Date(start.getTime() + 60 * 24 * HOUR));
-    expect(plan({}, new Date(start.getTime() + 60 * 24 * HOUR))).toEqual({ issueNow: true, why: 'RenewalDue' });
+    expect(kept.issueNow ? undefined : kept.renewal.renewalTime).toEqual(
+      new Date(start.getTime() + 60 * 24 * HOUR),
+    );
+    expect(plan({}, new Date(start.getTime() + 60 * 24 * HOUR))).toEqual({
+      issueNow: true,
+      why: 'RenewalDue',
+    });
   });
 
   it('renews renewBefore ahead of expiry when given', () => {
     const kept = plan({}, start, 24 * 3600);
-    expect(kept.issueNow ? undefined : kept.renewal.renewalTime).toEqual(new Date(start.getTime() + 89 * 24 * HOUR));
+    expect(kept.issueNow ? undefined : kept.renewal.renewalTime).toEqual(
+      new Date(start.getTime() + 89 * 24 * HOUR),
+    );
   });
 });
 
 describe('servingCertificateFacts and issueServingCertificate', () => {
   it('reads the name, validity and issuer of a certificate the serving CA issued', async () => {
-    const root = await createRootCa({ commonName: 'orders gateway', durationSeconds: 87600 * 3600, pathLength: 0 }, clock);
-    const other = await createRootCa({ commonName: 'other gateway', durationSeconds: 87600 * 3600, pathLength: 0 }, clock);
+    const root = await createRootCa(
+      { commonName: 'orders gateway', durationSeconds: 87600 * 3600, pathLength: 0 },
+      clock,
+    );
+    const other = await createRootCa(
+      { commonName: 'other gateway', durationSeconds: 87600 * 3600, pathLength: 0 },
+      clock,
+    );
     const issued = await issueServingCertificate(
       root.ca,
-      { commonName: 'scb-operator gateway metadata service', dnsName: 'gw.example.test', durationSeconds: 3600 },
+      {
+        commonName: 'scb-operator gateway metadata service',
+        dnsName: 'gw.example.test',
+        durationSeconds: 3600,
+      },
       clock,
     );
     const caCertificate = new X509Certificate(root.pem.certificatePem);
@@ -130,9 +154,10 @@ describe('servingCertificateFacts and issueServingCertificate', () => {
       dnsNames: ['gw.example.test'],
       signedByCa: true,
     });
-    expect(servingCertificateFacts(issued.certificatePem, new X509Certificate(other.pem.certificatePem))?.signedByCa).toBe(
-      false,
-    );
+    expect(
+      servingCertificateFacts(issued.certificatePem, new X509Certificate(other.pem.certificatePem))
+        ?.signedByCa,
+    ).toBe(false);
     // A server certificate: TLS clients (the drivers) accept it for the name.
     const leaf = new X509Certificate(issued.certificatePem);
     expect(leaf.checkHost('gw.example.test')).toBe('gw.example.test');
