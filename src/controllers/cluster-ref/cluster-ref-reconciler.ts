@@ -79,6 +79,11 @@ interface GatewayServing {
   status: NullableFields<NonNullable<CassandraClusterRefStatus['gateway']>>;
 }
 
+/** The work-queue key, which the gateway prober also uses. */
+function clusterKey(cluster: CassandraClusterRef): string {
+  return `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`;
+}
+
 function caSummary(certificate: X509Certificate) {
   return {
     subject: certificate.subject,
@@ -98,8 +103,8 @@ interface ActiveClientCa {
 /**
  * CassandraClusterRef reconciler: validates both CAs, creates and rotates a managed client CA,
  * publishes the client-CA trust bundle, keeps the cloud-mode gateway's serving certificate (when
- * managed) and publishes the gateway prober's GatewayReady, and reports it all in status. Bundles that use the
- * cluster are re-queued by the operator when this status changes.
+ * managed), publishes the gateway prober's GatewayReady, and reports it all in status. Bundles
+ * that use the cluster are re-queued by the operator when this status changes.
  */
 export class ClusterRefReconciler {
   constructor(private readonly deps: ClusterRefReconcilerDeps) {}
@@ -264,7 +269,7 @@ export class ClusterRefReconciler {
     gateway: GatewayServing | undefined,
     clientCaFingerprint: string,
   ): GatewayReadyCondition | undefined {
-    const key = `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`;
+    const key = clusterKey(cluster);
     const spec = cluster.spec.gateway;
     if (spec === undefined || gateway === undefined) {
       this.deps.gatewayProber.forget(key);
@@ -443,11 +448,7 @@ export class ClusterRefReconciler {
     }
     // The last probe result stands while the pass fails (the prober keeps its schedule).
     const gatewayReady =
-      cluster.spec.gateway === undefined
-        ? undefined
-        : this.deps.gatewayProber.condition(
-            `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`,
-          );
+      cluster.spec.gateway === undefined ? undefined : this.deps.gatewayProber.condition(clusterKey(cluster));
     await this.writeStatus(
       cluster,
       this.common(cluster, now, {
