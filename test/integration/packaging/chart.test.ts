@@ -253,6 +253,28 @@ describe("the operator container's args and environment", () => {
     );
   });
 
+  it('pass the gateway probe interval and resolve overrides as the flags the operator parses', async () => {
+    const gatewayProbe = {
+      intervalSeconds: 30,
+      resolve: ['cql-gw.example.com:29080:10.96.12.7', 'cql-gw.example.com:29042:[fd00::7]'],
+    };
+    const { container } = chartOperatorContainer(
+      parseManifests(await renderChart({ namespace: 'scb-system', values: { gatewayProbe } })),
+    );
+    const config = readOperatorConfig(container.args ?? [], podEnv, 'host');
+    expect(config.gatewayProbeIntervalMs).toBe(30_000);
+    expect(config.gatewayResolve).toEqual(
+      new Map([
+        ['cql-gw.example.com:29080', '10.96.12.7'],
+        ['cql-gw.example.com:29042', 'fd00::7'],
+      ]),
+    );
+    const defaults = chartOperatorContainer(parseManifests(await renderChart({ namespace: 'scb-system' })));
+    const defaultConfig = readOperatorConfig(defaults.container.args ?? [], podEnv, 'host');
+    expect(defaultConfig.gatewayProbeIntervalMs).toBe(180_000);
+    expect(defaultConfig.gatewayResolve).toEqual(new Map());
+  });
+
   it('without a certificate Secret, mount nothing and let each replica self-sign', async () => {
     const { container, pod } = chartOperatorContainer(
       parseManifests(await renderChart({ namespace: 'scb-system', values: { download: { enabled: true } } })),
