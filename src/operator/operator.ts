@@ -27,7 +27,7 @@ import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { OutboundGuard } from '../distribution/outbound/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
-import { GatewayProber, probeIdentities, vettedDialer } from '../controllers/cluster-ref/gateway-prober.js';
+import { GatewayProber, ProbeIdentities, vettedDialer } from '../controllers/cluster-ref/gateway-prober.js';
 import { probeSchedule } from '../controllers/cluster-ref/gateway-readiness.js';
 import { probeGateway } from '../gateway/probe.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
@@ -234,7 +234,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     timers,
     logger,
     probe: probeGateway,
-    identity: probeIdentities(kube, clock),
+    identities: new ProbeIdentities(kube, clock),
     resolve: vettedDialer(outbound, config.gatewayResolve),
     onChange: (key) => clusterQueue.add(key),
     timeoutMs: 5000,

@@ -50,8 +50,8 @@ export interface GatewayProberDeps {
   timers: Timers;
   logger: Logger;
   probe: (input: GatewayProbeInput) => Promise<GatewayProbeResult>;
-  /** A client certificate of the cluster's client CA, as a bundle has. */
-  identity: (cluster: CassandraClusterRef) => Promise<ProbeIdentity>;
+  /** Client certificates of the cluster's client CA, as a bundle has (ProbeIdentities). */
+  identities: Pick<ProbeIdentities, 'issue' | 'forget'>;
   /** The address to dial for name:port, vetted by the outbound policy. */
   resolve: (name: string, port: number) => Promise<string>;
   /** The condition of this cluster ref changed: reconcile it so status shows it. */
@@ -112,6 +112,7 @@ export class GatewayProber {
     const state = this.states.get(key);
     if (state?.timer) this.deps.timers.clearTimeout(state.timer);
     this.states.delete(key);
+    this.deps.identities.forget(key);
   }
 
   /** Leadership lost or shutting down: no more probes until watched again. */
@@ -170,7 +171,7 @@ export class GatewayProber {
     }
     let identity: ProbeIdentity;
     try {
-      identity = await this.deps.identity(target.cluster);
+      identity = await this.deps.identities.issue(target.cluster);
     } catch (error) {
       return {
         ok: false,
@@ -251,26 +252,25 @@ const PROBE_IDENTITY_MARGIN_MS = 300_000;
 /**
  * Short-lived client certificates for the probe, issued in memory from the cluster's signing CA
  * (never stored, never logged): one per cluster ref, replaced when the CA changes or it nears
- * expiry.
+ * expiry, dropped when the cluster ref is forgotten.
  */
-export function probeIdentities(
-  kube: KubeObjects,
-  clock: Clock,
-): (cluster: CassandraClusterRef) => Promise<ProbeIdentity> {
-  const kept = new Map<string, { caVersion: string; notAfter: Date; identity: ProbeIdentity }>();
-  return async (cluster) => {
-    const source = await readClientCa(kube, cluster);
-    // By name: a re-created cluster ref replaces its entry (the CA version tells them apart).
-    const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+export class ProbeIdentities {
+  private readonly kept = new Map<string, { caVersion: string; notAfter: Date; identity: ProbeIdentity }>();
+
+  constructor(
+    private readonly kube: KubeObjects,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(cluster: CassandraClusterRef): Promise<ProbeIdentity> {
+    const source = await readClientCa(this.kube, cluster);
+    const key = `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`;
     const caVersion = `${source.secretName}@${source.resourceVersion}`;
-    const held = kept.get(key);
-    if (
-      held &&
-      held.caVersion === caVersion &&
-      held.notAfter.getTime() - clock.now().getTime() > PROBE_IDENTITY_MARGIN_MS
-    )
-      return held.identity;
-    const ca = loadIssuingCa(unsealCaPem(source.pem), clock);
+    const held = this.kept.get(key);
+    const fresh = (notAfter: Date) =>
+      notAfter.getTime() - this.clock.now().getTime() > PROBE_IDENTITY_MARGIN_MS;
+    if (held && held.caVersion === caVersion && fresh(held.notAfter)) return held.identity;
+    const ca = loadIssuingCa(unsealCaPem(source.pem), this.clock);
     const issued = await issueClientCertificate(
       ca,
       {
@@ -278,7 +278,7 @@ export function probeIdentities(
         privateKey: { algorithm: 'ECDSA', size: 256, encoding: 'PKCS8' },
         durationSeconds: PROBE_IDENTITY_SECONDS,
       },
-      clock,
+      this.clock,
     );
     // The leaf and the CAs under the root, as a bundle's cert holds them: nodes may trust only the root.
     const intermediates = [ca.certificate, ...ca.chain].filter((issuer) => issuer.subject !== issuer.issuer);
@@ -288,7 +288,11 @@ export function probeIdentities(
         intermediates.map((issuer) => encodePem('CERTIFICATE', new Uint8Array(issuer.rawData))).join(''),
       keyPem: secretValue(issued.privateKeyPem),
     };
-    kept.set(key, { caVersion, notAfter: issued.notAfter, identity });
+    this.kept.set(key, { caVersion, notAfter: issued.notAfter, identity });
     return identity;
-  };
+  }
+
+  forget(key: string): void {
+    this.kept.delete(key);
+  }
 }

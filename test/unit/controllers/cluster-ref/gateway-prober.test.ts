@@ -1,10 +1,15 @@
 import { PassThrough } from 'node:stream';
 import type { CassandraClusterRef } from '../../../../src/api/v1alpha1/index.js';
+import { X509Certificate } from 'node:crypto';
+import type { V1Secret } from '@kubernetes/client-node';
 import {
   GatewayProber,
+  ProbeIdentities,
   vettedDialer,
   type GatewayProbeTarget,
 } from '../../../../src/controllers/cluster-ref/gateway-prober.js';
+import type { KubeObjects } from '../../../../src/kube/kube-objects.js';
+import { createManagedCaHierarchy } from '../../../../src/pki/certificate-authority.js';
 import {
   isOutboundRefusal,
   OutboundGuard,
@@ -70,8 +75,9 @@ function target(signature = 's1', generation = 1): GatewayProbeTarget {
 
 function setUp(
   results: Array<GatewayProbeResult | 'hang' | 'throw'>,
-  identity = () => Promise.resolve({ certPem: 'CERT', keyPem: secretValue('PROBE-KEY-MATERIAL') }),
+  issue = () => Promise.resolve({ certPem: 'CERT', keyPem: secretValue('PROBE-KEY-MATERIAL') }),
 ) {
+  const forgotten: string[] = [];
   const timers = new ManualTimers();
   const probes: GatewayProbeInput[] = [];
   const changes: string[] = [];
@@ -88,12 +94,12 @@ function setUp(
       if (next === 'throw') return Promise.reject(new TypeError('a servername the TLS stack refuses'));
       return next === 'hang' ? new Promise(() => undefined) : Promise.resolve(next);
     },
-    identity,
+    identities: { issue, forget: (key) => forgotten.push(key) },
     resolve: (name) => Promise.resolve(name === 'gw.example.test' ? '127.0.0.9' : name),
     onChange: (key) => changes.push(key),
     timeoutMs: 1000,
   });
-  return { timers, probes, changes, prober, log: () => logText };
+  return { timers, probes, changes, prober, forgotten, log: () => logText };
 }
 
 describe('GatewayProber', () => {
@@ -206,10 +212,12 @@ describe('GatewayProber', () => {
   });
 
   it('stops probing a forgotten cluster ref, even with a probe in flight', async () => {
-    const { timers, changes, prober } = setUp(['hang']);
+    const { timers, changes, prober, forgotten } = setUp(['hang']);
     prober.watch(target());
     prober.forget('db/orders');
     expect(timers.delays()).toEqual([]);
+    // Its probe identity goes too.
+    expect(forgotten).toEqual(['db/orders']);
     prober.watch(target());
     await timers.fire();
     prober.clear();
@@ -265,5 +273,74 @@ describe('vettedDialer (the probe dials only what the outbound policy allows)', 
     await expect(vettedDialer(defaultPolicy, overrides)('gw.tenant.test', 29080)).rejects.toThrow(
       'refused by the operator outbound policy',
     );
+  });
+});
+
+describe("ProbeIdentities (the probe's bundle identity, in memory only)", () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+
+  it("issues a 15-minute certificate of the cluster's signing CA with its intermediate, and reuses it until near expiry or a new CA", async () => {
+    const hierarchy = await createManagedCaHierarchy(
+      { commonName: 'orders', rootDurationSeconds: 10 * 86_400, intermediateDurationSeconds: 5 * 86_400 },
+      fixedClock(now),
+    );
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    let resourceVersion = '1';
+    const kube = {
+      getSecret: (_namespace: string, name: string): Promise<V1Secret | undefined> =>
+        Promise.resolve(
+          name === 'orders-managed-client-ca'
+            ? {
+                metadata: {
+                  name,
+                  resourceVersion,
+                  ownerReferences: [
+                    {
+                      apiVersion: 'scb-operator.io/v1alpha1',
+                      kind: 'CassandraClusterRef',
+                      name: 'orders',
+                      uid: 'u1',
+                      controller: true,
+                    },
+                  ],
+                },
+                data: {
+                  'tls.crt': b64(hierarchy.intermediatePem.certificatePem),
+                  'tls.key': b64(hierarchy.intermediatePem.privateKeyPem),
+                  'ca.crt': b64(hierarchy.rootPem.certificatePem),
+                },
+              }
+            : undefined,
+        ),
+    } as unknown as KubeObjects;
+    let clockNow = now;
+    const identities = new ProbeIdentities(kube, { now: () => clockNow });
+
+    const first = await identities.issue(cluster());
+    const [leaf, intermediate, ...more] =
+      first.certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    expect(more).toEqual([]);
+    const leafCertificate = new X509Certificate(leaf as string);
+    const intermediateCertificate = new X509Certificate(intermediate as string);
+    expect(leafCertificate.verify(intermediateCertificate.publicKey)).toBe(true);
+    expect(
+      intermediateCertificate.verify(new X509Certificate(hierarchy.rootPem.certificatePem).publicKey),
+    ).toBe(true);
+    expect(new Date(leafCertificate.validTo).getTime() - new Date(leafCertificate.validFrom).getTime()).toBe(
+      900_000,
+    );
+    expect(first.certPem).not.toContain('PRIVATE KEY');
+    expect(String(first.keyPem)).toBe('[REDACTED]');
+
+    clockNow = new Date(now.getTime() + 9 * 60_000);
+    expect(await identities.issue(cluster())).toBe(first);
+    clockNow = new Date(now.getTime() + 11 * 60_000);
+    const renewed = await identities.issue(cluster());
+    expect(renewed).not.toBe(first);
+    resourceVersion = '2';
+    expect(await identities.issue(cluster())).not.toBe(renewed);
+    const kept = await identities.issue(cluster());
+    identities.forget('db/orders');
+    expect(await identities.issue(cluster())).not.toBe(kept);
   });
 });
