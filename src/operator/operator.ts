@@ -27,6 +27,9 @@ import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { OutboundGuard } from '../distribution/outbound/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
+import { GatewayProber, ProbeIdentities, vettedDialer } from '../controllers/cluster-ref/gateway-prober.js';
+import { probeSchedule } from '../controllers/cluster-ref/gateway-readiness.js';
+import { probeGateway } from '../gateway/probe.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
 import {
   CONTROLLER_UID_INDEX,
@@ -228,6 +231,18 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
   });
+  // Off the work queue, on its own timers; its dials are vetted by the same outbound policy.
+  const gatewayProber = new GatewayProber({
+    clock,
+    timers,
+    logger,
+    probe: probeGateway,
+    identities: new ProbeIdentities(kube, clock),
+    resolve: vettedDialer(outbound, config.gatewayResolve),
+    onChange: (key) => clusterQueue.add(key),
+    timeoutMs: 5000,
+    schedule: probeSchedule(config.gatewayProbeIntervalMs),
+  });
   const clusterReconciler = new ClusterRefReconciler({
     kube,
     clock,
@@ -235,6 +250,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     events,
     logger,
     resyncMs: config.clusterResyncMs,
+    gatewayProber,
   });
   const bundleQueue = new WorkQueue({
     reconcile: (key) => bundleReconciler.reconcile(key),
@@ -283,6 +299,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     bundleQueue.pause();
     clusterQueue.pause();
     notifier.suspend();
+    gatewayProber.clear();
   };
   let stopping = false;
   const elector = config.leaderElect
@@ -339,6 +356,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       stopping = true;
       logger.info('shutting down: finishing in-flight work');
       await Promise.all([bundleQueue.shutdown({ drain: true }), clusterQueue.shutdown({ drain: true })]);
+      gatewayProber.clear();
       notifier.close();
       if (elector) await elector.stop({ release: true });
       await Promise.all(informers.map((informer) => informer.stop()));
@@ -373,6 +391,7 @@ function clusterSignature(cluster: CassandraClusterRef): string {
     cluster.status?.observedGeneration,
     cluster.status?.clientCA?.sha256Fingerprint,
     cluster.status?.serverCA?.sha256Fingerprint,
+    cluster.status?.gateway?.servingCA?.sha256Fingerprint,
     ready?.status,
   ]);
 }

@@ -167,6 +167,35 @@ const invalidCases: InvalidCase[] = [
     expected: /spec\.gateway: Invalid value.*must be DNS names, not IP addresses/,
   },
   {
+    mistake: 'a gateway serving CA and a managed serving certificate together',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      gateway: {
+        metadataAddress: 'cql-gw.example.com:29080',
+        sniProxyAddress: 'cql-gw.example.com:29042',
+        servingCA: { configMapRef: { name: 'cql-gw-ca' } },
+        servingCertificate: { managed: {} },
+      },
+    },
+    expected:
+      /spec\.gateway: Invalid value.*servingCA and spec\.gateway\.servingCertificate exclude each other/,
+  },
+  {
+    mistake: 'a managed gateway serving certificate renewed no earlier than it expires',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      gateway: {
+        metadataAddress: 'cql-gw.example.com:29080',
+        sniProxyAddress: 'cql-gw.example.com:29042',
+        servingCertificate: { managed: { duration: '24h', renewBefore: '24h' } },
+      },
+    },
+    expected:
+      /spec\.gateway\.servingCertificate\.managed\.renewBefore: Invalid value.*must be shorter\s+than duration/,
+  },
+  {
     mistake: 'unknown platform',
     kind: 'SecureConnectionBundle',
     spec: { ...validBundleSpec(), platforms: ['python', 'cobol'] },

@@ -524,6 +524,28 @@ export interface CassandraClusterRefSpec {
         key?: string;
       };
     };
+    /**
+     * The metadata service's serving certificate, issued by the operator instead of given by you (exclusive with servingCA). The operator keeps a CA for it (key in Secret <name>-gateway-serving-ca, which only the operator reads), issues a kubernetes.io/tls Secret <name>-gateway-tls whose certificate carries the host of metadataAddress as its DNS name, renews it before it expires, and adds the CA to every bundle's ca.crt and trustStore.jks. The chart's gateway mounts that Secret by default (gateway.clusterRef).
+     */
+    servingCertificate?: {
+      /**
+       * Settings of the operator-issued certificate. Example: {duration: 2160h}.
+       */
+      managed: {
+        /**
+         * Lifetime of each serving certificate, as a Go duration; at least 1h. Default 2160h (90 days). Example: 720h.
+         */
+        duration?: string;
+        /**
+         * How long before the serving certificate expires a new one is issued, as a Go duration, shorter than duration. Default: one third of the certificate's lifetime. Example: 720h.
+         */
+        renewBefore?: string;
+        /**
+         * Lifetime of the serving CA, as a Go duration; at least 24h. Default 87600h (10 years). It is made once: delete the CA Secret to have a new one made (bundles are then re-issued with it).
+         */
+        caDuration?: string;
+      };
+    };
   };
   serverCA: ServerCASource;
   clientCA: ClientCASource;
@@ -818,7 +840,7 @@ export interface CassandraClusterRefStatus {
    */
   observedGeneration?: number;
   /**
-   * kstatus conditions: Ready (client CA, server CA and trust bundle in place), Reconciling and Stalled (present only while true).
+   * kstatus conditions: Ready (client CA, server CA and trust bundle in place), Reconciling and Stalled (present only while true), and GatewayReady when spec.gateway is set (the operator's probe of the gateway, as drivers use it).
    *
    * @maxItems 16
    *
@@ -839,6 +861,49 @@ export interface CassandraClusterRefStatus {
   previousClientCAs?: CertificateSummary[];
   serverCA?: ServerCASummary;
   trustBundle?: TrustBundleStatus;
+  /**
+   * The cloud-mode gateway's serving material, when spec.gateway is set.
+   */
+  gateway?: {
+    /**
+     * The CA of the metadata service's certificate that bundles ship (the managed one, or the first certificate of spec.gateway.servingCA); absent when the server CA signed it.
+     */
+    servingCA?: {
+      /**
+       * Subject distinguished name.
+       */
+      subject?: string;
+      /**
+       * SHA-256 fingerprint of the certificate (DER), lower-case hex.
+       */
+      sha256Fingerprint?: string;
+      /**
+       * End of validity.
+       */
+      notAfter?: string;
+    };
+    /**
+     * The operator-issued serving certificate (spec.gateway.servingCertificate.managed).
+     */
+    servingCertificate?: {
+      /**
+       * The kubernetes.io/tls Secret that holds it (the gateway mounts it).
+       */
+      secretName?: string;
+      /**
+       * Its DNS name (the host of spec.gateway.metadataAddress).
+       */
+      dnsName?: string;
+      /**
+       * End of validity.
+       */
+      notAfter?: string;
+      /**
+       * When the operator issues the next one.
+       */
+      renewalTime?: string;
+    };
+  };
 }
 /**
  * The server CA certificate read from spec.serverCA (the first one when the PEM holds several).
@@ -1002,6 +1067,11 @@ export const cassandraClusterRefSpecDefaults: DefaultsTree = {
       properties: {
         deploy: { default: false },
         servingCA: { properties: { configMapRef: { properties: { key: { default: 'ca.crt' } } } } },
+        servingCertificate: {
+          properties: {
+            managed: { properties: { duration: { default: '2160h' }, caDuration: { default: '87600h' } } },
+          },
+        },
       },
     },
     serverCA: {
