@@ -148,8 +148,9 @@ try {
     return cluster.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   });
   const idleRss = rssMiB(operator.pid, 'VmRSS');
+  const idleMetrics = await scrapeMetrics(metricsPort);
   console.error(
-    `[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB with ${options.unrelatedPods} unrelated pods`,
+    `[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB (V8 heap used ${mib(idleMetrics.nodejs_heap_size_used_bytes)} of ${mib(idleMetrics.nodejs_heap_size_total_bytes)} MiB) with ${options.unrelatedPods} unrelated pods`,
   );
 
   const bundles = Array.from({ length: options.bundles }, (_, i) => ({
@@ -165,6 +166,7 @@ try {
   const finalMetrics = await scrapeMetrics(metricsPort);
   if (options.restart) phases.push(await restartPhase(bundles.length));
   const vmHwmMiB = rssMiB(operator.pid, 'VmHWM');
+  console.error(`[bench] operator RSS now ${rssMiB(operator.pid, 'VmRSS').toFixed(1)} MiB`);
   report(idleRss, vmHwmMiB, issueMetrics, finalMetrics);
 } finally {
   observed.stop();
