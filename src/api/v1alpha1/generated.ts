@@ -510,6 +510,9 @@ export interface VersionUsage {
    */
   workloads?: WorkloadUsage[];
 }
+/**
+ * One workload and its pods on this version.
+ */
 export interface WorkloadUsage {
   /**
    * Workload kind, e.g. Deployment, StatefulSet, Job or Pod.
@@ -527,9 +530,14 @@ export interface WorkloadUsage {
    * The bundle Secrets its pods read this version from.
    *
    * @maxItems 2
+   *
+   * Items: A Secret name, e.g. orders-app-scb or orders-app-scb-v3.
    */
   secretNames?: string[];
 }
+/**
+ * One declared consumer and the version its pod template carries.
+ */
 export interface ConsumerUsage {
   /**
    * Deployment, StatefulSet or DaemonSet.
@@ -544,6 +552,9 @@ export interface ConsumerUsage {
    */
   templateVersion?: number;
 }
+/**
+ * The downloads of one version.
+ */
 export interface VersionDownloads {
   /**
    * Version number.
@@ -560,6 +571,9 @@ export interface VersionDownloads {
    */
   recent?: DownloadRecord[];
 }
+/**
+ * One download.
+ */
 export interface DownloadRecord {
   /**
    * Who downloaded it: the Kubernetes user name the token belongs to, or for a signed link the user who minted it.
