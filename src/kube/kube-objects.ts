@@ -31,6 +31,8 @@ export const FIELD_MANAGER = 'scb-operator';
 
 /** Items per page when listing: bounds the memory a single list response takes. */
 const LIST_PAGE_SIZE = 250;
+/** Pods are cut to a few fields as each page arrives: a smaller page is a smaller transient. */
+const POD_PAGE_SIZE = 100;
 /** Bundle Secrets carry a zip and its files (100 KB and more): smaller pages bound a list's peak. */
 const SECRET_PAGE_SIZE = 50;
 
@@ -92,7 +94,7 @@ export class KubeObjects {
    * each), so thousands of full pod specs are never held at once.
    */
   listPods<T extends KubernetesObject>(namespace: string | undefined, observe: (pod: V1Pod) => T) {
-    return this.list<V1Pod, T>(KubeObjects.collectionPath('pods', namespace), undefined, observe);
+    return this.list<V1Pod, T>(KubeObjects.collectionPath('pods', namespace), undefined, observe, POD_PAGE_SIZE);
   }
 
   listConfigMaps(namespace: string | undefined, labelSelector: string | undefined) {
