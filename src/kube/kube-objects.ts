@@ -94,7 +94,12 @@ export class KubeObjects {
    * each), so thousands of full pod specs are never held at once.
    */
   listPods<T extends KubernetesObject>(namespace: string | undefined, observe: (pod: V1Pod) => T) {
-    return this.list<V1Pod, T>(KubeObjects.collectionPath('pods', namespace), undefined, observe, POD_PAGE_SIZE);
+    return this.list<V1Pod, T>(
+      KubeObjects.collectionPath('pods', namespace),
+      undefined,
+      observe,
+      POD_PAGE_SIZE,
+    );
   }
 
   listConfigMaps(namespace: string | undefined, labelSelector: string | undefined) {
