@@ -6,13 +6,17 @@
  *
  *   node --import tsx bench/operator-scale.ts [--bundles 1000] [--namespaces 1] [--all-namespaces]
  *     [--concurrency 4] [--in-flight 50] [--duration 2m] [--no-renewal] [--restart] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
- *     [--operator-node PATH] [--timeout 900] [--json FILE]
+ *     [--operator-node PATH] [--timeout 900] [--json FILE] [--unrelated-pods 5000]
  *
  * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) on the
  * image's Node.js (the Dockerfile's NODE_IMAGE version, tools/node-runtime/build.sh) with the node
  * flags of the Dockerfile's ENTRYPOINT and its ENV, so its CPU and memory are the product's, not tsx's;
  * `--operator-node` runs it on another node binary, `--operator-node-args` replaces those flags
  * ("" for none). `--cpu-prof DIR` writes its V8 CPU profile there.
+ * `--unrelated-pods N` creates N pods (a typical Deployment pod: env, a ConfigMap and a Secret
+ * volume, labels; none reads a bundle Secret) in the bundles' namespaces before the operator
+ * starts, so the pod cache of usage tracking is measured full. They are never scheduled (no
+ * kubelet): Pending pods are what the operator watches and keeps, like running ones.
  * `--namespaces K` spreads the bundles round-robin over K namespaces (labelled so the cluster ref in
  * scb-bench admits them) and runs the operator on all namespaces, as a cluster-wide install does;
  * `--all-namespaces` does that for one namespace too, for a like-for-like comparison.
@@ -25,7 +29,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import {
   API_GROUP,
   API_VERSION,
@@ -114,6 +118,7 @@ for (const other of bundleNamespaces.filter((name) => name !== namespace)) {
   // The example cluster ref admits namespaces with this label (spec.access.namespaceSelector).
   kubectl('label', 'namespace', other, 'cassandra-access/orders-cluster=allowed');
 }
+if (options.unrelatedPods > 0) await createUnrelatedPods(options.unrelatedPods);
 let operator = startOperator();
 const observed = watchBundles();
 
@@ -147,7 +152,10 @@ try {
     return cluster.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   });
   const idleRss = rssMiB(operator.pid, 'VmRSS');
-  console.error(`[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB`);
+  const idleMetrics = await scrapeMetrics(metricsPort);
+  console.error(
+    `[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB (V8 heap used ${mib(idleMetrics.nodejs_heap_size_used_bytes)} of ${mib(idleMetrics.nodejs_heap_size_total_bytes)} MiB) with ${options.unrelatedPods} unrelated pods`,
+  );
 
   const bundles = Array.from({ length: options.bundles }, (_, i) => ({
     namespace: bundleNamespaces[i % bundleNamespaces.length] as string,
@@ -162,12 +170,56 @@ try {
   const finalMetrics = await scrapeMetrics(metricsPort);
   if (options.restart) phases.push(await restartPhase(bundles.length));
   const vmHwmMiB = rssMiB(operator.pid, 'VmHWM');
+  console.error(`[bench] operator RSS now ${rssMiB(operator.pid, 'VmRSS').toFixed(1)} MiB`);
   if (options.heapSnapshot) await takeHeapSnapshot(options.heapSnapshot, metricsPort);
   report(idleRss, vmHwmMiB, issueMetrics, finalMetrics);
 } finally {
   observed.stop();
   await operator.stop();
   await controlPlane.stop();
+}
+
+/** Pods that read no bundle Secret, `inFlight` creates at a time, round-robin over the namespaces. */
+async function createUnrelatedPods(count: number): Promise<void> {
+  const core = benchKubeConfig.makeApiClient(CoreV1Api);
+  const started = Date.now();
+  const pod = (i: number): V1Pod => ({
+    metadata: {
+      name: `web-${String(i).padStart(5, '0')}`,
+      labels: { app: 'web', 'pod-template-hash': '6b7c8d9f4', tier: 'frontend', team: 'storefront' },
+      annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' },
+    },
+    spec: {
+      containers: [
+        {
+          name: 'web',
+          image: 'registry.invalid/storefront/web:2.14.3',
+          ports: [{ containerPort: 8080, name: 'http' }],
+          env: Array.from({ length: 12 }, (_, e) => ({ name: `SETTING_${e}`, value: `value-${e}-${i}` })),
+          envFrom: [{ configMapRef: { name: 'web-settings' } }],
+          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/web' },
+            { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+          ],
+          readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 },
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: 'web-settings' } },
+        { name: 'tls', secret: { secretName: 'web-tls' } },
+      ],
+    },
+  });
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const podNamespace = bundleNamespaces[i % bundleNamespaces.length] as string;
+      await core.createNamespacedPod({ namespace: podNamespace, body: pod(i) });
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, worker));
+  console.error(`[bench] created ${count} unrelated pods in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 interface BenchBundle {
@@ -467,7 +519,7 @@ function report(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load now ${load}`,
   );
   console.log(
-    `bundles ${options.bundles} in ${bundleNamespaces.length} namespace(s), operator watching ${watchAllNamespaces ? 'all namespaces' : namespace}, on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
+    `bundles ${options.bundles} in ${bundleNamespaces.length} namespace(s), ${options.unrelatedPods} unrelated pods, operator watching ${watchAllNamespaces ? 'all namespaces' : namespace}, on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
       operatorEnvironment,
     )
       .map(([key, value]) => `${key}=${value}`)
@@ -513,7 +565,7 @@ function report(
     console.log(`  apiserver requests per bundle (the benchmark's creates included): ${requests}`);
   }
   console.log(
-    `operator RSS: idle ${idleRss.toFixed(1)} MiB before phase 1, VmHWM ${vmHwmMiB.toFixed(1)} MiB at the end`,
+    `operator RSS: idle ${idleRss.toFixed(1)} MiB before phase 1 (${options.unrelatedPods} unrelated pods), VmHWM ${vmHwmMiB.toFixed(1)} MiB at the end`,
   );
   const generation = (m: Record<string, number>) =>
     `${m.scb_bundle_generation_duration_seconds_count ?? 0} bundles generated, mean ${(
@@ -709,6 +761,7 @@ interface Options {
   /** Where to write a V8 heap snapshot of the operator taken after the last phase. */
   heapSnapshot?: string;
   json?: string;
+  unrelatedPods: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -735,6 +788,7 @@ function parseArgs(args: string[]): Options {
     renewal: !args.includes('--no-renewal'),
     restart: args.includes('--restart'),
     timeoutSeconds: whole('--timeout', 900),
+    unrelatedPods: whole('--unrelated-pods', 0),
     operatorNodeArgs: (text('--operator-node-args') ?? imageNodeFlags().join(' ')).split(' ').filter(Boolean),
     operatorNode: text('--operator-node') ?? path.join(imageNodeBinDir(), 'node'),
     ...(cpuProf ? { cpuProf: path.resolve(cpuProf) } : {}),

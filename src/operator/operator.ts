@@ -58,6 +58,14 @@ import type { OperatorConfig } from './config.js';
 import { loadOrCreateSigningKey } from './signing-key-store.js';
 import { loadOrCreateOperatorSecret } from './operator-secrets.js';
 import { startDownloadApi, type DownloadApi } from '../distribution/download-api/index.js';
+import {
+  DownloadLog,
+  observePod,
+  podSecretIndex,
+  POD_SECRET_INDEX,
+  UsageTracker,
+  type ObservedPod,
+} from '../distribution/usage/index.js';
 
 export interface OperatorDeps {
   config: OperatorConfig;
@@ -75,7 +83,7 @@ export interface RunningOperator {
 }
 
 /** Work-queue keys carry their controller, so one informer can route to either queue. */
-type Routed = `bundle:${string}` | `cluster:${string}`;
+type Routed = `bundle:${string}` | `cluster:${string}` | `usage:${string}`;
 
 /**
  * Wires the controllers to the cluster: informers feed keys to two work queues; the queues run
@@ -117,6 +125,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     const at = key.indexOf(':');
     const target = key.slice(at + 1);
     if (key.startsWith('bundle:')) bundleQueue.add(target);
+    else if (key.startsWith('usage:')) usage.touch(target);
     else clusterQueue.add(target);
   };
   const enqueue = (key: string) => route(key as Routed);
@@ -139,6 +148,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     },
     keysFor: (bundle): string[] => [
       `bundle:${objectKey(bundle)}`,
+      `usage:${objectKey(bundle)}`,
       ...identityWaiterKeys((cluster) => bundles.byIndex(IDENTITY_REFUSED_INDEX, cluster), bundle).map(
         (key) => `bundle:${key}`,
       ),
@@ -199,6 +209,32 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     timers,
     onHealth,
   });
+  // Pods, for status.usage and safe pruning: watched whole (a metadata-only watch has no volumes
+  // or env) but cached as a few fields each (observePod), in the namespaces bundles are watched in.
+  const pods = new ResilientInformer<ObservedPod>({
+    resource: 'pods',
+    path: KubeObjects.collectionPath('pods', namespace),
+    list: () => kube.listPods(namespace, observePod),
+    transform: observePod,
+    indexers: { [POD_SECRET_INDEX]: podSecretIndex },
+    transport,
+    enqueue,
+    // Only pods that read a Secret a bundle controls wake that bundle's usage pass.
+    keysFor: (pod): Routed[] => {
+      const observed = observePod(pod);
+      const keys = new Set<Routed>();
+      for (const ref of observed.secrets) {
+        const secret = secrets.get(ref.name, observed.metadata.namespace);
+        for (const key of ownerKeys(secret ?? {})) {
+          if (key.startsWith('bundle:')) keys.add(`usage:${key.slice('bundle:'.length)}`);
+        }
+      }
+      return [...keys];
+    },
+    clock,
+    timers,
+    onHealth,
+  });
   const watched: ReadonlyArray<
     [string, Pick<ResilientInformer<KubernetesObject>, 'start' | 'stop' | 'health'>]
   > = [
@@ -206,6 +242,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     [CASSANDRA_CLUSTER_REF.plural, clusterRefs],
     ['secrets', secrets],
     ['configmaps', configMaps],
+    ['pods', pods],
   ];
   const informers = watched.map(([, informer]) => informer);
 
@@ -228,6 +265,10 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger,
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
+    usage: {
+      mountedBy: (bundle) => usage.mountedBy(bundle),
+      consumersObserved: (bundle, results) => usage.consumersObserved(bundle, results),
+    },
     objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
   });
@@ -242,6 +283,18 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     onChange: (key) => clusterQueue.add(key),
     timeoutMs: 5000,
     schedule: probeSchedule(config.gatewayProbeIntervalMs),
+  });
+  const usage: UsageTracker = new UsageTracker({
+    bundles,
+    pods,
+    kube,
+    events,
+    notifier,
+    metrics,
+    clock,
+    logger,
+    schedule: (key, delayMs) => usageQueue.addAfter(key, delayMs),
+    reconcileBundle: (key) => bundleQueue.add(key),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,
@@ -266,6 +319,14 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     timers,
     onReconciled: onReconciled('CassandraClusterRef'),
   });
+  const usageQueue = new WorkQueue({
+    reconcile: (key) => usage.reconcile(key),
+    concurrency: 2,
+    clock,
+    timers,
+    onReconciled: onReconciled('BundleUsage'),
+  });
+  metrics.trackQueue('BundleUsage', () => usageQueue.depth());
   metrics.trackQueue('SecureConnectionBundle', () => bundleQueue.depth());
   metrics.trackQueue('CassandraClusterRef', () => clusterQueue.depth());
   for (const [resource, informer] of watched) metrics.trackWatch(resource, () => informer.health());
@@ -281,6 +342,8 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
         if (!fence.isOpen()) return;
         clusterQueue.start();
         bundleQueue.start();
+        usageQueue.start();
+        for (const bundle of bundles.list()) usage.touch(objectKey(bundle));
         // After a lost Lease what was queued or delayed was dropped, and another leader may have
         // written meanwhile: look at everything again (on a first start the informers' adds did).
         for (const cluster of clusterRefs.list()) clusterQueue.add(objectKey(cluster));
@@ -298,6 +361,8 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     fence.close();
     bundleQueue.pause();
     clusterQueue.pause();
+    usageQueue.pause();
+    usage.reset();
     notifier.suspend();
     gatewayProber.clear();
   };
@@ -336,7 +401,9 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       ...(elector ? [{ name: 'lease-reachable', isReady: () => elector.reachesLease() }] : []),
     ],
   });
-  const download = config.download && (await startDownload(config, anyReplicaKube, clock, logger, metrics));
+  const downloadLog = new DownloadLog({ kube: anyReplicaKube, clock, timers, logger });
+  const download =
+    config.download && (await startDownload(config, anyReplicaKube, clock, logger, metrics, downloadLog));
   if (elector) elector.start();
   else startQueues();
   logger.info('operator started', {
@@ -355,13 +422,18 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     async stop() {
       stopping = true;
       logger.info('shutting down: finishing in-flight work');
-      await Promise.all([bundleQueue.shutdown({ drain: true }), clusterQueue.shutdown({ drain: true })]);
+      await Promise.all([
+        bundleQueue.shutdown({ drain: true }),
+        clusterQueue.shutdown({ drain: true }),
+        usageQueue.shutdown({ drain: false }),
+      ]);
       gatewayProber.clear();
       notifier.close();
       if (elector) await elector.stop({ release: true });
       await Promise.all(informers.map((informer) => informer.stop()));
       await server.close();
       await download?.close();
+      await downloadLog.close();
       logger.info('stopped');
     },
   };
@@ -418,6 +490,7 @@ async function startDownload(
   clock: Clock,
   logger: Logger,
   metrics: OperatorMetrics,
+  downloadLog: DownloadLog,
 ): Promise<DownloadApi | undefined> {
   const download = config.download;
   if (!download) return undefined;
@@ -448,5 +521,6 @@ async function startDownload(
     logger,
     metrics,
     linkKey,
+    onDownload: (served) => downloadLog.record(served),
   });
 }

@@ -62,6 +62,12 @@ const NAMED_SCHEMAS: Record<ApiKind, Record<string, string>> = {
     'spec.notifications.webhooks[]': 'WebhookTarget',
     'status.conditions[]': 'Condition',
     'status.versions[]': 'BundleVersion',
+    'status.usage': 'BundleUsage',
+    'status.usage.versions[]': 'VersionUsage',
+    'status.usage.versions[].workloads[]': 'WorkloadUsage',
+    'status.usage.consumers[]': 'ConsumerUsage',
+    'status.usage.downloads[]': 'VersionDownloads',
+    'status.usage.downloads[].recent[]': 'DownloadRecord',
   },
   CassandraClusterRef: {
     'spec.connection': 'ConnectionSettings',

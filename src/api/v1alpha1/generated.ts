@@ -393,6 +393,7 @@ export interface SecureConnectionBundleStatus {
    * @maxItems 100
    */
   versions?: BundleVersion[];
+  usage?: BundleUsage;
   /**
    * Consecutive failed attempts to issue a new version; reset on success.
    */
@@ -450,6 +451,146 @@ export interface BundleVersion {
    * Object store key of this version, when an object store is configured.
    */
   objectKey?: string;
+  /**
+   * Set when this version is past revisionHistoryLimit but its Secret is kept because running pods mount it: the workloads (kind/name) that do, at most 10. A version Secret a running pod mounts is never pruned; it is pruned once no pod mounts it.
+   *
+   * @maxItems 10
+   *
+   * Items: One workload, kind/name, e.g. Deployment/orders.
+   */
+  retainedBy?: string[];
+}
+/**
+ * Who uses which version: running workloads whose pods mount the published Secret or a pinned <secret>-vN Secret, the declared consumers and the version their pod template carries, and the latest downloads through the download API. Bounded: at most 10 workloads and 10 downloads are listed per version, with counts.
+ */
+export interface BundleUsage {
+  /**
+   * When the workloads and consumers below last changed.
+   */
+  observedTime?: string;
+  /**
+   * Versions that running pods use, newest first. A pod that mounts the published Secret as a volume (without subPath) runs the current version (the kubelet refreshes the files); one that reads it through env, envFrom or a subPath runs the version that was current when its container started; one that mounts <secret>-vN runs version N.
+   *
+   * @maxItems 60
+   */
+  versions?: VersionUsage[];
+  /**
+   * spec.consumers and the version their pod template carries (the scb-operator.io/bundle-version.<bundle> annotation), as the last rollout saw them; no version when the workload is missing or was never rolled.
+   *
+   * @maxItems 32
+   */
+  consumers?: ConsumerUsage[];
+  /**
+   * Downloads through the download API, per version still listed in status.versions, newest first.
+   *
+   * @maxItems 60
+   */
+  downloads?: VersionDownloads[];
+}
+/**
+ * The workloads that run one version.
+ */
+export interface VersionUsage {
+  /**
+   * Version number.
+   */
+  version: number;
+  /**
+   * Running or pending pods that use this version.
+   */
+  pods: number;
+  /**
+   * Workloads that use this version (workloads may list fewer).
+   */
+  workloadCount: number;
+  /**
+   * The workloads with the most pods on this version, at most 10: the controller owner of the pods (a ReplicaSet named after a Deployment is shown as that Deployment), or the Pod itself.
+   *
+   * @maxItems 10
+   */
+  workloads?: WorkloadUsage[];
+}
+/**
+ * One workload and its pods on this version.
+ */
+export interface WorkloadUsage {
+  /**
+   * Workload kind, e.g. Deployment, StatefulSet, Job or Pod.
+   */
+  kind: string;
+  /**
+   * Workload name.
+   */
+  name: string;
+  /**
+   * Its pods on this version.
+   */
+  pods: number;
+  /**
+   * The bundle Secrets its pods read this version from.
+   *
+   * @maxItems 2
+   *
+   * Items: A Secret name, e.g. orders-app-scb or orders-app-scb-v3.
+   */
+  secretNames?: string[];
+}
+/**
+ * One declared consumer and the version its pod template carries.
+ */
+export interface ConsumerUsage {
+  /**
+   * Deployment, StatefulSet or DaemonSet.
+   */
+  kind: string;
+  /**
+   * Workload name.
+   */
+  name: string;
+  /**
+   * The bundle version its pod template was rolled to.
+   */
+  templateVersion?: number;
+}
+/**
+ * The downloads of one version.
+ */
+export interface VersionDownloads {
+  /**
+   * Version number.
+   */
+  version: number;
+  /**
+   * Downloads of this version recorded since the operator started tracking them.
+   */
+  count: number;
+  /**
+   * The latest downloads, newest first, at most 10.
+   *
+   * @maxItems 10
+   */
+  recent?: DownloadRecord[];
+}
+/**
+ * One download.
+ */
+export interface DownloadRecord {
+  /**
+   * Who downloaded it: the Kubernetes user name the token belongs to, or for a signed link the user who minted it.
+   */
+  identity: string;
+  /**
+   * When it was served.
+   */
+  time: string;
+  /**
+   * Token (a Kubernetes bearer token) or SignedLink.
+   */
+  via: 'Token' | 'SignedLink';
+  /**
+   * The signed link's id, as in the operator's audit log.
+   */
+  linkId?: string;
 }
 
 /** Every platform id, in CRD order. */

@@ -72,6 +72,7 @@ import type { ObjectStoreSync } from './object-store-sync.js';
 import type { ObjectStoreCleanup } from './object-store-cleanup.js';
 import type { WebhookNotifier } from '../../distribution/notifications/index.js';
 import { rolloutConsumers, type RolloutRateLimiter } from '../../distribution/rollouts/index.js';
+import type { UsageTracker } from '../../distribution/usage/index.js';
 
 /** Read access to an informer's cache. */
 export interface ObjectCache<T> {
@@ -105,6 +106,8 @@ export interface BundleReconcilerDeps {
   notifier: Pick<WebhookNotifier, 'enqueue'>;
   /** Spaces out restarts of spec.consumers (shared by all bundles). */
   rolloutLimiter: RolloutRateLimiter;
+  /** Which pods use which version (src/distribution/usage): pruning never takes a mounted Secret. */
+  usage?: Pick<UsageTracker, 'mountedBy' | 'consumersObserved'>;
 }
 
 /** Everything a pass reads before it decides; nothing here is written back as is. */
@@ -488,6 +491,7 @@ export class BundleReconciler {
       issued: versionEntry(record, secretName),
       revisionHistoryLimit: bundle.spec.revisionHistoryLimit ?? 3,
       now,
+      ...this.mountedBy(bundle),
     });
     const published = this.publishedVersion(bundle, record);
     const manifest = built.files.find((file) => file.path === MANIFEST_FILE)?.content ?? Buffer.alloc(0);
@@ -537,6 +541,7 @@ export class BundleReconciler {
     const results = await rolloutConsumers(this.deps.kube, bundle, version, {
       limiter: this.deps.rolloutLimiter,
     });
+    this.deps.usage?.consumersObserved(bundle, results);
     let retryMs: number | undefined;
     const later = (ms: number) => (retryMs = Math.min(retryMs ?? ms, ms));
     const regarding = { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind };
@@ -767,6 +772,7 @@ export class BundleReconciler {
       issued: undefined,
       revisionHistoryLimit: bundle.spec.revisionHistoryLimit ?? 3,
       now,
+      ...this.mountedBy(bundle),
     });
     const published = this.currentPublished(bundle, current);
     const store = await this.deps.objectStore.sync(bundle, history.versions, undefined, (version) =>
@@ -839,6 +845,10 @@ export class BundleReconciler {
     );
     this.deps.metrics.setBundleReady(objectLabels(bundle), false);
     return { requeueAfterMs: outcome.retryAfterMs };
+  }
+
+  private mountedBy(bundle: SecureConnectionBundle) {
+    return this.deps.usage ? { mountedBy: this.deps.usage.mountedBy(bundle) } : {};
   }
 
   private renewalOverdue(bundle: SecureConnectionBundle, now: Date): boolean {
