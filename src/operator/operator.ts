@@ -21,6 +21,7 @@ import {
 } from '../controllers/bundle/bundle-identity.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
+import { OciRepositorySync } from '../distribution/oci/index.js';
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
 import { ObjectStoreCleanup } from '../controllers/bundle/object-store-cleanup.js';
 import { WebhookNotifier } from '../distribution/notifications/index.js';
@@ -224,6 +225,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     rolloutLimiter: new RolloutRateLimiter(clock),
     objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
+    ociRepository: new OciRepositorySync({ kube, logger, events, outbound, fence }),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,
