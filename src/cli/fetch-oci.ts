@@ -71,6 +71,15 @@ export async function fetchFromOci(referenceText: string, options: OciFetchOptio
     const fileName = bundleZipFileName(name);
     const zipLayer = single(manifest.layers, MEDIA_TYPES.encryptedZip, `${where}@${held.descriptor.digest}`);
     const context = (file: string) => `${namespace}/${name}/v${version}/${file}`;
+    const keyId = annotations[ANNOTATIONS.keyId];
+    if (keyId !== undefined && !options.keys.some((key) => key.id === keyId)) {
+      throw new ClusterCommandFailure(
+        `${where}@${held.descriptor.digest} is encrypted with the key-encryption key whose id is ${keyId}; ` +
+          `--encryption-key has id ${options.keys.map((key) => key.id).join(', ')}: pass the key from the Secret ` +
+          'named by spec.target.ociRepository.encryptionKeySecretRef when this version was pushed ' +
+          '(an id is the first 16 hex digits of the SHA-256 of the 32 key bytes); not written',
+      );
+    }
     // The context is inside the authenticated ciphertext: a zip of another bundle or version,
     // relabelled by someone with push rights, is refused here.
     const zip = decryptObject(await client.blob(zipLayer), options.keys, context(fileName)).plaintext;
