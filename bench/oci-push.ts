@@ -12,7 +12,7 @@
  * (process.hrtime) after 10 warm-up versions; the two channels take turns version by version.
  */
 import { randomBytes } from 'node:crypto';
-import https from 'node:https';
+import type https from 'node:https';
 import { Writable } from 'node:stream';
 import { KeyEncryptionKey, ObjectStorePublisher } from '../src/distribution/object-store/index.js';
 import { OutboundGuard, parseOutboundPolicy } from '../src/distribution/outbound/index.js';
@@ -33,7 +33,10 @@ const warmup = 10;
 const zip = randomBytes(sizeKb * 1024);
 const manifest = randomBytes(2048);
 const signature = randomBytes(72);
-const logger = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
+const logger = createLogger({
+  level: 'error',
+  destination: new Writable({ write: (_c, _e, done) => done() }),
+});
 const kek = new KeyEncryptionKey(randomBytes(32));
 
 function summary(name: string, samples: number[]): number {
@@ -81,7 +84,8 @@ try {
     let start = process.hrtime.bigint();
     const pushed = await oci.push({ version, zip, manifest, signature, created: new Date() });
     const ociMs = Number(process.hrtime.bigint() - start) / 1e6;
-    if (pushed.state !== 'pushed' || pushed.cleanup) throw new Error(`v${version}: ${JSON.stringify(pushed)}`);
+    if (pushed.state !== 'pushed' || pushed.cleanup)
+      throw new Error(`v${version}: ${JSON.stringify(pushed)}`);
     start = process.hrtime.bigint();
     const stored = await s3.publish({ version, zip, manifest });
     const s3Ms = Number(process.hrtime.bigint() - start) / 1e6;

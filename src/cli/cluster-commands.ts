@@ -78,7 +78,10 @@ export function registerClusterCommands(program: Command, io: Io, fail: () => vo
         'oci:// only: the key-encryption key (32 bytes or their base64) from the Secret named by spec.target.ociRepository.encryptionKeySecretRef',
       )
       .option('--public-key <file>', "oci:// only: the operator's manifest signing public key (PEM)")
-      .option('--registry-ca <file>', "oci:// only: PEM CA of the registry's certificate, besides the system's"),
+      .option(
+        '--registry-ca <file>',
+        "oci:// only: PEM CA of the registry's certificate, besides the system's",
+      ),
   ).action(
     reported(async (name: string, options: FetchCommandOptions) => {
       if (name.startsWith('oci://')) {
@@ -174,8 +177,16 @@ async function fetchOci(reference: string, options: FetchCommandOptions, io: Io)
     }
     return value;
   };
-  const keyFile = need(options.encryptionKey, '--encryption-key', 'the key-encryption key the artifact is encrypted with');
-  const publicKeyFile = need(options.publicKey, '--public-key', "the operator's signing public key, to check the signature");
+  const keyFile = need(
+    options.encryptionKey,
+    '--encryption-key',
+    'the key-encryption key the artifact is encrypted with',
+  );
+  const publicKeyFile = need(
+    options.publicKey,
+    '--public-key',
+    "the operator's signing public key, to check the signature",
+  );
   const [{ parseKeyEncryptionKey }, { loadSigningPublicKey }, { fetchFromOci }, { inFile, readInputFile }] =
     await Promise.all([
       import('../distribution/object-store/client-side-encryption.js'),
@@ -183,7 +194,11 @@ async function fetchOci(reference: string, options: FetchCommandOptions, io: Io)
       import('./fetch-oci.js'),
       import('./input-files.js'),
     ]);
-  const kek = parseKeyEncryptionKey(readInputFile(keyFile, '--encryption-key'), `--encryption-key ${keyFile}`, '--encryption-key');
+  const kek = parseKeyEncryptionKey(
+    readInputFile(keyFile, '--encryption-key'),
+    `--encryption-key ${keyFile}`,
+    '--encryption-key',
+  );
   const publicKey = inFile('--public-key', publicKeyFile, () =>
     loadSigningPublicKey(readInputText(publicKeyFile, '--public-key'), 'the public key'),
   );
@@ -206,7 +221,11 @@ async function fetchOci(reference: string, options: FetchCommandOptions, io: Io)
   try {
     writeFileSync(path, bundle.content, { mode: 0o600 });
   } catch {
-    throw new InvalidInputError('FileNotWritable', `-o ${path}: cannot be written; choose another path`, '--output');
+    throw new InvalidInputError(
+      'FileNotWritable',
+      `-o ${path}: cannot be written; choose another path`,
+      '--output',
+    );
   }
   io.out(`wrote ${path} (${summary})\n`);
 }

@@ -18,7 +18,11 @@ import {
   type Descriptor,
 } from '../distribution/oci/artifact-manifest.js';
 import { parseReference } from '../distribution/oci/oci-reference.js';
-import { RegistryCallError, RegistryClient, type RegistryCredentials } from '../distribution/oci/registry-client.js';
+import {
+  RegistryCallError,
+  RegistryClient,
+  type RegistryCredentials,
+} from '../distribution/oci/registry-client.js';
 import { InvalidInputError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import { ClusterCommandFailure } from './cluster-access.js';
@@ -42,7 +46,10 @@ export interface OciFetchedBundle extends FetchedBundle {
 
 const BUNDLE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-export async function fetchFromOci(referenceText: string, options: OciFetchOptions): Promise<OciFetchedBundle> {
+export async function fetchFromOci(
+  referenceText: string,
+  options: OciFetchOptions,
+): Promise<OciFetchedBundle> {
   const reference = parseReference(referenceText, '<name>');
   const where = `${reference.registry}/${reference.repository}`;
   const agent = new https.Agent({ keepAlive: true, maxSockets: 2 });
@@ -57,16 +64,26 @@ export async function fetchFromOci(referenceText: string, options: OciFetchOptio
   try {
     const wanted = reference.digest ?? reference.tag ?? '';
     const held = await client.manifest(wanted);
-    if (!held) throw new ClusterCommandFailure(`${where}:${wanted} does not exist (see the tags with oras repo tags)`);
+    if (!held)
+      throw new ClusterCommandFailure(`${where}:${wanted} does not exist (see the tags with oras repo tags)`);
     const manifest = parseImageManifest(held.bytes);
     if (manifest?.artifactType !== MEDIA_TYPES.bundleArtifact) {
-      throw new ClusterCommandFailure(`${where}:${wanted} is not a bundle artifact of scb-operator (artifactType ${manifest?.artifactType ?? 'none'})`);
+      throw new ClusterCommandFailure(
+        `${where}:${wanted} is not a bundle artifact of scb-operator (artifactType ${manifest?.artifactType ?? 'none'})`,
+      );
     }
     const annotations = manifest.annotations ?? {};
     const [namespace = '', name = '', ...rest] = (annotations[ANNOTATIONS.bundle] ?? '').split('/');
     const version = Number(annotations[ANNOTATIONS.version]);
-    if (rest.length > 0 || !BUNDLE_NAME.test(namespace) || !BUNDLE_NAME.test(name) || !Number.isSafeInteger(version)) {
-      throw new ClusterCommandFailure(`${where}@${held.descriptor.digest} names no bundle and version in its annotations`);
+    if (
+      rest.length > 0 ||
+      !BUNDLE_NAME.test(namespace) ||
+      !BUNDLE_NAME.test(name) ||
+      !Number.isSafeInteger(version)
+    ) {
+      throw new ClusterCommandFailure(
+        `${where}@${held.descriptor.digest} names no bundle and version in its annotations`,
+      );
     }
     const fileName = bundleZipFileName(name);
     const zipLayer = single(manifest.layers, MEDIA_TYPES.encryptedZip, `${where}@${held.descriptor.digest}`);
@@ -84,10 +101,19 @@ export async function fetchFromOci(referenceText: string, options: OciFetchOptio
     // relabelled by someone with push rights, is refused here.
     const zip = decryptObject(await client.blob(zipLayer), options.keys, context(fileName)).plaintext;
 
-    const signature = await checkSignature(client, held.descriptor.digest, options.publicKey, options.keys, context(MANIFEST_FILE), where);
+    const signature = await checkSignature(
+      client,
+      held.descriptor.digest,
+      options.publicKey,
+      options.keys,
+      context(MANIFEST_FILE),
+      where,
+    );
     const inZip = readZip(zip, fileName).find((entry) => entry.path === MANIFEST_FILE)?.content;
     if (!inZip?.equals(signature.manifest)) {
-      throw new ClusterCommandFailure(`${where}@${held.descriptor.digest}: the signed manifest.json of its referrer is not the one in the zip; not written`);
+      throw new ClusterCommandFailure(
+        `${where}@${held.descriptor.digest}: the signed manifest.json of its referrer is not the one in the zip; not written`,
+      );
     }
     const report = verifyBundle(zip, { publicKey: options.publicKey, clock: options.clock }, fileName);
     const failed = report.checks.filter((check) => !check.ok);
@@ -97,10 +123,20 @@ export async function fetchFromOci(referenceText: string, options: OciFetchOptio
       );
     }
     const sha256 = createHash('sha256').update(zip).digest('hex');
-    return { content: zip, fileName, version, sha256, digest: held.descriptor.digest, signatureDigest: signature.digest };
+    return {
+      content: zip,
+      fileName,
+      version,
+      sha256,
+      digest: held.descriptor.digest,
+      signatureDigest: signature.digest,
+    };
   } catch (error) {
     if (error instanceof RegistryCallError) {
-      const hint = error.status === 401 || error.status === 403 ? ' (set SCB_REGISTRY_USERNAME and SCB_REGISTRY_PASSWORD)' : '';
+      const hint =
+        error.status === 401 || error.status === 403
+          ? ' (set SCB_REGISTRY_USERNAME and SCB_REGISTRY_PASSWORD)'
+          : '';
       throw new ClusterCommandFailure(`${where}: ${error.message}${hint}`, { cause: error });
     }
     if (error instanceof InvalidInputError && error.reason.startsWith('Encrypt')) {
@@ -123,7 +159,9 @@ async function checkSignature(
 ): Promise<{ digest: string; manifest: Buffer }> {
   const referrers = await client.referrers(subject, MEDIA_TYPES.signatureArtifact);
   if (referrers.length === 0) {
-    throw new ClusterCommandFailure(`${where}@${subject} has no manifest signature attached (no referrer of type ${MEDIA_TYPES.signatureArtifact}); not written`);
+    throw new ClusterCommandFailure(
+      `${where}@${subject} has no manifest signature attached (no referrer of type ${MEDIA_TYPES.signatureArtifact}); not written`,
+    );
   }
   for (const referrer of referrers) {
     const held = await client.manifest(referrer.digest);
@@ -136,7 +174,9 @@ async function checkSignature(
       return { digest: referrer.digest, manifest: manifestJson };
     }
   }
-  throw new ClusterCommandFailure(`${where}@${subject}: no attached manifest signature verifies with the given --public-key; not written`);
+  throw new ClusterCommandFailure(
+    `${where}@${subject}: no attached manifest signature verifies with the given --public-key; not written`,
+  );
 }
 
 function single(layers: readonly Descriptor[], mediaType: string, what: string): Descriptor {

@@ -256,7 +256,8 @@ const invalidCases: InvalidCase[] = [
         },
       },
     },
-    expected: /spec\.target\.ociRepository\.repository: Invalid value: .*must be a registry host and a\s+repository path/,
+    expected:
+      /spec\.target\.ociRepository\.repository: Invalid value: .*must be a registry host and a\s+repository path/,
   })),
   {
     mistake: 'OCI repository without an encryption key',
@@ -264,7 +265,10 @@ const invalidCases: InvalidCase[] = [
     spec: {
       ...validBundleSpec(),
       target: {
-        ociRepository: { repository: 'registry.example.com/team/orders-scb', credentialsSecretRef: { name: 'registry' } },
+        ociRepository: {
+          repository: 'registry.example.com/team/orders-scb',
+          credentialsSecretRef: { name: 'registry' },
+        },
       },
     },
     expected: /spec\.target\.ociRepository\.encryptionKeySecretRef: Required value/,

@@ -67,7 +67,12 @@ export async function startOciRegistry(
   const { caFile, certFile, keyFile } = makeTestCa(workDir);
   const caPem = readFileSync(caFile, 'utf8');
   const htpasswd = path.join(workDir, 'htpasswd');
-  writeFileSync(htpasswd, execFileSync(path.join(bin, 'scb-htpasswd'), [username, String(options.bcryptCost ?? 4)], { input: `${password}\n` }));
+  writeFileSync(
+    htpasswd,
+    execFileSync(path.join(bin, 'scb-htpasswd'), [username, String(options.bcryptCost ?? 4)], {
+      input: `${password}\n`,
+    }),
+  );
   const configFile = path.join(workDir, 'config.yml');
   writeFileSync(
     configFile,
@@ -134,7 +139,8 @@ export async function startOciRegistry(
       }
       // An anonymous GET /v2/ is answered 401 once it serves.
       if ((await probe(`https://${host}/v2/`, caPem)) === 401) return;
-      if (Date.now() > deadline) throw new Error(`registry did not answer on ${host}:\n${logTail(logPath, 20)}`);
+      if (Date.now() > deadline)
+        throw new Error(`registry did not answer on ${host}:\n${logTail(logPath, 20)}`);
       await sleep(100);
     }
   };
@@ -193,11 +199,41 @@ function makeTestCa(dir: string): { caFile: string; certFile: string; keyFile: s
   const ext = path.join(dir, 'tls.ext');
   const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKey]);
-  openssl(['req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '2', '-subj', '/CN=scb test registry CA', '-out', caFile]);
+  openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    caKey,
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=scb test registry CA',
+    '-out',
+    caFile,
+  ]);
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile]);
   openssl(['req', '-new', '-key', keyFile, '-subj', '/CN=127.0.0.1', '-out', csr]);
   writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-  openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', ext, '-out', certFile]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    caFile,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    certFile,
+  ]);
   return { caFile, certFile, keyFile };
 }
 

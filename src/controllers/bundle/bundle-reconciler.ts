@@ -531,7 +531,12 @@ export class BundleReconciler {
     });
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, record.version, log);
-    return this.requeue(published, versions, now, earliest(rolloutRetryMs, store?.retryAfterMs, oci?.retryAfterMs));
+    return this.requeue(
+      published,
+      versions,
+      now,
+      earliest(rolloutRetryMs, store?.retryAfterMs, oci?.retryAfterMs),
+    );
   }
 
   /**
@@ -781,7 +786,12 @@ export class BundleReconciler {
     const published = this.currentPublished(bundle, current);
     const hasSecret = (version: number) => gathered.versionSecrets.has(version);
     const store = await this.deps.objectStore.sync(bundle, history.versions, undefined, hasSecret);
-    const oci = await this.deps.ociRepository?.sync(bundle, store?.versions ?? history.versions, undefined, hasSecret);
+    const oci = await this.deps.ociRepository?.sync(
+      bundle,
+      store?.versions ?? history.versions,
+      undefined,
+      hasSecret,
+    );
     const versions = oci?.versions ?? store?.versions ?? history.versions;
     await this.writeStatus(bundle, {
       ...publishedStatus(bundle, published, versions, now, store?.condition, oci?.condition),
@@ -790,7 +800,12 @@ export class BundleReconciler {
     await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, published.record.version, this.deps.logger);
-    return this.requeue(published, versions, now, earliest(rolloutRetryMs, store?.retryAfterMs, oci?.retryAfterMs));
+    return this.requeue(
+      published,
+      versions,
+      now,
+      earliest(rolloutRetryMs, store?.retryAfterMs, oci?.retryAfterMs),
+    );
   }
 
   private async suspended(

@@ -63,7 +63,12 @@ export function digestOf(bytes: Buffer): string {
 export function content(bytes: Buffer, mediaType: string, annotations?: Record<string, string>): Content {
   return {
     bytes,
-    descriptor: { mediaType, digest: digestOf(bytes), size: bytes.length, ...(annotations ? { annotations } : {}) },
+    descriptor: {
+      mediaType,
+      digest: digestOf(bytes),
+      size: bytes.length,
+      ...(annotations ? { annotations } : {}),
+    },
   };
 }
 

@@ -170,7 +170,11 @@ export class OciPublisher {
       namespace,
       name,
       version: push.version,
-      encryptedZip: encryptObject(push.zip, encryptionKey, objectContext(location, push.version, bundleZipFileName(name))),
+      encryptedZip: encryptObject(
+        push.zip,
+        encryptionKey,
+        objectContext(location, push.version, bundleZipFileName(name)),
+      ),
       zipSHA256,
       keyId: encryptionKey.id,
       created: push.created,
@@ -185,12 +189,17 @@ export class OciPublisher {
       namespace,
       name,
       version: push.version,
-      encryptedManifest: encryptObject(push.manifest, encryptionKey, objectContext(location, push.version, MANIFEST_FILE)),
+      encryptedManifest: encryptObject(
+        push.manifest,
+        encryptionKey,
+        objectContext(location, push.version, MANIFEST_FILE),
+      ),
       signature: push.signature,
       keyId: encryptionKey.id,
     });
     const { subjectFiled } = await this.pushArtifact(signature, signature.manifest.descriptor.digest);
-    if (!subjectFiled) await this.fileReferrer(bundle.manifest.descriptor.digest, signature.manifest.descriptor);
+    if (!subjectFiled)
+      await this.fileReferrer(bundle.manifest.descriptor.digest, signature.manifest.descriptor);
     await this.client.putManifest(versionTag(push.version), bundle.manifest);
     return bundle.manifest.descriptor.digest;
   }
@@ -223,7 +232,10 @@ export class OciPublisher {
     if (current !== undefined && !shouldMoveLatestTag(current, version)) return current;
     const manifest = await this.client.manifest(digest);
     if (!manifest) throw new Error(`${this.where}@${digest} vanished before latest could point at it`);
-    await this.client.putManifest(LATEST_TAG, { ...manifest, descriptor: { ...manifest.descriptor, mediaType: MEDIA_TYPES.manifest } });
+    await this.client.putManifest(LATEST_TAG, {
+      ...manifest,
+      descriptor: { ...manifest.descriptor, mediaType: MEDIA_TYPES.manifest },
+    });
     return version;
   }
 
@@ -237,7 +249,10 @@ export class OciPublisher {
       if (!held) continue;
       const annotations = parseImageManifest(held.bytes)?.annotations ?? {};
       // Someone else's artifact under a version-like tag is left alone.
-      if (annotations[ANNOTATIONS.bundle] !== this.owner || annotations[ANNOTATIONS.version] !== String(versionOfTag(tag))) {
+      if (
+        annotations[ANNOTATIONS.bundle] !== this.owner ||
+        annotations[ANNOTATIONS.version] !== String(versionOfTag(tag))
+      ) {
         continue;
       }
       const digest = held.descriptor.digest;

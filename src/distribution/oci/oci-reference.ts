@@ -39,7 +39,10 @@ export function parseRepository(text: string, field: string): OciRepository {
   const registry = slash < 0 ? '' : text.slice(0, slash);
   const repository = slash < 0 ? '' : text.slice(slash + 1);
   const example = 'e.g. registry.example.com/team/orders-scb';
-  if (!REGISTRY.test(registry) || !(registry.includes('.') || registry.includes(':') || registry === 'localhost')) {
+  if (
+    !REGISTRY.test(registry) ||
+    !(registry.includes('.') || registry.includes(':') || registry === 'localhost')
+  ) {
     throw new InvalidInputError(
       'InvalidOciRepository',
       `${field} must start with the registry host (a name with a dot, or host:port), then '/' and the repository path; ${example}`,
@@ -48,7 +51,11 @@ export function parseRepository(text: string, field: string): OciRepository {
   }
   const port = registry.includes(':') ? Number(registry.slice(registry.indexOf(':') + 1)) : 443;
   if (port < 1 || port > 65535) {
-    throw new InvalidInputError('InvalidOciRepository', `${field} names port ${port}, which is not a TCP port; ${example}`, field);
+    throw new InvalidInputError(
+      'InvalidOciRepository',
+      `${field} names port ${port}, which is not a TCP port; ${example}`,
+      field,
+    );
   }
   if (!REPOSITORY.test(repository) || text.length > MAX_NAME) {
     throw new InvalidInputError(
@@ -67,7 +74,11 @@ export function parseReference(text: string, field: string): OciReference {
   if (at >= 0) {
     const digest = body.slice(at + 1);
     if (!DIGEST.test(digest)) {
-      throw new InvalidInputError('InvalidOciReference', `${field}: ${digest} is not a sha256:<64 hex digits> digest`, field);
+      throw new InvalidInputError(
+        'InvalidOciReference',
+        `${field}: ${digest} is not a sha256:<64 hex digits> digest`,
+        field,
+      );
     }
     return { ...parseRepository(body.slice(0, at), field), digest };
   }

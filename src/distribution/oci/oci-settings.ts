@@ -74,7 +74,12 @@ function readCredentials(
   const value = (key: string): string | undefined => {
     const encoded = secret.data?.[key];
     // A value made from a file often ends in a newline; neither a user name nor a token has one.
-    const text = encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8').replace(/\r?\n$/, '');
+    const text =
+      encoded === undefined
+        ? undefined
+        : Buffer.from(encoded, 'base64')
+            .toString('utf8')
+            .replace(/\r?\n$/, '');
     return text ? text : undefined;
   };
   const username = value('username');

@@ -63,7 +63,10 @@ export function versionsToPush(
 }
 
 /** A Warning Event only when the registry starts failing, or fails for another reason. */
-export function warnsAgain(previous: Condition | undefined, next: Pick<Condition, 'status' | 'reason'>): boolean {
+export function warnsAgain(
+  previous: Condition | undefined,
+  next: Pick<Condition, 'status' | 'reason'>,
+): boolean {
   return next.status === 'False' && !(previous?.status === 'False' && previous.reason === next.reason);
 }
 
@@ -130,16 +133,27 @@ export class OciRepositorySync {
       ...(this.deps.ca ? { ca: this.deps.ca } : {}),
     });
     try {
-      const pending = versionsToPush(next, settings.keepTags, (version) => version === issued?.version || hasSecret(version));
+      const pending = versionsToPush(
+        next,
+        settings.keepTags,
+        (version) => version === issued?.version || hasSecret(version),
+      );
       for (const version of pending) {
         const entry = next.find((candidate) => candidate.version === version);
-        const zip = version === issued?.version ? issued.zip : await this.versionZip(bundle, version, entry?.bundleSHA256);
+        const zip =
+          version === issued?.version
+            ? issued.zip
+            : await this.versionZip(bundle, version, entry?.bundleSHA256);
         // Gone, or not the zip status recorded: nothing trustworthy to push for that version.
         if (!zip) continue;
         this.deps.fence?.admit();
-        const pushed = await publisher.push(versionPush(version, zip, entry?.createdAt, `${namespace}/${name} v${version}`));
+        const pushed = await publisher.push(
+          versionPush(version, zip, entry?.createdAt, `${namespace}/${name} v${version}`),
+        );
         if (pushed.state === 'behind') return failed(pushed);
-        next = next.map((candidate) => (candidate.version === version ? { ...candidate, ociDigest: pushed.digest } : candidate));
+        next = next.map((candidate) =>
+          candidate.version === version ? { ...candidate, ociDigest: pushed.digest } : candidate,
+        );
         // Pushed and recorded; old tags that would not go are retried on the next pass.
         if (pushed.cleanup) return failed(pushed.cleanup);
       }
@@ -159,8 +173,15 @@ export class OciRepositorySync {
   }
 
   /** Version N's zip from its Secret, only when it is the zip status recorded for N. */
-  private async versionZip(bundle: SecureConnectionBundle, version: number, recordedSHA256: string | undefined) {
-    const secret = await this.deps.kube.getSecret(bundle.metadata.namespace ?? '', versionSecretName(bundle, version));
+  private async versionZip(
+    bundle: SecureConnectionBundle,
+    version: number,
+    recordedSHA256: string | undefined,
+  ) {
+    const secret = await this.deps.kube.getSecret(
+      bundle.metadata.namespace ?? '',
+      versionSecretName(bundle, version),
+    );
     return secretZip(secret, recordedSHA256 ?? '');
   }
 }

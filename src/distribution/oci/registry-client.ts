@@ -85,13 +85,16 @@ export class RegistryClient {
 
   /** The manifest's descriptor, or undefined when the reference does not exist. */
   async resolve(reference: string): Promise<Descriptor | undefined> {
-    const answer = await this.call({
-      method: 'HEAD',
-      target: `${this.base}/manifests/${reference}`,
-      headers: { Accept: ACCEPT_MANIFEST },
-      operation: `HEAD manifest ${reference}`,
-      actions: ['pull'],
-    }, [200, 404]);
+    const answer = await this.call(
+      {
+        method: 'HEAD',
+        target: `${this.base}/manifests/${reference}`,
+        headers: { Accept: ACCEPT_MANIFEST },
+        operation: `HEAD manifest ${reference}`,
+        actions: ['pull'],
+      },
+      [200, 404],
+    );
     if (answer.status === 404) return undefined;
     const digest = header(answer.headers, 'docker-content-digest');
     const mediaType = header(answer.headers, 'content-type') ?? MEDIA_TYPES.manifest;
@@ -106,14 +109,17 @@ export class RegistryClient {
 
   /** The manifest's exact bytes; checked against the digest when fetched by digest. */
   async manifest(reference: string): Promise<Content | undefined> {
-    const answer = await this.call({
-      method: 'GET',
-      target: `${this.base}/manifests/${reference}`,
-      headers: { Accept: ACCEPT_MANIFEST },
-      maxBytes: MANIFEST_LIMIT,
-      operation: `GET manifest ${reference}`,
-      actions: ['pull'],
-    }, [200, 404]);
+    const answer = await this.call(
+      {
+        method: 'GET',
+        target: `${this.base}/manifests/${reference}`,
+        headers: { Accept: ACCEPT_MANIFEST },
+        maxBytes: MANIFEST_LIMIT,
+        operation: `GET manifest ${reference}`,
+        actions: ['pull'],
+      },
+      [200, 404],
+    );
     if (answer.status === 404) return undefined;
     const digest = digestOf(answer.body);
     if (reference.startsWith('sha256:') && digest !== reference) {
@@ -125,14 +131,17 @@ export class RegistryClient {
 
   /** PUT a manifest under a tag or its digest; true when the registry said it filed `subject` (OCI-Subject). */
   async putManifest(reference: string, manifest: Content): Promise<{ subjectFiled: boolean }> {
-    const answer = await this.call({
-      method: 'PUT',
-      target: `${this.base}/manifests/${reference}`,
-      headers: { 'Content-Type': manifest.descriptor.mediaType },
-      body: manifest.bytes,
-      operation: `PUT manifest ${reference}`,
-      actions: ['pull', 'push'],
-    }, [201]);
+    const answer = await this.call(
+      {
+        method: 'PUT',
+        target: `${this.base}/manifests/${reference}`,
+        headers: { 'Content-Type': manifest.descriptor.mediaType },
+        body: manifest.bytes,
+        operation: `PUT manifest ${reference}`,
+        actions: ['pull', 'push'],
+      },
+      [201],
+    );
     const digest = header(answer.headers, 'docker-content-digest');
     if (digest && digest !== manifest.descriptor.digest) {
       throw new DigestMismatchError(`manifest ${reference}`, digest);
@@ -142,62 +151,88 @@ export class RegistryClient {
 
   /** False when it was not there. */
   async deleteManifest(digest: string): Promise<boolean> {
-    const answer = await this.call({
-      method: 'DELETE',
-      target: `${this.base}/manifests/${digest}`,
-      operation: `DELETE manifest ${digest}`,
-      actions: ['pull', 'push', 'delete'],
-    }, [202, 404]);
+    const answer = await this.call(
+      {
+        method: 'DELETE',
+        target: `${this.base}/manifests/${digest}`,
+        operation: `DELETE manifest ${digest}`,
+        actions: ['pull', 'push', 'delete'],
+      },
+      [202, 404],
+    );
     return answer.status === 202;
   }
 
   /** Uploads a blob unless the registry has it (HEAD, then POST + monolithic PUT). */
   async pushBlob(blob: Content): Promise<boolean> {
     const { digest } = blob.descriptor;
-    const head = await this.call({
-      method: 'HEAD',
-      target: `${this.base}/blobs/${digest}`,
-      operation: `HEAD blob ${digest}`,
-      actions: ['pull', 'push'],
-    }, [200, 404]);
+    const head = await this.call(
+      {
+        method: 'HEAD',
+        target: `${this.base}/blobs/${digest}`,
+        operation: `HEAD blob ${digest}`,
+        actions: ['pull', 'push'],
+      },
+      [200, 404],
+    );
     if (head.status === 200) return false;
-    const started = await this.call({
-      method: 'POST',
-      target: `${this.base}/blobs/uploads/`,
-      operation: 'POST blob upload',
-      actions: ['pull', 'push'],
-    }, [202]);
+    const started = await this.call(
+      {
+        method: 'POST',
+        target: `${this.base}/blobs/uploads/`,
+        operation: 'POST blob upload',
+        actions: ['pull', 'push'],
+      },
+      [202],
+    );
     const location = header(started.headers, 'location');
-    if (!location) throw new RegistryCallError('POST blob upload (no Location)', started.status, undefined, true);
+    if (!location)
+      throw new RegistryCallError('POST blob upload (no Location)', started.status, undefined, true);
     const url = new URL(location, this.origin);
     if (url.origin !== this.origin) {
       // An upload sent elsewhere would carry our token to a host the repository did not name.
-      throw new RegistryCallError(`POST blob upload (Location on another host)`, started.status, undefined, true);
+      throw new RegistryCallError(
+        `POST blob upload (Location on another host)`,
+        started.status,
+        undefined,
+        true,
+      );
     }
     url.searchParams.set('digest', digest);
-    await this.call({
-      method: 'PUT',
-      target: `${url.pathname}${url.search}`,
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: blob.bytes,
-      operation: `PUT blob ${digest}`,
-      actions: ['pull', 'push'],
-    }, [201]);
+    await this.call(
+      {
+        method: 'PUT',
+        target: `${url.pathname}${url.search}`,
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: blob.bytes,
+        operation: `PUT blob ${digest}`,
+        actions: ['pull', 'push'],
+      },
+      [201],
+    );
     return true;
   }
 
   /** A blob's bytes, refused unless they match the descriptor's digest and size. */
   async blob(descriptor: Descriptor): Promise<Buffer> {
     if (descriptor.size > BLOB_LIMIT) {
-      throw new RegistryCallError(`GET blob ${descriptor.digest} (declares ${descriptor.size} bytes)`, undefined, 'BLOB_TOO_LARGE', true);
+      throw new RegistryCallError(
+        `GET blob ${descriptor.digest} (declares ${descriptor.size} bytes)`,
+        undefined,
+        'BLOB_TOO_LARGE',
+        true,
+      );
     }
-    const answer = await this.call({
-      method: 'GET',
-      target: `${this.base}/blobs/${descriptor.digest}`,
-      maxBytes: BLOB_LIMIT,
-      operation: `GET blob ${descriptor.digest}`,
-      actions: ['pull'],
-    }, [200]);
+    const answer = await this.call(
+      {
+        method: 'GET',
+        target: `${this.base}/blobs/${descriptor.digest}`,
+        maxBytes: BLOB_LIMIT,
+        operation: `GET blob ${descriptor.digest}`,
+        actions: ['pull'],
+      },
+      [200],
+    );
     const digest = digestOf(answer.body);
     if (digest !== descriptor.digest || answer.body.length !== descriptor.size) {
       throw new DigestMismatchError(`blob ${descriptor.digest}`, digest);
@@ -210,16 +245,20 @@ export class RegistryClient {
     const tags: string[] = [];
     let target: string | undefined = `${this.base}/tags/list?n=1000`;
     for (let page = 0; target && page < 100; page++) {
-      const answer: Answer = await this.call({
-        method: 'GET',
-        target,
-        maxBytes: MANIFEST_LIMIT,
-        operation: 'GET tags',
-        actions: ['pull'],
-      }, [200, 404]);
+      const answer: Answer = await this.call(
+        {
+          method: 'GET',
+          target,
+          maxBytes: MANIFEST_LIMIT,
+          operation: 'GET tags',
+          actions: ['pull'],
+        },
+        [200, 404],
+      );
       if (answer.status === 404) return tags;
       const parsed = JSON.parse(answer.body.toString('utf8')) as { tags?: unknown };
-      if (Array.isArray(parsed.tags)) tags.push(...parsed.tags.filter((t): t is string => typeof t === 'string'));
+      if (Array.isArray(parsed.tags))
+        tags.push(...parsed.tags.filter((t): t is string => typeof t === 'string'));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(answer.headers, 'link') ?? '')?.[1];
       target = next ? nextPage(next, this.origin) : undefined;
     }
@@ -232,14 +271,17 @@ export class RegistryClient {
    */
   async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-    const answer = await this.call({
-      method: 'GET',
-      target: `${this.base}/referrers/${digest}${query}`,
-      headers: { Accept: MEDIA_TYPES.index },
-      maxBytes: MANIFEST_LIMIT,
-      operation: `GET referrers ${digest}`,
-      actions: ['pull'],
-    }, [200, 404]);
+    const answer = await this.call(
+      {
+        method: 'GET',
+        target: `${this.base}/referrers/${digest}${query}`,
+        headers: { Accept: MEDIA_TYPES.index },
+        maxBytes: MANIFEST_LIMIT,
+        operation: `GET referrers ${digest}`,
+        actions: ['pull'],
+      },
+      [200, 404],
+    );
     const fromApi =
       answer.status === 200 && (header(answer.headers, 'content-type') ?? '').startsWith(MEDIA_TYPES.index)
         ? parseIndex(answer.body)
@@ -261,7 +303,12 @@ export class RegistryClient {
       if (this.authorization) answer = await this.send(call, this.authorization);
     }
     if (!expected.includes(answer.status)) {
-      throw new RegistryCallError(call.operation, answer.status, errorCode(answer.body), speaksRegistry(answer));
+      throw new RegistryCallError(
+        call.operation,
+        answer.status,
+        errorCode(answer.body),
+        speaksRegistry(answer),
+      );
     }
     return answer;
   }
@@ -277,21 +324,39 @@ export class RegistryClient {
     if (challenge?.scheme !== 'bearer') return undefined;
     const realm = new URL(challenge.realm);
     if (realm.protocol !== 'https:') {
-      throw new RegistryCallError(`token realm ${realm.origin} is not https`, undefined, 'INSECURE_REALM', true);
+      throw new RegistryCallError(
+        `token realm ${realm.origin} is not https`,
+        undefined,
+        'INSECURE_REALM',
+        true,
+      );
     }
     if (challenge.service) realm.searchParams.set('service', challenge.service);
-    realm.searchParams.set('scope', challenge.scope ?? repositoryScope(this.options.repository, call.actions));
+    realm.searchParams.set(
+      'scope',
+      challenge.scope ?? repositoryScope(this.options.repository, call.actions),
+    );
     const answer = await this.send(
       { method: 'GET', target: realm.toString(), maxBytes: 64 * 1024, operation: 'GET token', actions: [] },
       basic,
     );
     if (answer.status !== 200) {
-      throw new RegistryCallError(`GET token at ${realm.origin}`, answer.status, errorCode(answer.body), true);
+      throw new RegistryCallError(
+        `GET token at ${realm.origin}`,
+        answer.status,
+        errorCode(answer.body),
+        true,
+      );
     }
     const parsed = JSON.parse(answer.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
     const token = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
     if (typeof token !== 'string' || token === '') {
-      throw new RegistryCallError(`GET token at ${realm.origin} (no token in the answer)`, answer.status, undefined, true);
+      throw new RegistryCallError(
+        `GET token at ${realm.origin} (no token in the answer)`,
+        answer.status,
+        undefined,
+        true,
+      );
     }
     return `Bearer ${token}`;
   }
@@ -303,7 +368,9 @@ export class RegistryClient {
       ...call.headers,
       ...(call.body ? { 'Content-Length': String(call.body.length) } : {}),
       // The registry's token goes only to the registry itself; a realm gets Basic credentials.
-      ...(authorization && (sameOrigin || authorization.startsWith('Basic ')) ? { Authorization: authorization } : {}),
+      ...(authorization && (sameOrigin || authorization.startsWith('Basic '))
+        ? { Authorization: authorization }
+        : {}),
     };
     const limit = call.maxBytes ?? MANIFEST_LIMIT;
     return new Promise((resolve, reject) => {
@@ -323,19 +390,36 @@ export class RegistryClient {
             received += chunk.length;
             if (received > limit) {
               request.destroy();
-              reject(new RegistryCallError(`${call.operation} (answer over ${limit} bytes)`, response.statusCode, 'TOO_LARGE', true));
+              reject(
+                new RegistryCallError(
+                  `${call.operation} (answer over ${limit} bytes)`,
+                  response.statusCode,
+                  'TOO_LARGE',
+                  true,
+                ),
+              );
               return;
             }
             chunks.push(chunk);
           });
           response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body: Buffer.concat(chunks),
+            }),
           );
-          response.on('error', (error) => reject(new RegistryCallError(call.operation, undefined, undefined, false, { cause: error })));
+          response.on('error', (error) =>
+            reject(new RegistryCallError(call.operation, undefined, undefined, false, { cause: error })),
+          );
         },
       );
-      request.on('timeout', () => request.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error) => reject(new RegistryCallError(call.operation, undefined, undefined, false, { cause: error })));
+      request.on('timeout', () =>
+        request.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })),
+      );
+      request.on('error', (error) =>
+        reject(new RegistryCallError(call.operation, undefined, undefined, false, { cause: error })),
+      );
       request.end(call.body);
     });
   }
@@ -366,7 +450,10 @@ function errorCode(body: Buffer): string | undefined {
 }
 
 function speaksRegistry(answer: Answer): boolean {
-  return header(answer.headers, 'docker-distribution-api-version') !== undefined || errorCode(answer.body) !== undefined;
+  return (
+    header(answer.headers, 'docker-distribution-api-version') !== undefined ||
+    errorCode(answer.body) !== undefined
+  );
 }
 
 /** A Link page on the registry itself; anything else ends the listing. */

@@ -47,7 +47,12 @@ export function registryFailure(error: unknown, where: string): RegistryBehind {
     };
   }
   if (error instanceof RegistryCallError && error.speaksRegistry) {
-    if (error.status === 401 || error.status === 403 || error.code === 'UNAUTHORIZED' || error.code === 'DENIED') {
+    if (
+      error.status === 401 ||
+      error.status === 403 ||
+      error.code === 'UNAUTHORIZED' ||
+      error.code === 'DENIED'
+    ) {
       return {
         state: 'behind',
         reason: 'OciAccessDenied',

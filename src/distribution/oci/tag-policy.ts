@@ -14,7 +14,11 @@ export interface TagCleanup {
  * `tags` as the registry lists them; only `v<N>` tags count (anything else, `latest` included,
  * is never touched). `latestVersion` is kept even when it falls outside the newest `keepTags`.
  */
-export function tagsToRemove(tags: readonly string[], keepTags: number, latestVersion: number | undefined): TagCleanup {
+export function tagsToRemove(
+  tags: readonly string[],
+  keepTags: number,
+  latestVersion: number | undefined,
+): TagCleanup {
   const versions = tags
     .map((tag) => ({ tag, version: versionOfTag(tag) }))
     .filter((entry): entry is { tag: string; version: number } => entry.version !== undefined)

@@ -12,7 +12,10 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { decryptObject, KeyEncryptionKey } from '../../../src/distribution/object-store/client-side-encryption.js';
+import {
+  decryptObject,
+  KeyEncryptionKey,
+} from '../../../src/distribution/object-store/client-side-encryption.js';
 import { repositoryRoot } from '../../support/control-plane-binaries.js';
 import { createTestNamespace } from '../../support/kube.js';
 import { startOciRegistry, type OciRegistryServer } from '../../support/oci-registry.js';
@@ -115,7 +118,10 @@ const pushed = (namespace: string, version: number) =>
     120_000,
   );
 
-function scbctl(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function scbctl(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', TSX, SCBCTL, ...args], { env }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -126,7 +132,10 @@ function scbctl(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code
 describe('operator: the OCI repository channel', () => {
   it('pushes every version with a signature referrer, moves latest, cleans old tags, and pulls back', async () => {
     const reg = registry as OciRegistryServer;
-    const { namespace, repository, kek } = await setUp('op-oci', { username: reg.username, password: reg.password });
+    const { namespace, repository, kek } = await setUp('op-oci', {
+      username: reg.username,
+      password: reg.password,
+    });
     await createBundle(namespace, 'app', bundleSpec(repository, 2));
 
     const v1 = await pushed(namespace, 1);
@@ -155,9 +164,14 @@ describe('operator: the OCI repository channel', () => {
       (tags) => !tags.includes('v1'),
       'tag v1 cleaned up',
     );
-    const tags = reg.oras(['repo', 'tags', repository]).split('\n').filter((tag) => !tag.startsWith('sha256-') && tag !== '');
+    const tags = reg
+      .oras(['repo', 'tags', repository])
+      .split('\n')
+      .filter((tag) => !tag.startsWith('sha256-') && tag !== '');
     expect(tags.sort()).toEqual(['latest', 'v2', 'v3']);
-    const latest = JSON.parse(reg.oras(['manifest', 'fetch', '--descriptor', `${repository}:latest`])) as { digest: string };
+    const latest = JSON.parse(reg.oras(['manifest', 'fetch', '--descriptor', `${repository}:latest`])) as {
+      digest: string;
+    };
     expect(latest.digest).toBe(digest3);
     expect(() => reg.oras(['manifest', 'fetch', `${repository}@${digest1}`])).toThrow();
 
@@ -168,7 +182,9 @@ describe('operator: the OCI repository channel', () => {
     const pulled = mkdtempSync(path.join(tmpdir(), 'scb-oras-pull-'));
     reg.oras(['pull', `${repository}:v3`, '-o', pulled]);
     expect(readdirSync(pulled)).toEqual(['secure-connect-app.zip.scbenc']);
-    const opened = decryptObject(readFileSync(path.join(pulled, 'secure-connect-app.zip.scbenc')), [new KeyEncryptionKey(kek)]);
+    const opened = decryptObject(readFileSync(path.join(pulled, 'secure-connect-app.zip.scbenc')), [
+      new KeyEncryptionKey(kek),
+    ]);
     expect(opened.context).toBe(`${namespace}/app/v3/secure-connect-app.zip`);
     expect(opened.plaintext.equals(secretZip)).toBe(true);
 
@@ -220,7 +236,10 @@ describe('operator: the OCI repository channel', () => {
 
   it('wrong registry credentials: a Warning Event and a condition, the Secret still published; fixed, it pushes', async () => {
     const reg = registry as OciRegistryServer;
-    const { namespace, repository } = await setUp('op-oci-denied', { username: reg.username, password: 'not-the-password' });
+    const { namespace, repository } = await setUp('op-oci-denied', {
+      username: reg.username,
+      password: 'not-the-password',
+    });
     await createBundle(namespace, 'app', bundleSpec(repository, 5));
     const denied = await waitFor(
       () => getBundle(namespace, 'app'),
@@ -228,7 +247,9 @@ describe('operator: the OCI repository channel', () => {
       'push refused',
     );
     expect(condition(denied, 'OciRepositorySynced')?.reason).toBe('OciAccessDenied');
-    expect(condition(denied, 'OciRepositorySynced')?.message).toContain('spec.target.ociRepository.credentialsSecretRef');
+    expect(condition(denied, 'OciRepositorySynced')?.message).toContain(
+      'spec.target.ociRepository.credentialsSecretRef',
+    );
     expect(isReady(denied)).toBe(true);
     expect(denied.status?.versions?.[0]?.ociDigest).toBeUndefined();
     expect(sha256(secretFile(await getSecret(namespace, 'app-scb'), 'secure-connect-app.zip'))).toBe(

@@ -41,7 +41,9 @@ describe('bundleArtifact', () => {
       },
     });
     // The image-spec's well-known digest of the empty descriptor.
-    expect(parsed?.config.digest).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+    expect(parsed?.config.digest).toBe(
+      'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    );
     expect(parsed?.layers).toEqual([
       {
         mediaType: MEDIA_TYPES.encryptedZip,
@@ -50,7 +52,10 @@ describe('bundleArtifact', () => {
         annotations: { 'org.opencontainers.image.title': 'secure-connect-orders.zip.scbenc' },
       },
     ]);
-    expect(blobs.map((blob) => blob.descriptor.digest)).toEqual([EMPTY_CONFIG.descriptor.digest, parsed?.layers[0]?.digest]);
+    expect(blobs.map((blob) => blob.descriptor.digest)).toEqual([
+      EMPTY_CONFIG.descriptor.digest,
+      parsed?.layers[0]?.digest,
+    ]);
     expect(manifest.descriptor.digest).toBe(sha(manifest.bytes));
     expect(manifest.descriptor.size).toBe(manifest.bytes.length);
   });
@@ -77,8 +82,15 @@ describe('signatureArtifact', () => {
     });
     const parsed = parseImageManifest(manifest.bytes);
     expect(parsed?.artifactType).toBe('application/vnd.scb-operator.manifest-signature.v1');
-    expect(parsed?.subject).toEqual({ mediaType: MEDIA_TYPES.manifest, digest: subject.digest, size: subject.size });
-    expect(parsed?.layers.map((layer) => layer.mediaType)).toEqual([MEDIA_TYPES.encryptedManifest, MEDIA_TYPES.signature]);
+    expect(parsed?.subject).toEqual({
+      mediaType: MEDIA_TYPES.manifest,
+      digest: subject.digest,
+      size: subject.size,
+    });
+    expect(parsed?.layers.map((layer) => layer.mediaType)).toEqual([
+      MEDIA_TYPES.encryptedManifest,
+      MEDIA_TYPES.signature,
+    ]);
     expect(blobs).toHaveLength(3);
   });
 });

@@ -20,11 +20,13 @@ describe('parseAuthChallenge', () => {
   });
 
   it('prefers Bearer when several challenges are offered, whatever their order', () => {
-    expect(parseAuthChallenge('Basic realm="x", Bearer realm="https://a.example/t",service=s')).toMatchObject({
-      scheme: 'bearer',
-      realm: 'https://a.example/t',
-      service: 's',
-    });
+    expect(parseAuthChallenge('Basic realm="x", Bearer realm="https://a.example/t",service=s')).toMatchObject(
+      {
+        scheme: 'bearer',
+        realm: 'https://a.example/t',
+        service: 's',
+      },
+    );
   });
 
   it('keeps quoted commas and escaped quotes inside a value', () => {

@@ -57,7 +57,11 @@ describe('OciPublisher behind the outbound guard', () => {
     const { publisher, dialled, lines, close } = publisherFor(answers);
     try {
       const result = await publisher.push(push);
-      expect(result).toMatchObject({ state: 'behind', reason: 'OciRegistryRefused', field: 'spec.target.ociRepository.repository' });
+      expect(result).toMatchObject({
+        state: 'behind',
+        reason: 'OciRegistryRefused',
+        field: 'spec.target.ociRepository.repository',
+      });
       if (result.state !== 'behind') throw new Error('pushed');
       expect(result.detail).toContain(range);
       // The tenant reads status: it says "refused by policy", not which address answered.

@@ -17,15 +17,15 @@ describe('parseRepository', () => {
   });
 
   it.each([
-    ['team/orders', 'a registry host'],
-    ['orders', 'a registry host'],
-    ['https://registry.example.com/team', 'a registry host'],
+    ['team/orders', 'the registry host'],
+    ['orders', 'the registry host'],
+    ['https://registry.example.com/team', 'the registry host'],
     ['registry.example.com/Team/App', 'lower-case'],
     ['registry.example.com/team/', 'lower-case'],
     ['registry.example.com/team/../x', 'lower-case'],
     ['registry.example.com/team?x=1', 'lower-case'],
     ['registry.example.com:99999/team', 'not a TCP port'],
-    ['user@registry.example.com/team', 'a registry host'],
+    ['user@registry.example.com/team', 'the registry host'],
   ])('%s is refused, naming the field', (text, words) => {
     expect(() => parseRepository(text, 'spec.target.ociRepository.repository')).toThrow(InvalidInputError);
     expect(() => parseRepository(text, 'spec.target.ociRepository.repository')).toThrow(
@@ -69,7 +69,8 @@ describe('tags', () => {
   it('only v<N> tags name versions', () => {
     expect(versionOfTag('v1')).toBe(1);
     expect(versionOfTag('v120')).toBe(120);
-    for (const tag of ['latest', 'v0', 'v01', 'V1', 'v1.0', '1', 'v']) expect(versionOfTag(tag)).toBeUndefined();
+    for (const tag of ['latest', 'v0', 'v01', 'V1', 'v1.0', '1', 'v'])
+      expect(versionOfTag(tag)).toBeUndefined();
   });
 
   it('files referrers under the tag schema name of the digest', () => {

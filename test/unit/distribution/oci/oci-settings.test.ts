@@ -21,7 +21,11 @@ describe('resolveOciSettings', () => {
       credentialsSecret: secret({ username: 'robot', password: 's3cret-token\n' }),
       encryptionKeySecret: secret({ kek }),
     });
-    expect(settings).toMatchObject({ registry: 'registry.example.com', repository: 'team/orders-scb', keepTags: 5 });
+    expect(settings).toMatchObject({
+      registry: 'registry.example.com',
+      repository: 'team/orders-scb',
+      keepTags: 5,
+    });
     expect(settings.credentials.reveal()).toEqual({ username: 'robot', password: 's3cret-token' });
     expect(JSON.stringify(settings)).not.toContain('s3cret-token');
     expect(settings.encryptionKey.id).toMatch(/^[0-9a-f]{16}$/);
@@ -29,13 +33,25 @@ describe('resolveOciSettings', () => {
 
   it('names the missing Secret, key or field, never a value', () => {
     const run = (credentials: V1Secret | undefined, key: V1Secret | undefined) => () =>
-      resolveOciSettings({ namespace: 'apps', name: 'orders', target, credentialsSecret: credentials, encryptionKeySecret: key });
-    expect(run(undefined, secret({ kek }))).toThrow(/Secret apps\/orders-registry named by spec\.target\.ociRepository\.credentialsSecretRef\.name does not exist/);
+      resolveOciSettings({
+        namespace: 'apps',
+        name: 'orders',
+        target,
+        credentialsSecret: credentials,
+        encryptionKeySecret: key,
+      });
+    expect(run(undefined, secret({ kek }))).toThrow(
+      /Secret apps\/orders-registry named by spec\.target\.ociRepository\.credentialsSecretRef\.name does not exist/,
+    );
     expect(run(secret({ username: 'robot' }), secret({ kek }))).toThrow(/has no password/);
-    expect(run(secret({ username: 'a:b', password: 'hidden-pw' }), secret({ kek }))).toThrow(/must not contain ':'/);
+    expect(run(secret({ username: 'a:b', password: 'hidden-pw' }), secret({ kek }))).toThrow(
+      /must not contain ':'/,
+    );
     expect(run(secret({ username: 'a:b', password: 'hidden-pw' }), secret({ kek }))).not.toThrow(/hidden-pw/);
     expect(run(secret({ username: 'u', password: 'p' }), undefined)).toThrow(/orders-kek/);
-    expect(run(secret({ username: 'u', password: 'p' }), secret({ kek: 'short' }))).toThrow(InvalidInputError);
+    expect(run(secret({ username: 'u', password: 'p' }), secret({ kek: 'short' }))).toThrow(
+      InvalidInputError,
+    );
   });
 
   it('refuses a repository that is not host and path', () => {

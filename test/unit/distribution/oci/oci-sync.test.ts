@@ -9,7 +9,13 @@ const entry = (version: number, state: BundleVersion['state'], ociDigest?: strin
 
 describe('versionsToPush', () => {
   it('pushes kept versions the registry lacks, oldest first, within keepTags', () => {
-    const versions = [entry(5, 'Active'), entry(4, 'Deprecated'), entry(3, 'Deprecated'), entry(2, 'Archived'), entry(1, 'Expired')];
+    const versions = [
+      entry(5, 'Active'),
+      entry(4, 'Deprecated'),
+      entry(3, 'Deprecated'),
+      entry(2, 'Archived'),
+      entry(1, 'Expired'),
+    ];
     expect(versionsToPush(versions, 2, () => true)).toEqual([4, 5]);
     expect(versionsToPush(versions, 5, () => true)).toEqual([3, 4, 5]);
   });
@@ -31,9 +37,20 @@ describe('warnsAgain', () => {
 
   it('warns when the registry starts failing or fails for a new reason, not on every retry', () => {
     expect(warnsAgain(undefined, { status: 'False', reason: 'OciAccessDenied' })).toBe(true);
-    expect(warnsAgain(condition('True', 'OciRepositorySynced'), { status: 'False', reason: 'OciAccessDenied' })).toBe(true);
-    expect(warnsAgain(condition('False', 'OciRegistryUnavailable'), { status: 'False', reason: 'OciAccessDenied' })).toBe(true);
-    expect(warnsAgain(condition('False', 'OciAccessDenied'), { status: 'False', reason: 'OciAccessDenied' })).toBe(false);
-    expect(warnsAgain(condition('False', 'OciAccessDenied'), { status: 'True', reason: 'OciRepositorySynced' })).toBe(false);
+    expect(
+      warnsAgain(condition('True', 'OciRepositorySynced'), { status: 'False', reason: 'OciAccessDenied' }),
+    ).toBe(true);
+    expect(
+      warnsAgain(condition('False', 'OciRegistryUnavailable'), {
+        status: 'False',
+        reason: 'OciAccessDenied',
+      }),
+    ).toBe(true);
+    expect(
+      warnsAgain(condition('False', 'OciAccessDenied'), { status: 'False', reason: 'OciAccessDenied' }),
+    ).toBe(false);
+    expect(
+      warnsAgain(condition('False', 'OciAccessDenied'), { status: 'True', reason: 'OciRepositorySynced' }),
+    ).toBe(false);
   });
 });

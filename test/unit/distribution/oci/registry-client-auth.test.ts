@@ -27,9 +27,25 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'scb-oci-auth-'));
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
     { stdio: 'ignore' },
   );
   ca = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
@@ -54,7 +70,9 @@ beforeAll(async () => {
           'Docker-Distribution-Api-Version': 'registry/2.0',
           'WWW-Authenticate': `Bearer realm="${realmScheme}://127.0.0.1:${port}/token",service="test-registry",scope="repository:team/app:pull"`,
         });
-        response.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+        response.end(
+          JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }),
+        );
         return;
       }
       response.writeHead(200, { 'Content-Type': 'application/json' });
@@ -112,7 +130,10 @@ describe('RegistryClient: the Bearer token challenge', () => {
   it('wrong credentials: the realm refuses, and the error names no secret', async () => {
     const { client: registry, agent } = client({ username: 'robot', password: 'wrong-pa55' });
     try {
-      const error = await registry.tags().then(() => undefined, (e: unknown) => e);
+      const error = await registry.tags().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(RegistryCallError);
       expect((error as RegistryCallError).status).toBe(401);
       expect(String((error as Error).message)).not.toContain('wrong-pa55');
@@ -135,7 +156,10 @@ describe('RegistryClient: the Bearer token challenge', () => {
   it('anonymous: asks the realm for an anonymous token (public pulls), and a refusal comes back as a 401', async () => {
     const { client: registry, agent } = client();
     try {
-      const error = (await registry.tags().then(() => undefined, (e: unknown) => e)) as RegistryCallError;
+      const error = (await registry.tags().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as RegistryCallError;
       expect(error).toMatchObject({ status: 401, speaksRegistry: true });
     } finally {
       agent.destroy();
