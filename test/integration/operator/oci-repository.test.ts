@@ -68,7 +68,11 @@ interface Setup {
 }
 
 /** A namespace with the registry Secret (given credentials), a KEK, a Ready cluster ref and the operator. */
-async function setUp(prefix: string, credentials: { username: string; password: string }): Promise<Setup> {
+async function setUp(
+  prefix: string,
+  credentials: { username: string; password: string },
+  outboundAllow?: string,
+): Promise<Setup> {
   const reg = registry as OciRegistryServer;
   const namespace = await createTestNamespace(prefix);
   const kek = randomBytes(32);
@@ -80,7 +84,11 @@ async function setUp(prefix: string, credentials: { username: string; password: 
     namespace,
     body: { metadata: { name: 'kek' }, stringData: { kek: kek.toString('base64') } },
   });
-  operator = await startTestOperator({ namespace, env: { NODE_EXTRA_CA_CERTS: reg.caFile } });
+  operator = await startTestOperator({
+    namespace,
+    env: { NODE_EXTRA_CA_CERTS: reg.caFile },
+    ...(outboundAllow === undefined ? {} : { outboundAllow }),
+  });
   await createServerCaConfigMap(namespace);
   await createClusterRef(namespace, 'orders', managedClusterSpec());
   await waitFor(() => getClusterRef(namespace, 'orders'), isReady, 'cluster Ready');
@@ -277,5 +285,39 @@ describe('operator: the OCI repository channel', () => {
     });
     const fixed = await pushed(namespace, 1);
     expect(fixed.status?.versions?.[0]?.ociDigest).toMatch(/^sha256:/);
+  });
+
+  it('a registry on an internal address (here loopback) is refused by the outbound policy unless allow-listed', async () => {
+    const reg = registry as OciRegistryServer;
+    const { namespace, repository } = await setUp(
+      'op-oci-refused',
+      { username: reg.username, password: reg.password },
+      '',
+    );
+    await createBundle(namespace, 'app', bundleSpec(repository, 5));
+    const refused = await waitFor(
+      () => getBundle(namespace, 'app'),
+      (b) => condition(b, 'OciRepositorySynced')?.status === 'False',
+      'push refused by policy',
+    );
+    const reason = condition(refused, 'OciRepositorySynced');
+    expect(reason?.reason).toBe('OciRegistryRefused');
+    expect(reason?.message).toContain('--outbound-allow');
+    // Status is read by tenants: it names the policy, not the address the host resolved to.
+    expect(reason?.message).not.toMatch(/is 127\.0\.0\.1|\(loopback\)/);
+    expect(isReady(refused)).toBe(true);
+    expect(refused.status?.versions?.[0]?.ociDigest).toBeUndefined();
+    const tags = await waitFor(
+      async () => {
+        try {
+          return reg.oras(['repo', 'tags', repository]);
+        } catch (error) {
+          return String((error as { stderr?: unknown }).stderr ?? error);
+        }
+      },
+      () => true,
+      'tag list',
+    );
+    expect(tags).not.toMatch(/\bv1\b/);
   });
 });
