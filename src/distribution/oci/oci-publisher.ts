@@ -15,12 +15,13 @@ import { objectContext } from '../object-store/object-keys.js';
 import {
   ANNOTATIONS,
   bundleArtifact,
+  EMPTY_CONFIG,
   parseImageManifest,
   referrersIndex,
   signatureArtifact,
   MEDIA_TYPES,
   type BuiltArtifact,
-  type Descriptor,
+  type Content,
 } from './artifact-manifest.js';
 import { LATEST_TAG, referrersTag, versionOfTag, versionTag } from './oci-reference.js';
 import type { OciSettings } from './oci-settings.js';
@@ -91,10 +92,11 @@ export class OciPublisher {
     try {
       const tag = versionTag(push.version);
       const zipSHA256 = sha256Hex(push.zip);
-      let digest = await this.existing(tag, push.version, zipSHA256);
-      const uploaded = digest === undefined;
-      if (digest === undefined) digest = await this.upload(push, zipSHA256);
-      const latestVersion = await this.moveLatest(push.version, digest);
+      const existing = await this.existing(tag, push.version, zipSHA256);
+      const uploaded = existing === undefined;
+      const manifest = existing ?? (await this.upload(push, zipSHA256));
+      const digest = manifest.descriptor.digest;
+      const latestVersion = await this.moveLatest(push.version, manifest);
       let removedTags: string[] = [];
       let cleanup: RegistryBehind | undefined;
       try {
@@ -141,8 +143,8 @@ export class OciPublisher {
     }
   }
 
-  /** The digest tag v<N> holds when it is this version of this bundle with this zip. */
-  private async existing(tag: string, version: number, zipSHA256: string): Promise<string | undefined> {
+  /** The manifest tag v<N> holds when it is this version of this bundle with this zip. */
+  private async existing(tag: string, version: number, zipSHA256: string): Promise<Content | undefined> {
     const held = await this.client.manifest(tag);
     if (!held) return undefined;
     const annotations = parseImageManifest(held.bytes)?.annotations ?? {};
@@ -151,7 +153,7 @@ export class OciPublisher {
       annotations[ANNOTATIONS.version] === String(version) &&
       annotations[ANNOTATIONS.zipSHA256] === zipSHA256
     ) {
-      return held.descriptor.digest;
+      return held;
     }
     throw new InvalidInputError(
       'OciTagConflict',
@@ -163,7 +165,7 @@ export class OciPublisher {
   }
 
   /** Blobs, the bundle manifest, its signature referrer, then tag v<N>: a tag means all is there. */
-  private async upload(push: VersionPush, zipSHA256: string): Promise<string> {
+  private async upload(push: VersionPush, zipSHA256: string): Promise<Content> {
     const { namespace, name, encryptionKey } = this.settings;
     const location = { namespace, name };
     const bundle = bundleArtifact({
@@ -198,29 +200,29 @@ export class OciPublisher {
       keyId: encryptionKey.id,
     });
     const { subjectFiled } = await this.pushArtifact(signature, signature.manifest.descriptor.digest);
-    if (!subjectFiled)
-      await this.fileReferrer(bundle.manifest.descriptor.digest, signature.manifest.descriptor);
+    // The referrers tag schema where the registry did not file the subject itself. The subject
+    // was made just now, under a digest nobody knew, so it has no other referrers to keep.
+    if (!subjectFiled) {
+      const index = referrersIndex([], signature.manifest.descriptor);
+      await this.client.putManifest(referrersTag(bundle.manifest.descriptor.digest), index);
+    }
     await this.client.putManifest(versionTag(push.version), bundle.manifest);
-    return bundle.manifest.descriptor.digest;
+    return bundle.manifest;
   }
 
   private async pushArtifact(artifact: BuiltArtifact, reference: string): Promise<{ subjectFiled: boolean }> {
-    for (const blob of artifact.blobs) await this.client.pushBlob(blob);
+    // Every blob but the empty config is ciphertext under a fresh data key, or a new signature.
+    for (const blob of artifact.blobs) {
+      await this.client.pushBlob(blob, { fresh: blob.descriptor.digest !== EMPTY_CONFIG.descriptor.digest });
+    }
     return this.client.putManifest(reference, artifact.manifest);
   }
 
-  /** The referrers tag schema, for a registry that did not say it filed the subject itself. */
-  private async fileReferrer(subject: string, referrer: Descriptor): Promise<void> {
-    const existing = await this.client.referrersByTag(subject);
-    await this.client.putManifest(referrersTag(subject), referrersIndex(existing, referrer));
-  }
-
-  /** Moves `latest` to `digest` unless it already points at a later version; returns where it points. */
-  private async moveLatest(version: number, digest: string): Promise<number> {
+  /** Moves `latest` to `manifest` unless it already points at a later version; returns where it points. */
+  private async moveLatest(version: number, manifest: Content): Promise<number> {
     const held = await this.client.manifest(LATEST_TAG);
     const annotations = held ? (parseImageManifest(held.bytes)?.annotations ?? {}) : {};
-    const ours = annotations[ANNOTATIONS.bundle] === this.owner;
-    if (held && !ours) {
+    if (held && annotations[ANNOTATIONS.bundle] !== this.owner) {
       throw new InvalidInputError(
         'OciTagConflict',
         `${this.where}:${LATEST_TAG} holds an artifact that is not this bundle's; give this bundle its own ` +
@@ -230,12 +232,7 @@ export class OciPublisher {
     }
     const current = held ? Number(annotations[ANNOTATIONS.version]) : undefined;
     if (current !== undefined && !shouldMoveLatestTag(current, version)) return current;
-    const manifest = await this.client.manifest(digest);
-    if (!manifest) throw new Error(`${this.where}@${digest} vanished before latest could point at it`);
-    await this.client.putManifest(LATEST_TAG, {
-      ...manifest,
-      descriptor: { ...manifest.descriptor, mediaType: MEDIA_TYPES.manifest },
-    });
+    await this.client.putManifest(LATEST_TAG, manifest);
     return version;
   }
 

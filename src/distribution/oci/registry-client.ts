@@ -8,7 +8,14 @@
 import https from 'node:https';
 import { type IncomingHttpHeaders } from 'node:http';
 import { parseAuthChallenge, repositoryScope } from './auth-challenge.js';
-import { digestOf, MEDIA_TYPES, parseIndex, type Content, type Descriptor } from './artifact-manifest.js';
+import {
+  digestOf,
+  MEDIA_TYPES,
+  parseImageManifest,
+  parseIndex,
+  type Content,
+  type Descriptor,
+} from './artifact-manifest.js';
 import { referrersTag, type OciRepository } from './oci-reference.js';
 
 export interface RegistryCredentials {
@@ -73,6 +80,10 @@ const ACCEPT_MANIFEST = `${MEDIA_TYPES.manifest}, ${MEDIA_TYPES.index}`;
 export class RegistryClient {
   private readonly origin: string;
   private authorization: string | undefined;
+  /** Blobs this client saw in the repository (the empty config is in every artifact). */
+  private readonly present = new Set<string>();
+  /** False once the registry showed it has no referrers API (a 404, or a manifest PUT without OCI-Subject). */
+  private referrersApi: boolean | undefined;
 
   constructor(private readonly options: RegistryClientOptions) {
     // As URL.origin spells it (":443" dropped), so Location and Link URLs compare equal.
@@ -146,7 +157,9 @@ export class RegistryClient {
     if (digest && digest !== manifest.descriptor.digest) {
       throw new DigestMismatchError(`manifest ${reference}`, digest);
     }
-    return { subjectFiled: header(answer.headers, 'oci-subject') !== undefined };
+    const subjectFiled = header(answer.headers, 'oci-subject') !== undefined;
+    if (parseImageManifest(manifest.bytes)?.subject) this.referrersApi = subjectFiled;
+    return { subjectFiled };
   }
 
   /** False when it was not there. */
@@ -164,18 +177,25 @@ export class RegistryClient {
   }
 
   /** Uploads a blob unless the registry has it (HEAD, then POST + monolithic PUT). */
-  async pushBlob(blob: Content): Promise<boolean> {
+  async pushBlob(blob: Content, options: { fresh?: boolean } = {}): Promise<boolean> {
     const { digest } = blob.descriptor;
-    const head = await this.call(
-      {
-        method: 'HEAD',
-        target: `${this.base}/blobs/${digest}`,
-        operation: `HEAD blob ${digest}`,
-        actions: ['pull', 'push'],
-      },
-      [200, 404],
-    );
-    if (head.status === 200) return false;
+    if (this.present.has(digest)) return false;
+    // A fresh blob (ciphertext under a new random data key) cannot be there yet: no HEAD.
+    if (!options.fresh) {
+      const head = await this.call(
+        {
+          method: 'HEAD',
+          target: `${this.base}/blobs/${digest}`,
+          operation: `HEAD blob ${digest}`,
+          actions: ['pull', 'push'],
+        },
+        [200, 404],
+      );
+      if (head.status === 200) {
+        this.present.add(digest);
+        return false;
+      }
+    }
     const started = await this.call(
       {
         method: 'POST',
@@ -210,6 +230,7 @@ export class RegistryClient {
       },
       [201],
     );
+    this.present.add(digest);
     return true;
   }
 
@@ -270,6 +291,7 @@ export class RegistryClient {
    * registry serves it, else the index under the referrers tag schema's tag.
    */
   async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
+    if (this.referrersApi === false) return filtered(await this.referrersByTag(digest), artifactType);
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     const answer = await this.call(
       {
@@ -286,12 +308,12 @@ export class RegistryClient {
       answer.status === 200 && (header(answer.headers, 'content-type') ?? '').startsWith(MEDIA_TYPES.index)
         ? parseIndex(answer.body)
         : undefined;
-    const listed = fromApi ?? (await this.referrersByTag(digest));
-    return artifactType ? listed.filter((d) => d.artifactType === artifactType) : listed;
+    if (!fromApi) this.referrersApi = false;
+    return filtered(fromApi ?? (await this.referrersByTag(digest)), artifactType);
   }
 
   /** The referrers tag schema's index for `digest`; empty when there is none. */
-  async referrersByTag(digest: string): Promise<Descriptor[]> {
+  private async referrersByTag(digest: string): Promise<Descriptor[]> {
     const index = await this.manifest(referrersTag(digest));
     return (index && parseIndex(index.bytes)) ?? [];
   }
@@ -432,6 +454,10 @@ export class DigestMismatchError extends Error {
   constructor(what: string, actual: string) {
     super(`${what}: the registry returned content whose digest is ${actual}; refused`);
   }
+}
+
+function filtered(descriptors: Descriptor[], artifactType: string | undefined): Descriptor[] {
+  return artifactType ? descriptors.filter((d) => d.artifactType === artifactType) : descriptors;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
