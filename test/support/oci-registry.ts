@@ -6,7 +6,7 @@
  * so the tests take the same path a real registry gets; clients trust the test CA through
  * NODE_EXTRA_CA_CERTS (the operator), --registry-ca (scbctl) and --ca-file (oras).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,7 @@ import { scbCacheRoot } from './cassandra-install.js';
 import { toolFolder } from './control-plane-binaries.js';
 import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
 import { freeLoopbackPorts, logTail } from './local-processes.js';
+import { startTokenServer, type TokenServer } from './registry-token-server.js';
 
 export interface OciRegistryServer {
   /** 127.0.0.1:<port>, as a repository reference starts. */
@@ -27,8 +28,10 @@ export interface OciRegistryServer {
   caPem: string;
   caFile: string;
   dataDir: string;
-  /** Runs the built `oras` with the registry's CA and credentials; returns its stdout. */
-  oras(args: readonly string[], options?: { cwd?: string }): string;
+  /** With auth 'token': what the token server was asked (scope, credentials accepted). */
+  tokenRequests?: TokenServer['requests'];
+  /** Runs the built `oras` with the registry's CA and credentials; resolves with its stdout. */
+  oras(args: readonly string[], options?: { cwd?: string }): Promise<string>;
   stop(): Promise<void>;
   start(): Promise<void>;
   dispose(): Promise<void>;
@@ -46,6 +49,11 @@ export async function startOciRegistry(
     log?: (message: string) => void;
     /** bcrypt cost of the htpasswd entry: the registry checks it on every request, so tests use the minimum. */
     bcryptCost?: number;
+    /**
+     * htpasswd (Basic, the default) or token: the registry answers with a Bearer challenge and
+     * trusts tokens from a token server started here (registry-token-server.ts).
+     */
+    auth?: 'htpasswd' | 'token';
   } = {},
 ): Promise<OciRegistryServer> {
   const log = options.log ?? (() => {});
@@ -73,6 +81,10 @@ export async function startOciRegistry(
       input: `${password}\n`,
     }),
   );
+  const tokenServer =
+    options.auth === 'token'
+      ? await startTokenServer({ dir: workDir, tls: { certFile, keyFile }, username, password })
+      : undefined;
   const configFile = path.join(workDir, 'config.yml');
   writeFileSync(
     configFile,
@@ -96,10 +108,16 @@ export async function startOciRegistry(
       '  tls:',
       `    certificate: ${certFile}`,
       `    key: ${keyFile}`,
-      'auth:',
-      '  htpasswd:',
-      '    realm: scb-test',
-      `    path: ${htpasswd}`,
+      ...(tokenServer
+        ? [
+            'auth:',
+            '  token:',
+            `    realm: ${tokenServer.realm}`,
+            `    service: ${tokenServer.service}`,
+            `    issuer: ${tokenServer.issuer}`,
+            `    rootcertbundle: ${tokenServer.signerCertFile}`,
+          ]
+        : ['auth:', '  htpasswd:', '    realm: scb-test', `    path: ${htpasswd}`]),
       '',
     ].join('\n'),
   );
@@ -160,6 +178,7 @@ export async function startOciRegistry(
     disposed = true;
     process.removeListener('exit', killOnExit);
     await stop();
+    await tokenServer?.close();
     rmSync(workDir, { recursive: true, force: true });
     registration.remove();
   };
@@ -175,19 +194,35 @@ export async function startOciRegistry(
   // oras reads a password from stdin; its config (credential store) goes to a folder of its own.
   const orasHome = path.join(workDir, 'oras-home');
   mkdirSync(orasHome);
-  const oras = (args: readonly string[], orasOptions: { cwd?: string } = {}): string =>
-    execFileSync(
-      path.join(bin, 'oras'),
-      [...args, '--ca-file', caFile, '--username', username, '--password-stdin'],
-      {
-        input: password,
-        encoding: 'utf8',
-        cwd: orasOptions.cwd ?? workDir,
-        env: { ...process.env, HOME: orasHome, DOCKER_CONFIG: orasHome },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-  return { host, username, password, caPem, caFile, dataDir, oras, stop, start: launch, dispose };
+  // Asynchronous: in token mode the token server answers oras from this very process.
+  const oras = (args: readonly string[], orasOptions: { cwd?: string } = {}): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = execFile(
+        path.join(bin, 'oras'),
+        [...args, '--ca-file', caFile, '--username', username, '--password-stdin'],
+        {
+          encoding: 'utf8',
+          cwd: orasOptions.cwd ?? workDir,
+          env: { ...process.env, HOME: orasHome, DOCKER_CONFIG: orasHome },
+        },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`oras ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+      );
+      child.stdin?.end(password);
+    });
+  return {
+    host,
+    username,
+    password,
+    caPem,
+    caFile,
+    dataDir,
+    oras,
+    ...(tokenServer ? { tokenRequests: tokenServer.requests } : {}),
+    stop,
+    start: launch,
+    dispose,
+  };
 }
 
 function makeTestCa(dir: string): { caFile: string; certFile: string; keyFile: string } {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the OCI channel tests need from Go modules, into a cache folder outside the
 # repository, once per pinned version, and prints the bin folder on its last line:
-# - registry: the reference OCI registry (distribution), filesystem storage and htpasswd only
+# - registry: the reference OCI registry (distribution), filesystem storage, htpasswd and token auth only
 #   (cmd/registry here; upstream's main also links the cloud storage drivers);
 # - scb-htpasswd: a bcrypt htpasswd line (the registry accepts only bcrypt; Node has none);
 # - oras: the standard OCI artifact client, to show others can pull what the operator pushes.
@@ -12,7 +12,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 
 cache_root="${SCB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/scb-operator}"
-bin_dir="$cache_root/registry/distribution-$DISTRIBUTION_VERSION-oras-$ORAS_VERSION-xcrypto-$X_CRYPTO_VERSION/bin"
+# Our two mains are part of the key: changing one rebuilds.
+mains_hash="$(cat "$here"/cmd/*/main.go | sha256sum | cut -c1-12)"
+bin_dir="$cache_root/registry/distribution-$DISTRIBUTION_VERSION-oras-$ORAS_VERSION-xcrypto-$X_CRYPTO_VERSION-$mains_hash/bin"
 log() { echo "[registry] $*" >&2; }
 
 mkdir -p "$bin_dir"
@@ -22,7 +24,7 @@ flock 9
 if [[ ! -x "$bin_dir/registry" || ! -x "$bin_dir/scb-htpasswd" ]]; then
   log "building registry $DISTRIBUTION_VERSION and scb-htpasswd (slow the first time)"
   start=$SECONDS
-  work="$cache_root/registry/src/distribution-$DISTRIBUTION_VERSION-xcrypto-$X_CRYPTO_VERSION"
+  work="$cache_root/registry/src/distribution-$DISTRIBUTION_VERSION-xcrypto-$X_CRYPTO_VERSION-$mains_hash"
   rm -rf "$work"
   mkdir -p "$work"
   cp -r "$here/cmd/registry" "$here/cmd/scb-htpasswd" "$work/"

@@ -149,11 +149,11 @@ describe('operator: the OCI repository channel', () => {
     const v1 = await pushed(namespace, 1);
     const digest1 = v1.status?.versions?.[0]?.ociDigest ?? '';
     expect(digest1).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(reg.oras(['repo', 'tags', repository]).split('\n').filter(Boolean).sort()).toEqual(
+    expect((await reg.oras(['repo', 'tags', repository])).split('\n').filter(Boolean).sort()).toEqual(
       expect.arrayContaining(['latest', 'v1']),
     );
     // The standard client finds the signature through the referrers fallback (this registry has no referrers API).
-    const discovered = JSON.parse(reg.oras(['discover', '--format', 'json', `${repository}:v1`])) as {
+    const discovered = JSON.parse(await reg.oras(['discover', '--format', 'json', `${repository}:v1`])) as {
       referrers?: Array<{ artifactType?: string }>;
       manifests?: Array<{ artifactType?: string }>;
     };
@@ -168,27 +168,28 @@ describe('operator: the OCI repository channel', () => {
     const v3 = await pushed(namespace, 3);
     const digest3 = v3.status?.versions?.find((v) => v.version === 3)?.ociDigest;
     await waitFor(
-      async () => reg.oras(['repo', 'tags', repository]).split('\n').filter(Boolean).sort(),
+      async () => (await reg.oras(['repo', 'tags', repository])).split('\n').filter(Boolean).sort(),
       (tags) => !tags.includes('v1'),
       'tag v1 cleaned up',
     );
-    const tags = reg
-      .oras(['repo', 'tags', repository])
+    const tags = (await reg.oras(['repo', 'tags', repository]))
       .split('\n')
       .filter((tag) => !tag.startsWith('sha256-') && tag !== '');
     expect(tags.sort()).toEqual(['latest', 'v2', 'v3']);
-    const latest = JSON.parse(reg.oras(['manifest', 'fetch', '--descriptor', `${repository}:latest`])) as {
+    const latest = JSON.parse(
+      await reg.oras(['manifest', 'fetch', '--descriptor', `${repository}:latest`]),
+    ) as {
       digest: string;
     };
     expect(latest.digest).toBe(digest3);
-    expect(() => reg.oras(['manifest', 'fetch', `${repository}@${digest1}`])).toThrow();
+    await expect(reg.oras(['manifest', 'fetch', `${repository}@${digest1}`])).rejects.toThrow();
 
     const secretZip = secretFile(await getSecret(namespace, 'app-scb'), 'secure-connect-app.zip');
     expect(sha256(secretZip)).toBe(v3.status?.versions?.find((v) => v.version === 3)?.bundleSHA256);
 
     // A standard client pulls the artifact; the layer it writes opens with the KEK to the Secret's zip.
     const pulled = mkdtempSync(path.join(tmpdir(), 'scb-oras-pull-'));
-    reg.oras(['pull', `${repository}:v3`, '-o', pulled]);
+    await reg.oras(['pull', `${repository}:v3`, '-o', pulled]);
     expect(readdirSync(pulled)).toEqual(['secure-connect-app.zip.scbenc']);
     const opened = decryptObject(readFileSync(path.join(pulled, 'secure-connect-app.zip.scbenc')), [
       new KeyEncryptionKey(kek),
@@ -310,7 +311,7 @@ describe('operator: the OCI repository channel', () => {
     const tags = await waitFor(
       async () => {
         try {
-          return reg.oras(['repo', 'tags', repository]);
+          return await reg.oras(['repo', 'tags', repository]);
         } catch (error) {
           return String((error as { stderr?: unknown }).stderr ?? error);
         }
