@@ -1,8 +1,9 @@
 /**
- * The Docker token flow, which the reference registry in the integration tests (htpasswd, Basic)
- * does not use: a Node HTTPS server on loopback plays a registry that answers 401 with a Bearer
- * challenge and a token realm that wants Basic credentials. It checks what the client sends:
- * the credentials only to the realm, the token only to the registry, the scope asked for.
+ * The Docker token flow in detail (the real registry in token mode is in
+ * test/integration/distribution/oci-token-auth.test.ts): a Node HTTPS server on loopback answers
+ * 401 with a Bearer challenge and serves a token realm that wants Basic credentials. It checks
+ * what the client sends: the credentials only to the realm, the token only to the registry, the
+ * scope asked for, and that a realm that is not https gets nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
