@@ -21,6 +21,7 @@ import {
 } from '../controllers/bundle/bundle-identity.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
+import { OciRepositorySync } from '../distribution/oci/index.js';
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
 import { ObjectStoreCleanup } from '../controllers/bundle/object-store-cleanup.js';
 import { WebhookNotifier } from '../distribution/notifications/index.js';
@@ -271,6 +272,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     },
     objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
+    ociRepository: new OciRepositorySync({ kube, logger, events, outbound, fence }),
   });
   // Off the work queue, on its own timers; its dials are vetted by the same outbound policy.
   const gatewayProber = new GatewayProber({

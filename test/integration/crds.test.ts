@@ -267,6 +267,57 @@ const invalidCases: InvalidCase[] = [
     },
     expected: /spec\.target\.objectStore\.prefix: Invalid value: .*may hold only letters, digits/,
   })),
+  ...[
+    ['a scheme', 'https://registry.example.com/team/orders-scb'],
+    ['a tag', 'registry.example.com/team/orders-scb:v1'],
+    ['upper-case letters in its path', 'registry.example.com/Team/Orders'],
+    ['no registry host', 'orders-scb'],
+  ].map(([what, repository]) => ({
+    mistake: `OCI repository with ${what}`,
+    kind: 'SecureConnectionBundle' as const,
+    spec: {
+      ...validBundleSpec(),
+      target: {
+        ociRepository: {
+          repository,
+          credentialsSecretRef: { name: 'registry' },
+          encryptionKeySecretRef: { name: 'kek', key: 'kek' },
+        },
+      },
+    },
+    expected:
+      /spec\.target\.ociRepository\.repository: Invalid value: .*must be a registry host and a\s+repository path/,
+  })),
+  {
+    mistake: 'OCI repository without an encryption key',
+    kind: 'SecureConnectionBundle',
+    spec: {
+      ...validBundleSpec(),
+      target: {
+        ociRepository: {
+          repository: 'registry.example.com/team/orders-scb',
+          credentialsSecretRef: { name: 'registry' },
+        },
+      },
+    },
+    expected: /spec\.target\.ociRepository\.encryptionKeySecretRef: Required value/,
+  },
+  {
+    mistake: 'OCI keepTags of 0',
+    kind: 'SecureConnectionBundle',
+    spec: {
+      ...validBundleSpec(),
+      target: {
+        ociRepository: {
+          repository: 'registry.example.com/team/orders-scb',
+          credentialsSecretRef: { name: 'registry' },
+          encryptionKeySecretRef: { name: 'kek', key: 'kek' },
+          keepTags: 0,
+        },
+      },
+    },
+    expected: /spec\.target\.ociRepository\.keepTags: Invalid value: 0: .*greater than or equal to 1/,
+  },
   {
     mistake: 'webhook URL that is not http(s)',
     kind: 'SecureConnectionBundle',

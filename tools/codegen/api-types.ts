@@ -57,6 +57,7 @@ const NAMED_SCHEMAS: Record<ApiKind, Record<string, string>> = {
     'spec.target.secret': 'SecretTarget',
     'spec.target.objectStore': 'ObjectStoreTarget',
     'spec.target.objectStore.serverSideEncryption': 'ServerSideEncryption',
+    'spec.target.ociRepository': 'OciRepositoryTarget',
     'spec.consumers[]': 'BundleConsumer',
     'spec.notifications': 'BundleNotifications',
     'spec.notifications.webhooks[]': 'WebhookTarget',

@@ -181,11 +181,12 @@ export interface CredentialsSecretReference {
   passwordKey?: string;
 }
 /**
- * Where the bundle is published. Always a Secret in the bundle's namespace; optionally also an S3-compatible object store.
+ * Where the bundle is published. Always a Secret in the bundle's namespace; optionally also an S3-compatible object store and an OCI repository.
  */
 export interface BundleTarget {
   secret?: SecretTarget;
   objectStore?: ObjectStoreTarget;
+  ociRepository?: OciRepositoryTarget;
 }
 /**
  * The Secret that holds the current bundle (the zip under secure-connect-<name>.zip and the unpacked files). Its name stays the same across versions, so pods can mount it.
@@ -278,6 +279,36 @@ export interface ServerSideEncryption {
    * KMS key id, ARN or alias; only with type aws:kms. Default: the account's default KMS key. Example: alias/scb.
    */
   kmsKeyId?: string;
+}
+/**
+ * Optional OCI registry repository (where teams keep images and Helm charts) that receives every version as an OCI artifact: the zip encrypted with the key-encryption key below, tagged v<N> and latest, with the manifest signature attached as a referrer. Pull with scbctl fetch oci://<repository>:v<N>. Example: {repository: registry.example.com/team/orders-scb, credentialsSecretRef: {name: orders-registry}, encryptionKeySecretRef: {name: orders-scb-kek, key: kek}}.
+ */
+export interface OciRepositoryTarget {
+  /**
+   * Registry host (with a dot, or host:port) and repository path, without a tag; reached over HTTPS only. The operator connects only to public addresses unless its --outbound-allow lists the registry. Example: registry.example.com/team/orders-scb.
+   */
+  repository: string;
+  /**
+   * Secret in the bundle's namespace with the keys username and password (a kubernetes.io/basic-auth Secret; a registry token goes in password). Used for Basic authentication, or exchanged for a Bearer token when the registry asks. Required. Example: {name: orders-registry}.
+   */
+  credentialsSecretRef: LocalObjectReference;
+  /**
+   * Secret key in the bundle's namespace holding the 256-bit key-encryption key the zip and manifest are encrypted with (SCBENC, as the object store's clientSideEncryption): 32 raw bytes, or their base64 (openssl rand -base64 32). Registry readers without it see only ciphertext. Required. Example: {name: orders-scb-kek, key: kek}.
+   */
+  encryptionKeySecretRef: {
+    /**
+     * Name of the Secret in the bundle's namespace. Example: orders-scb-kek.
+     */
+    name: string;
+    /**
+     * Key in the Secret whose value is the key-encryption key. Example: kek.
+     */
+    key: string;
+  };
+  /**
+   * How many version tags (v<N>) stay in the repository, newest first, 1 to 100; older ones are deleted with their signatures (latest is always kept). Default 5. Example: 10.
+   */
+  keepTags?: number;
 }
 /**
  * One workload to restart when a new version is published.
@@ -451,6 +482,10 @@ export interface BundleVersion {
    * Object store key of this version, when an object store is configured.
    */
   objectKey?: string;
+  /**
+   * Digest of this version's artifact in spec.target.ociRepository, once pushed (tag v<N>).
+   */
+  ociDigest?: string;
   /**
    * Set when this version is past revisionHistoryLimit but its Secret is kept because running pods mount it: the workloads (kind/name) that do, at most 10. A version Secret a running pod mounts is never pruned; it is pruned once no pod mounts it.
    *
@@ -1193,6 +1228,7 @@ export const secureConnectionBundleSpecDefaults: DefaultsTree = {
             retainPolicy: { default: 'Delete' },
           },
         },
+        ociRepository: { properties: { keepTags: { default: 5 } } },
       },
     },
     revisionHistoryLimit: { default: 3 },
