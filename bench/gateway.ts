@@ -3,9 +3,13 @@
  * only the zip: metadata service + SNI pass-through proxy) against the same driver connecting
  * directly to the node, in the same run, alternating rounds. Reports queries per second, p50/p99
  * latency and their ratios, client connections the proxy held, and the gateway's CPU time per
- * 10,000 queries (from /proc, user + system).
+ * 10,000 queries (from /proc, user + system). One unmeasured warm-up round first (the node's JIT
+ * and caches); measured rounds alternate which path goes first.
  *
- *   node --import tsx bench/gateway.ts [--seconds 10] [--concurrency 16] [--rounds 3]
+ *   node --import tsx bench/gateway.ts [--seconds 10] [--concurrency 16] [--rounds 3] [--gateway-cpu N]
+ *
+ * --gateway-cpu N pins the gateway to CPU N and the node and clients to the other CPUs (taskset),
+ * as in a cluster where the gateway runs on cores of its own; without it all three share them.
  *
  * Needs root (the client runs in a mount namespace whose resolv.conf names a DNS responder on
  * 127.0.0.154:53, as in test/e2e/cloud-gateway.test.ts). One real Cassandra 5 node on 127.0.0.2;
@@ -41,6 +45,19 @@ const flag = (name: string, fallback: number): number => {
 const seconds = flag('seconds', 10);
 const concurrency = flag('concurrency', 16);
 const rounds = flag('rounds', 3);
+const gatewayCpu = args.includes('--gateway-cpu') ? flag('gateway-cpu', 0) : undefined;
+const otherCpus =
+  gatewayCpu === undefined
+    ? undefined
+    : os
+        .cpus()
+        .map((_, cpu) => cpu)
+        .filter((cpu) => cpu !== gatewayCpu)
+        .join(',');
+/** Pins every thread of a running process to the given CPU list. */
+const pin = (pid: number, cpus: string): void => {
+  runStep('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+};
 const proxyName = 'cql-gw.scb-bench.test';
 
 if (process.getuid?.() !== 0) throw new Error('bench/gateway.ts needs root (unshare, mount, port 53)');
@@ -62,7 +79,11 @@ const node = await startCassandra({
   serverCertPem: serving.certificatePem,
   serverKeyPem: serving.privateKeyPem,
   clientCaTrustPem: clientCa.rootPem.certificatePem,
-  log: (line) => console.error(`[cassandra] ${line}`),
+  log: (line) => {
+    console.error(`[cassandra] ${line}`);
+    const pid = /starting \(pid (\d+)\)/.exec(line)?.[1];
+    if (pid !== undefined && otherCpus !== undefined) pin(Number(pid), otherCpus);
+  },
 });
 const dns = await startDnsResponder('127.0.0.154', { [proxyName]: '127.0.0.1' });
 try {
@@ -125,6 +146,7 @@ try {
     120_000,
   );
   const healthPort = Number(listening['healthPort']);
+  if (gatewayCpu !== undefined) pin(gateway.pid, String(gatewayCpu));
 
   const cpuSeconds = (): number => {
     const fields = readFileSync(`/proc/${gateway.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -135,14 +157,18 @@ try {
     const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
     return Number(/^scb_gateway_active_connections (\d+)/m.exec(text)?.[1] ?? NaN);
   };
-  const run = (mode: 'cloud' | 'direct'): Promise<RunResult> => {
-    const command = resolverNamespaceCommand(dns, workDir, process.execPath, [
+  const run = (mode: 'cloud' | 'direct', runSeconds = seconds): Promise<RunResult> => {
+    const inNamespace = resolverNamespaceCommand(dns, workDir, process.execPath, [
       path.join(repositoryRoot, 'bench/gateway-client.mjs'),
       mode,
       mode === 'cloud' ? app.zip : app.dir,
-      String(seconds),
+      String(runSeconds),
       String(concurrency),
     ]);
+    const command =
+      otherCpus === undefined
+        ? inNamespace
+        : { command: 'taskset', args: ['-c', otherCpus, inNamespace.command, ...inNamespace.args] };
     return new Promise((resolve, reject) => {
       const child = spawn(command.command, command.args, { env: { ...process.env, NODE_PATH: nodeModules } });
       let out = '';
@@ -161,8 +187,7 @@ try {
   const cloud: RunResult[] = [];
   const cpuPer10k: number[] = [];
   const held: number[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    direct.push(await run('direct'));
+  const measureCloud = async (): Promise<void> => {
     const cpuBefore = cpuSeconds();
     const cloudRun = run('cloud');
     await new Promise((resolve) => setTimeout(resolve, (seconds * 1000) / 2 + 2000));
@@ -170,7 +195,21 @@ try {
     const result = await cloudRun;
     cloud.push(result);
     cpuPer10k.push(((cpuSeconds() - cpuBefore) / result.queries) * 10_000);
-    console.error(`[round ${round}] direct ${JSON.stringify(direct.at(-1))} cloud ${JSON.stringify(result)}`);
+  };
+  console.error(
+    `[warm-up] ${JSON.stringify(await run('direct', 5))} ${JSON.stringify(await run('cloud', 5))}`,
+  );
+  for (let round = 1; round <= rounds; round++) {
+    if (round % 2 === 1) {
+      direct.push(await run('direct'));
+      await measureCloud();
+    } else {
+      await measureCloud();
+      direct.push(await run('direct'));
+    }
+    console.error(
+      `[round ${round}] direct ${JSON.stringify(direct.at(-1))} cloud ${JSON.stringify(cloud.at(-1))}`,
+    );
   }
   const median = (values: number[]): number => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -191,6 +230,11 @@ try {
   );
   console.log(
     `| ratio / overhead | ${((m(cloud, 'qps') / m(direct, 'qps')) * 100).toFixed(1)} % | +${(m(cloud, 'p50Ms') - m(direct, 'p50Ms')).toFixed(2)} ms | +${(m(cloud, 'p99Ms') - m(direct, 'p99Ms')).toFixed(2)} ms |`,
+  );
+  const paired = (pick: (d: RunResult, c: RunResult) => number): number =>
+    median(direct.map((d, round) => pick(d, cloud[round] as RunResult)));
+  console.log(
+    `paired per round, median: throughput ${(paired((d, c) => c.qps / d.qps) * 100).toFixed(1)} %, p99 overhead ${paired((d, c) => c.p99Ms - d.p99Ms).toFixed(2)} ms`,
   );
   console.log(`client connections the proxy held: ${held.join(', ')}`);
   console.log(

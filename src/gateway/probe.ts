@@ -16,8 +16,11 @@ export interface GatewayProbeInput {
   /** PEM CAs the bundle trusts (its ca.crt): the node CA and the metadata service's CA. */
   trustPem: string;
   timeoutMs: number;
-  /** The address to dial for a DNS name; default: the name itself (the system resolver). */
-  resolve?: (name: string) => string;
+  /**
+   * The address to dial for a DNS name and port; default: the name itself (the system resolver).
+   * The operator vets it against its outbound policy; a rejection fails that step.
+   */
+  resolve?: (name: string, port: number) => string | Promise<string>;
 }
 
 export type GatewayProbeResult =
@@ -37,7 +40,8 @@ export async function probeGateway(input: GatewayProbeInput): Promise<GatewayPro
   const resolve = input.resolve ?? ((name: string) => name);
   let document: { contact_info?: { contact_points?: unknown; sni_proxy_address?: unknown } };
   try {
-    document = JSON.parse(await fetchMetadata(input, resolve)) as typeof document;
+    const address = await resolve(input.metadataHost, input.metadataPort);
+    document = JSON.parse(await fetchMetadata(input, address)) as typeof document;
   } catch (error) {
     return {
       ok: false,
@@ -55,18 +59,35 @@ export async function probeGateway(input: GatewayProbeInput): Promise<GatewayPro
     };
   }
   const [, proxyName, proxyPort] = proxy as unknown as [string, string, string];
-  for (const node of points.map(String)) {
-    const failure = await probeNode(input, resolve(proxyName), Number(proxyPort), proxyName, node);
+  const nodes = points.map(String);
+  let proxyAddress: string;
+  try {
+    proxyAddress = await resolve(proxyName, Number(proxyPort));
+  } catch (error) {
+    return {
+      ok: false,
+      reason: 'NodeUnreachable',
+      node: nodes[0] as string,
+      message: `node ${nodes[0]}: SNI proxy ${proxyName}:${proxyPort}: ${String((error as Error).message ?? error)}`,
+    };
+  }
+  for (const node of nodes) {
+    const failure = await probeNode(input, proxyAddress, Number(proxyPort), proxyName, node);
     if (failure !== undefined) return { ok: false, node, ...failure };
   }
   return { ok: true, nodes: points.map(String) };
 }
 
-function fetchMetadata(input: GatewayProbeInput, resolve: (name: string) => string): Promise<string> {
+function fetchMetadata(input: GatewayProbeInput, address: string): Promise<string> {
   return new Promise((done, fail) => {
+    // A whole-answer deadline, not only an idle one: a server dripping bytes cannot hold the probe.
+    const deadline = setTimeout(
+      () => request.destroy(new Error(`no complete answer in ${input.timeoutMs} ms`)),
+      input.timeoutMs,
+    );
     const request = https.get(
       {
-        host: resolve(input.metadataHost),
+        host: address,
         port: input.metadataPort,
         path: '/metadata',
         servername: input.metadataHost,
@@ -84,13 +105,18 @@ function fetchMetadata(input: GatewayProbeInput, resolve: (name: string) => stri
           body += chunk;
           if (body.length > 65_536) request.destroy(new Error('answer too large'));
         });
-        response.on('end', () =>
-          response.statusCode === 200 ? done(body) : fail(new Error(`HTTP ${response.statusCode}`)),
-        );
+        response.on('end', () => {
+          clearTimeout(deadline);
+          if (response.statusCode === 200) done(body);
+          else fail(new Error(`HTTP ${response.statusCode}`));
+        });
       },
     );
     request.on('timeout', () => request.destroy(new Error(`no answer in ${input.timeoutMs} ms`)));
-    request.on('error', fail);
+    request.on('error', (error) => {
+      clearTimeout(deadline);
+      fail(error);
+    });
   });
 }
 

@@ -4,6 +4,7 @@ import type {
   KubernetesObject,
   V1ConfigMap,
   V1Namespace,
+  V1Pod,
   V1Secret,
   V1SubjectAccessReview,
   V1SubjectAccessReviewSpec,
@@ -30,6 +31,8 @@ export const FIELD_MANAGER = 'scb-operator';
 
 /** Items per page when listing: bounds the memory a single list response takes. */
 const LIST_PAGE_SIZE = 250;
+/** Pods are cut to a few fields as each page arrives: a smaller page is a smaller transient. */
+const POD_PAGE_SIZE = 100;
 /** Bundle Secrets carry a zip and its files (100 KB and more): smaller pages bound a list's peak. */
 const SECRET_PAGE_SIZE = 50;
 
@@ -61,11 +64,11 @@ export class KubeObjects {
 
   /** Collection path for a watch, e.g. `/api/v1/namespaces/db/secrets`. */
   static collectionPath(
-    resource: 'secrets' | 'configmaps' | CustomKind['plural'],
+    resource: 'secrets' | 'configmaps' | 'pods' | CustomKind['plural'],
     namespace: string | undefined,
   ): string {
     const base =
-      resource === 'secrets' || resource === 'configmaps'
+      resource === 'secrets' || resource === 'configmaps' || resource === 'pods'
         ? '/api/v1'
         : `/apis/${API_GROUP}/${API_VERSION_NAME}`;
     return namespace ? `${base}/namespaces/${namespace}/${resource}` : `${base}/${resource}`;
@@ -85,6 +88,19 @@ export class KubeObjects {
       labelSelector,
       observe,
       SECRET_PAGE_SIZE,
+    );
+  }
+
+  /**
+   * Pods, each mapped by `observe` as its page arrives (the usage tracker keeps a few fields of
+   * each), so thousands of full pod specs are never held at once.
+   */
+  listPods<T extends KubernetesObject>(namespace: string | undefined, observe: (pod: V1Pod) => T) {
+    return this.list<V1Pod, T>(
+      KubeObjects.collectionPath('pods', namespace),
+      undefined,
+      observe,
+      POD_PAGE_SIZE,
     );
   }
 
@@ -219,6 +235,23 @@ export class KubeObjects {
    */
   patchBundleStatus(namespace: string, name: string, status: NullableFields<SecureConnectionBundleStatus>) {
     return this.patchStatus(SECURE_CONNECTION_BUNDLE, namespace, name, status);
+  }
+
+  /**
+   * JSON merge patch of /status that the apiserver applies only while the bundle is still at
+   * `resourceVersion` (409 otherwise): for writers that are not the leader (download records).
+   */
+  async patchBundleStatusAt(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    status: NullableFields<SecureConnectionBundleStatus>,
+  ): Promise<void> {
+    await this.http.request('PATCH', `${customPath(SECURE_CONNECTION_BUNDLE, namespace, name)}/status`, {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { metadata: { resourceVersion }, status },
+      contentType: MERGE_PATCH,
+    });
   }
 
   /**

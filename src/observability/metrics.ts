@@ -44,6 +44,8 @@ export class OperatorMetrics {
   private readonly downloads: Counter<'namespace' | 'name'>;
   private readonly secretCreates: Counter<'namespace' | 'role'>;
   private readonly issuanceDeferred: Counter;
+  private readonly versionUsage: Gauge<'namespace' | 'name' | 'state'>;
+  private readonly expiringUsage: Gauge<'namespace' | 'name'>;
   private readonly queueSources = new Map<string, () => number>();
   private readonly watchSources = new Map<string, () => WatchHealthSource>();
 
@@ -109,6 +111,20 @@ export class OperatorMetrics {
       help: 'Times a bundle version waited because its bundle reached the issuance rate limit.',
       registers,
     });
+    // Per bundle and version state, never per pod or workload: the series count stays a small
+    // multiple of the bundle count. Status names the workloads.
+    this.versionUsage = new Gauge({
+      name: 'scb_bundle_version_in_use_workloads',
+      help: 'Workloads whose running pods use a version of the bundle in this state (Active, Deprecated, Expired); absent when none.',
+      labelNames: ['namespace', 'name', 'state'],
+      registers,
+    });
+    this.expiringUsage = new Gauge({
+      name: 'scb_bundle_expiring_version_in_use_workloads',
+      help: 'Workloads whose running pods use a version of the bundle with less than a tenth of its certificate lifetime left; absent when none.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
     // Depth, restarts and event age are read from their owners at scrape time, so no code path
     // has to remember to update them.
     const queueSources = this.queueSources;
@@ -168,6 +184,37 @@ export class OperatorMetrics {
       gauge.remove(labels);
     }
     this.downloads.remove(labels);
+    this.clearVersionUsage(object);
+  }
+
+  /** Workloads per version state, and on expiring versions; zero values remove their series. */
+  setVersionUsage(
+    object: ObjectLabels,
+    usage: { byState: Readonly<Record<string, number>>; expiring: number },
+  ): void {
+    const labels = objectLabels(object);
+    for (const [state, workloads] of Object.entries(usage.byState)) {
+      const series = { ...labels, state: safeLabelValue(state) };
+      if (workloads > 0) this.versionUsage.set(series, workloads);
+      else this.versionUsage.remove(series);
+    }
+    if (usage.expiring > 0) this.expiringUsage.set(labels, usage.expiring);
+    else this.expiringUsage.remove(labels);
+  }
+
+  /**
+   * Drops the usage series of one bundle, or of all when this replica stops leading: what a
+   * former leader last saw must not keep an alert firing that the new leader has cleared.
+   */
+  clearVersionUsage(object?: ObjectLabels): void {
+    if (!object) {
+      this.versionUsage.reset();
+      this.expiringUsage.reset();
+      return;
+    }
+    const labels = objectLabels(object);
+    for (const state of ['Active', 'Deprecated', 'Expired']) this.versionUsage.remove({ ...labels, state });
+    this.expiringUsage.remove(labels);
   }
 
   observeBundleGeneration(durationMs: number): void {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { isIP } from 'node:net';
 import { parseOutboundPolicy, type OutboundPolicy } from '../distribution/outbound/index.js';
 import { InvalidInputError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
@@ -24,6 +25,13 @@ export interface OperatorConfig {
   download: DownloadConfig | undefined;
   /** Where webhooks and object-store clients may connect on a tenant's behalf. */
   outbound: OutboundPolicy;
+  /**
+   * --gateway-resolve: `host:port` -> address the gateway probe dials instead of resolving host,
+   * like curl's --resolve (the address still passes the outbound policy).
+   */
+  gatewayResolve: ReadonlyMap<string, string>;
+  /** How often a ready gateway is probed again (GatewayReady); failures retry sooner, backing off. */
+  gatewayProbeIntervalMs: number;
 }
 
 export interface DownloadConfig {
@@ -84,6 +92,14 @@ export function readOperatorConfig(
       'CIDRs and host names webhooks and object stores may reach although internal, comma-separated (SCB_OUTBOUND_ALLOW)',
     )
     .option(
+      '--gateway-resolve <list>',
+      'host:port:address entries the gateway probe dials instead of resolving host, like curl --resolve, comma-separated (SCB_GATEWAY_RESOLVE)',
+    )
+    .option(
+      '--gateway-probe-interval <seconds>',
+      'probe each cluster ref gateway this often while it is ready (SCB_GATEWAY_PROBE_SECONDS; default 180)',
+    )
+    .option(
       '--service-cidrs <list>',
       "the cluster's Service CIDRs, refused unless allow-listed, comma-separated (SCB_SERVICE_CIDRS)",
     );
@@ -142,6 +158,14 @@ export function readOperatorConfig(
       list(pick('serviceCidrs', env.SCB_SERVICE_CIDRS, '')),
       { allow: '--outbound-allow (SCB_OUTBOUND_ALLOW)', serviceCidrs: '--service-cidrs (SCB_SERVICE_CIDRS)' },
     ),
+    gatewayProbeIntervalMs:
+      wholeNumber(
+        pick('gatewayProbeInterval', env.SCB_GATEWAY_PROBE_SECONDS, '180'),
+        '--gateway-probe-interval (SCB_GATEWAY_PROBE_SECONDS)',
+        5,
+        3600,
+      ) * 1000,
+    gatewayResolve: parseResolveOverrides(list(pick('gatewayResolve', env.SCB_GATEWAY_RESOLVE, ''))),
     download: downloadAddress
       ? {
           host: downloadHost,
@@ -152,6 +176,29 @@ export function readOperatorConfig(
         }
       : undefined,
   };
+}
+
+const RESOLVE_HOST =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** `host:port:address` entries (an IPv6 address in brackets), as curl's --resolve takes them. */
+export function parseResolveOverrides(entries: readonly string[]): ReadonlyMap<string, string> {
+  const overrides = new Map<string, string>();
+  for (const entry of entries) {
+    const match = /^([^:]+):(\d{1,5}):(\[[0-9a-fA-F:.]+\]|[0-9.]+)$/.exec(entry);
+    const host = match?.[1]?.toLowerCase() ?? '';
+    const port = Number(match?.[2]);
+    const address = match?.[3]?.replace(/^\[(.*)\]$/, '$1') ?? '';
+    if (!match || !RESOLVE_HOST.test(host) || port < 1 || port > 65_535 || isIP(address) === 0) {
+      throw new InvalidInputError(
+        'InvalidFlag',
+        `--gateway-resolve (SCB_GATEWAY_RESOLVE) entry "${entry}" must be host:port:address, e.g. cql-gw.example.com:29080:10.0.0.7 or host:29080:[fd00::7]`,
+        '--gateway-resolve',
+      );
+    }
+    overrides.set(`${host}:${port}`, address);
+  }
+  return overrides;
 }
 
 function list(value: string): string[] {

@@ -21,6 +21,7 @@ import {
 } from '../controllers/bundle/bundle-identity.js';
 import { BundleReconciler } from '../controllers/bundle/bundle-reconciler.js';
 import { ClusterMaterialCache } from '../controllers/bundle/cluster-material-cache.js';
+import { OciRepositorySync } from '../distribution/oci/index.js';
 import { ObjectStoreSync } from '../controllers/bundle/object-store-sync.js';
 import { ObjectStoreCleanup } from '../controllers/bundle/object-store-cleanup.js';
 import {
@@ -32,6 +33,9 @@ import { WebhookNotifier } from '../distribution/notifications/index.js';
 import { OutboundGuard } from '../distribution/outbound/index.js';
 import { RolloutRateLimiter } from '../distribution/rollouts/index.js';
 import { ClusterRefReconciler } from '../controllers/cluster-ref/cluster-ref-reconciler.js';
+import { GatewayProber, ProbeIdentities, vettedDialer } from '../controllers/cluster-ref/gateway-prober.js';
+import { probeSchedule } from '../controllers/cluster-ref/gateway-readiness.js';
+import { probeGateway } from '../gateway/probe.js';
 import { kubernetesEventRecorder } from '../controllers/events.js';
 import {
   CONTROLLER_UID_INDEX,
@@ -44,7 +48,7 @@ import { KubeObjects, NAMESPACES_PATH } from '../kube/kube-objects.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/client/kube-http.js';
 import { coordinationLeaseApi } from '../kube/lease-api.js';
-import { withoutManagedFields } from '../kube/cached-object.js';
+import { cachedObject, internStrings, StringPool } from '../kube/cached-object.js';
 import { objectKey } from '../kube/object-key.js';
 import { ResilientInformer, type WatchHealthEvent } from '../kube/resilient-informer.js';
 import { WorkQueue, type ReconcileReport } from '../kube/work-queue.js';
@@ -60,6 +64,14 @@ import type { OperatorConfig } from './config.js';
 import { loadOrCreateSigningKey } from './signing-key-store.js';
 import { loadOrCreateOperatorSecret } from './operator-secrets.js';
 import { startDownloadApi, type DownloadApi } from '../distribution/download-api/index.js';
+import {
+  DownloadLog,
+  observePod,
+  podSecretIndex,
+  POD_SECRET_INDEX,
+  UsageTracker,
+  type ObservedPod,
+} from '../distribution/usage/index.js';
 
 export interface OperatorDeps {
   config: OperatorConfig;
@@ -77,7 +89,7 @@ export interface RunningOperator {
 }
 
 /** Work-queue keys carry their controller, so one informer can route to either queue. */
-type Routed = `bundle:${string}` | `cluster:${string}`;
+type Routed = `bundle:${string}` | `cluster:${string}` | `usage:${string}`;
 
 /**
  * Wires the controllers to the cluster: informers feed keys to two work queues; the queues run
@@ -119,15 +131,19 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     const at = key.indexOf(':');
     const target = key.slice(at + 1);
     if (key.startsWith('bundle:')) bundleQueue.add(target);
+    else if (key.startsWith('usage:')) usage.touch(target);
     else clusterQueue.add(target);
   };
   const enqueue = (key: string) => route(key as Routed);
+  // One pool for every cache: a namespace or timestamp repeats across kinds too.
+  const strings = new StringPool();
+  const cached = <T extends KubernetesObject>(object: T): T => cachedObject(object, strings);
 
   const bundles: ResilientInformer<SecureConnectionBundle> = new ResilientInformer<SecureConnectionBundle>({
     resource: SECURE_CONNECTION_BUNDLE.plural,
     path: KubeObjects.collectionPath(SECURE_CONNECTION_BUNDLE.plural, namespace),
     list: () => kube.listBundles(namespace),
-    transform: withoutManagedFields,
+    transform: cached,
     transport,
     enqueue,
     // A bundle that holds a common name may let go of it (deleted, renamed): bundles of other
@@ -138,6 +154,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     },
     keysFor: (bundle): string[] => [
       `bundle:${objectKey(bundle)}`,
+      `usage:${objectKey(bundle)}`,
       ...identityWaiterKeys((cluster) => bundles.byIndex(IDENTITY_REFUSED_INDEX, cluster), bundle).map(
         (key) => `bundle:${key}`,
       ),
@@ -152,7 +169,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: CASSANDRA_CLUSTER_REF.plural,
     path: KubeObjects.collectionPath(CASSANDRA_CLUSTER_REF.plural, namespace),
     list: () => kube.listClusterRefs(namespace),
-    transform: withoutManagedFields,
+    transform: cached,
     transport,
     enqueue,
     keysFor: (cluster) => {
@@ -176,7 +193,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     path: KubeObjects.collectionPath('secrets', namespace),
     list: (selector) => kube.listSecrets(namespace, selector, observeSecret),
     labelSelector: OWNED_SELECTOR,
-    transform: observeSecret,
+    transform: (secret) => internStrings(observeSecret(secret), strings),
     indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex },
     transport,
     enqueue,
@@ -189,11 +206,37 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     resource: 'configmaps',
     path: KubeObjects.collectionPath('configmaps', namespace),
     list: (selector) => kube.listConfigMaps(namespace, selector),
-    transform: withoutManagedFields,
+    transform: cached,
     labelSelector: OWNED_SELECTOR,
     transport,
     enqueue,
     keysFor: ownerKeys,
+    clock,
+    timers,
+    onHealth,
+  });
+  // Pods, for status.usage and safe pruning: watched whole (a metadata-only watch has no volumes
+  // or env) but cached as a few fields each (observePod), in the namespaces bundles are watched in.
+  const pods = new ResilientInformer<ObservedPod>({
+    resource: 'pods',
+    path: KubeObjects.collectionPath('pods', namespace),
+    list: () => kube.listPods(namespace, observePod),
+    transform: observePod,
+    indexers: { [POD_SECRET_INDEX]: podSecretIndex },
+    transport,
+    enqueue,
+    // Only pods that read a Secret a bundle controls wake that bundle's usage pass.
+    keysFor: (pod): Routed[] => {
+      const observed = observePod(pod);
+      const keys = new Set<Routed>();
+      for (const ref of observed.secrets) {
+        const secret = secrets.get(ref.name, observed.metadata.namespace);
+        for (const key of ownerKeys(secret ?? {})) {
+          if (key.startsWith('bundle:')) keys.add(`usage:${key.slice('bundle:'.length)}`);
+        }
+      }
+      return [...keys];
+    },
     clock,
     timers,
     onHealth,
@@ -222,6 +265,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     [CASSANDRA_CLUSTER_REF.plural, clusterRefs],
     ['secrets', secrets],
     ['configmaps', configMaps],
+    ['pods', pods],
   ];
   if (namespaces) watched.push(['namespaces', namespaces]);
   const informers = watched.map(([, informer]) => informer);
@@ -246,8 +290,37 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     logger,
     notifier,
     rolloutLimiter: new RolloutRateLimiter(clock),
+    usage: {
+      mountedBy: (bundle) => usage.mountedBy(bundle),
+      consumersObserved: (bundle, results) => usage.consumersObserved(bundle, results),
+    },
     objectStore: new ObjectStoreSync(kube, logger, outbound, fence),
     objectStoreCleanup: new ObjectStoreCleanup({ kube, events, logger, clock, outbound }),
+    ociRepository: new OciRepositorySync({ kube, logger, events, outbound, fence }),
+  });
+  // Off the work queue, on its own timers; its dials are vetted by the same outbound policy.
+  const gatewayProber = new GatewayProber({
+    clock,
+    timers,
+    logger,
+    probe: probeGateway,
+    identities: new ProbeIdentities(kube, clock),
+    resolve: vettedDialer(outbound, config.gatewayResolve),
+    onChange: (key) => clusterQueue.add(key),
+    timeoutMs: 5000,
+    schedule: probeSchedule(config.gatewayProbeIntervalMs),
+  });
+  const usage: UsageTracker = new UsageTracker({
+    bundles,
+    pods,
+    kube,
+    events,
+    notifier,
+    metrics,
+    clock,
+    logger,
+    schedule: (key, delayMs) => usageQueue.addAfter(key, delayMs),
+    reconcileBundle: (key) => bundleQueue.add(key),
   });
   const clusterReconciler = new ClusterRefReconciler({
     kube,
@@ -256,6 +329,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     events,
     logger,
     resyncMs: config.clusterResyncMs,
+    gatewayProber,
   });
   const bundleQueue = new WorkQueue({
     reconcile: (key) => bundleReconciler.reconcile(key),
@@ -271,6 +345,14 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     timers,
     onReconciled: onReconciled('CassandraClusterRef'),
   });
+  const usageQueue = new WorkQueue({
+    reconcile: (key) => usage.reconcile(key),
+    concurrency: 2,
+    clock,
+    timers,
+    onReconciled: onReconciled('BundleUsage'),
+  });
+  metrics.trackQueue('BundleUsage', () => usageQueue.depth());
   metrics.trackQueue('SecureConnectionBundle', () => bundleQueue.depth());
   metrics.trackQueue('CassandraClusterRef', () => clusterQueue.depth());
   for (const [resource, informer] of watched) metrics.trackWatch(resource, () => informer.health());
@@ -286,6 +368,8 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
         if (!fence.isOpen()) return;
         clusterQueue.start();
         bundleQueue.start();
+        usageQueue.start();
+        for (const bundle of bundles.list()) usage.touch(objectKey(bundle));
         // After a lost Lease what was queued or delayed was dropped, and another leader may have
         // written meanwhile: look at everything again (on a first start the informers' adds did).
         for (const cluster of clusterRefs.list()) clusterQueue.add(objectKey(cluster));
@@ -303,7 +387,10 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     fence.close();
     bundleQueue.pause();
     clusterQueue.pause();
+    usageQueue.pause();
+    usage.reset();
     notifier.suspend();
+    gatewayProber.clear();
   };
   let stopping = false;
   const elector = config.leaderElect
@@ -340,7 +427,9 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       ...(elector ? [{ name: 'lease-reachable', isReady: () => elector.reachesLease() }] : []),
     ],
   });
-  const download = config.download && (await startDownload(config, anyReplicaKube, clock, logger, metrics));
+  const downloadLog = new DownloadLog({ kube: anyReplicaKube, clock, timers, logger });
+  const download =
+    config.download && (await startDownload(config, anyReplicaKube, clock, logger, metrics, downloadLog));
   if (elector) elector.start();
   else startQueues();
   logger.info('operator started', {
@@ -359,12 +448,18 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     async stop() {
       stopping = true;
       logger.info('shutting down: finishing in-flight work');
-      await Promise.all([bundleQueue.shutdown({ drain: true }), clusterQueue.shutdown({ drain: true })]);
+      await Promise.all([
+        bundleQueue.shutdown({ drain: true }),
+        clusterQueue.shutdown({ drain: true }),
+        usageQueue.shutdown({ drain: false }),
+      ]);
+      gatewayProber.clear();
       notifier.close();
       if (elector) await elector.stop({ release: true });
       await Promise.all(informers.map((informer) => informer.stop()));
       await server.close();
       await download?.close();
+      await downloadLog.close();
       logger.info('stopped');
     },
   };
@@ -394,6 +489,7 @@ function clusterSignature(cluster: CassandraClusterRef): string {
     cluster.status?.observedGeneration,
     cluster.status?.clientCA?.sha256Fingerprint,
     cluster.status?.serverCA?.sha256Fingerprint,
+    cluster.status?.gateway?.servingCA?.sha256Fingerprint,
     ready?.status,
   ]);
 }
@@ -420,6 +516,7 @@ async function startDownload(
   clock: Clock,
   logger: Logger,
   metrics: OperatorMetrics,
+  downloadLog: DownloadLog,
 ): Promise<DownloadApi | undefined> {
   const download = config.download;
   if (!download) return undefined;
@@ -450,5 +547,6 @@ async function startDownload(
     logger,
     metrics,
     linkKey,
+    onDownload: (served) => downloadLog.record(served),
   });
 }

@@ -94,9 +94,32 @@ export async function createManagedCaHierarchy(
   opts: ManagedCaOptions,
   clock: Clock,
 ): Promise<ManagedCaHierarchy> {
+  const { ca: root, pem: rootPem } = await createRootCa(
+    { ...opts, pathLength: 1, durationSeconds: opts.rootDurationSeconds },
+    clock,
+  );
+  const intermediate = await issueIntermediateCa(root, opts, clock);
+  return { root, intermediate: intermediate.ca, rootPem, intermediatePem: intermediate.pem };
+}
+
+export interface RootCaOptions {
+  /** Base name: the root is "<commonName> Root CA". */
+  commonName: string;
+  organizations?: string[];
+  durationSeconds: number;
+  /** How many CAs may sit below it: 1 for the client CA's root, 0 for a CA that signs leaves. */
+  pathLength: number;
+  privateKey?: PrivateKeySpec;
+}
+
+/** A self-signed root CA, e.g. the managed gateway serving CA that signs leaves directly. */
+export async function createRootCa(
+  opts: RootCaOptions,
+  clock: Clock,
+): Promise<{ ca: CertificateAuthority; pem: CaPem }> {
   const spec = opts.privateKey ?? DEFAULT_PRIVATE_KEY;
   const subject = caName(opts.commonName, 'Root CA', opts.organizations);
-  const window = planValidity(clock.now(), opts.rootDurationSeconds, []);
+  const window = planValidity(clock.now(), opts.durationSeconds, []);
   const key = await generateKeyMaterial(spec);
   const signingKey = await importSigningKey(key);
   const certificate = await x509.X509CertificateGenerator.create(
@@ -110,20 +133,20 @@ export async function createManagedCaHierarchy(
       signingKey,
       signingAlgorithm: signatureAlgorithmFor(signingKey),
       extensions: [
-        new x509.BasicConstraintsExtension(true, 1, true),
+        new x509.BasicConstraintsExtension(true, opts.pathLength, true),
         new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
         await x509.SubjectKeyIdentifierExtension.create(key.spkiDer, false, webcrypto),
       ],
     },
     webcrypto,
   );
-  const root: CertificateAuthority = { certificate, privateKey: signingKey, chain: [] };
-  const rootPem: CaPem = {
-    certificatePem: encodePem('CERTIFICATE', new Uint8Array(certificate.rawData)),
-    privateKeyPem: encodePrivateKeyPem(key, spec.encoding),
+  return {
+    ca: { certificate, privateKey: signingKey, chain: [] },
+    pem: {
+      certificatePem: encodePem('CERTIFICATE', new Uint8Array(certificate.rawData)),
+      privateKeyPem: encodePrivateKeyPem(key, spec.encoding),
+    },
   };
-  const intermediate = await issueIntermediateCa(root, opts, clock);
-  return { root, intermediate: intermediate.ca, rootPem, intermediatePem: intermediate.pem };
 }
 
 /** A new issuing CA under `root` (pathLen 0), e.g. to rotate the intermediate. */

@@ -20,11 +20,21 @@ import { startCassandra, type Cassandra } from '../support/cassandra.js';
 import { nodeDriverModules, pythonDriverInterpreter } from '../support/cassandra-install.js';
 import { repositoryRoot } from '../support/control-plane-binaries.js';
 import { createCertificateAuthority, type PemPair } from '../support/control-plane-pki.js';
+import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { resolverNamespaceCommand, startDnsResponder, type DnsResponder } from '../support/dns-responder.js';
 import { createClientCa, lastLine, runStep, type ClientCa } from '../support/drivers.js';
 import { mavenArgs } from '../support/drivers-install.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { freeLoopbackPorts } from '../support/local-processes.js';
+import {
+  clusterApi,
+  condition,
+  secretFile,
+  stopOperator,
+  waitFor,
+  type ClusterApi,
+} from '../support/operator-fixtures.js';
+import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.js';
 
 const proxyName = 'cql-gw.scb-e2e.test';
 const setupTimeoutMs = 600_000;
@@ -43,6 +53,8 @@ let dns: DnsResponder | undefined;
 let gateway: GatewayProcess | undefined;
 let gatewayArgs: string[];
 let sniPort: number;
+let metadataPort: number;
+let nodeCa: Awaited<ReturnType<typeof createCertificateAuthority>>;
 let nodeModules: string;
 let python: string;
 let clientCa: ClientCa;
@@ -153,7 +165,7 @@ beforeAll(async () => {
   python = pythonDriverInterpreter();
   workDir = mkdtempSync(path.join(os.tmpdir(), 'scb-cloud-'));
 
-  const nodeCa = await createCertificateAuthority('e2e node CA');
+  nodeCa = await createCertificateAuthority('e2e node CA');
   const gatewayCa = await createCertificateAuthority('e2e gateway CA');
   clientCa = await createClientCa('cloud-app');
   const foreignCa = await createClientCa('foreign-app');
@@ -180,8 +192,7 @@ beforeAll(async () => {
   nodes.push(first);
   nodes.push(await start('127.0.0.3', `127.0.0.2:${first.storagePort}`, first.port));
 
-  const [metadataPort, proxyPort] = (await freeLoopbackPorts(2)) as [number, number];
-  sniPort = proxyPort;
+  [metadataPort, sniPort] = (await freeLoopbackPorts(2)) as [number, number];
   dns = await startDnsResponder('127.0.0.153', { [proxyName]: '127.0.0.1' });
   file(
     'cluster.yaml',
@@ -496,4 +507,155 @@ describe('a long-running Node.js client in cloud mode', () => {
       await exited;
     }
   }, 900_000);
+});
+
+/**
+ * The operator's GatewayReady condition against this gateway and these nodes: a control plane and
+ * the operator join the running setup (no new Cassandra node). The cluster ref has the operator
+ * issue the metadata service's certificate (servingCertificate.managed); the running gateway picks
+ * it up from its files without a restart. The operator reaches the proxy's DNS name through
+ * --gateway-resolve (like curl --resolve), still vetted by its outbound policy (loopback allowed
+ * here). Last in this file: it changes the gateway's serving certificate and freezes a node.
+ */
+describe('GatewayReady: the operator probes the gateway as drivers use it', () => {
+  const namespace = 'e2e-gateway';
+  let controlPlane: ControlPlane | undefined;
+  let operator: OperatorProcess | undefined;
+  let api: ClusterApi;
+  let secondHostId: string;
+
+  const gatewayReady = (
+    what: string,
+    done: (c: ReturnType<typeof condition>) => boolean,
+    timeoutMs = 180_000,
+  ) =>
+    waitFor(
+      () => api.getClusterRef(namespace, 'cloud-cluster'),
+      (cluster) => done(condition(cluster, 'GatewayReady')),
+      what,
+      timeoutMs,
+    ).then((cluster) => condition(cluster, 'GatewayReady'));
+
+  beforeAll(async () => {
+    controlPlane = await startControlPlane({ log: (message) => console.log(`[control plane] ${message}`) });
+    api = clusterApi(controlPlane.adminKubeConfig());
+    await api.core().createNamespace({ body: { metadata: { name: namespace } } });
+    operator = startOperatorProcess({
+      kubeconfig: await controlPlane.kubeconfigFor('scb-operator-e2e', ['system:masters']),
+      namespace,
+      extraArgs: [
+        '--gateway-resolve',
+        `${proxyName}:${metadataPort}:127.0.0.1,${proxyName}:${sniPort}:127.0.0.1`,
+        '--gateway-probe-interval',
+        '5',
+      ],
+    });
+    await api.createServerCaConfigMap(namespace, 'node-ca', nodeCa.certificatePem);
+    // The client CA the nodes and the gateway already trust, as the cluster's signing CA.
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    await api.core().createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: 'cloud-client-ca' },
+        data: {
+          'tls.crt': b64(clientCa.intermediatePem.certificatePem),
+          'tls.key': b64(clientCa.intermediatePem.privateKeyPem),
+          'ca.crt': b64(clientCa.intermediatePem.chainPem ?? ''),
+        },
+      },
+    });
+    await api.createClusterRef(namespace, 'cloud-cluster', {
+      connection: {
+        contactPoints: ['127.0.0.2', '127.0.0.3'],
+        port: nodes[0]?.port,
+        localDatacenter: nodes[0]?.datacenter,
+      },
+      gateway: {
+        metadataAddress: `${proxyName}:${metadataPort}`,
+        sniProxyAddress: `${proxyName}:${sniPort}`,
+        servingCertificate: { managed: {} },
+      },
+      serverCA: { configMapRef: { name: 'node-ca' } },
+      clientCA: { secretRef: { name: 'cloud-client-ca' } },
+    });
+    // The operator-issued certificate, written where the running gateway reads its own.
+    const served = await waitFor(
+      () => api.getSecret(namespace, 'cloud-cluster-gateway-tls'),
+      (secret) => secret !== undefined,
+      'the operator-issued serving certificate',
+      120_000,
+    );
+    const reloads = (gateway as GatewayProcess).logs.filter(
+      (line) => line.message === 'metadata service TLS material reloaded',
+    ).length;
+    for (const [name, key] of [
+      ['serving.key', 'tls.key'],
+      ['serving.crt', 'tls.crt'],
+    ] as const) {
+      file(`${name}.new`, secretFile(served, key).toString('utf8'));
+      renameSync(path.join(workDir, `${name}.new`), path.join(workDir, name));
+    }
+    await (gateway as GatewayProcess).waitForLog(
+      () =>
+        (gateway as GatewayProcess).logs.filter(
+          (line) => line.message === 'metadata service TLS material reloaded',
+        ).length > reloads,
+      'the gateway to reload its serving certificate',
+      60_000,
+    );
+    secondHostId = upNodes(gateway as GatewayProcess)
+      .find((node) => node.includes('=127.0.0.3:'))
+      ?.split('=')[0] as string;
+    expect(hostIds).toContain(secondHostId);
+  }, setupTimeoutMs);
+
+  afterAll(async () => {
+    nodes[1]?.freeze(false);
+    await stopOperator(operator);
+    await controlPlane?.stop();
+  }, 60_000);
+
+  it('is True once the metadata service (operator-issued certificate) and both nodes answer a bundle identity', async () => {
+    const ready = await gatewayReady(
+      'GatewayReady True with both nodes',
+      (c) => c?.status === 'True' && hostIds.every((id) => c.message.includes(id)),
+    );
+    expect(ready).toMatchObject({ reason: 'GatewayReachable' });
+    const cluster = await api.getClusterRef(namespace, 'cloud-cluster');
+    expect(cluster.status?.gateway?.servingCertificate?.secretName).toBe('cloud-cluster-gateway-tls');
+    expect(condition(cluster, 'Ready')?.status).toBe('True');
+  }, 240_000);
+
+  it('turns False naming the node whose certificate lacks the proxy name, and True when it has it again', async () => {
+    const second = nodes[1] as Cassandra;
+    const unnamed = await nodeCa.issueServingCertificate(['127.0.0.3'], []);
+    await second.reloadServerCertificate(unnamed.certificatePem, unnamed.privateKeyPem);
+    const failing = await gatewayReady(
+      'GatewayReady False (NodeCertificateName)',
+      (c) => c?.reason === 'NodeCertificateName',
+    );
+    expect(failing?.status).toBe('False');
+    expect(failing?.message).toContain(`node ${secondHostId}`);
+    expect(failing?.message).toContain(proxyName);
+
+    const named = await nodeCa.issueServingCertificate(['127.0.0.3'], [proxyName]);
+    await second.reloadServerCertificate(named.certificatePem, named.privateKeyPem);
+    await gatewayReady('GatewayReady True again', (c) => c?.status === 'True');
+  }, 400_000);
+
+  it('turns False naming a node that stops answering while the gateway still lists it', async () => {
+    const second = nodes[1] as Cassandra;
+    second.freeze(true);
+    try {
+      const failing = await gatewayReady(
+        'GatewayReady False (NodeUnreachable)',
+        (c) => c?.reason === 'NodeUnreachable',
+      );
+      expect(failing?.status).toBe('False');
+      expect(failing?.message).toContain(`node ${secondHostId}`);
+    } finally {
+      second.freeze(false);
+    }
+    await gatewayReady('GatewayReady True once the node answers again', (c) => c?.status === 'True', 300_000);
+  }, 500_000);
 });

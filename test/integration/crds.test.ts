@@ -167,6 +167,35 @@ const invalidCases: InvalidCase[] = [
     expected: /spec\.gateway: Invalid value.*must be DNS names, not IP addresses/,
   },
   {
+    mistake: 'a gateway serving CA and a managed serving certificate together',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      gateway: {
+        metadataAddress: 'cql-gw.example.com:29080',
+        sniProxyAddress: 'cql-gw.example.com:29042',
+        servingCA: { configMapRef: { name: 'cql-gw-ca' } },
+        servingCertificate: { managed: {} },
+      },
+    },
+    expected:
+      /spec\.gateway: Invalid value.*servingCA and spec\.gateway\.servingCertificate exclude each other/,
+  },
+  {
+    mistake: 'a managed gateway serving certificate renewed no earlier than it expires',
+    kind: 'CassandraClusterRef',
+    spec: {
+      ...validClusterSpec(),
+      gateway: {
+        metadataAddress: 'cql-gw.example.com:29080',
+        sniProxyAddress: 'cql-gw.example.com:29042',
+        servingCertificate: { managed: { duration: '24h', renewBefore: '24h' } },
+      },
+    },
+    expected:
+      /spec\.gateway\.servingCertificate\.managed\.renewBefore: Invalid value.*must be shorter\s+than duration/,
+  },
+  {
     mistake: 'unknown platform',
     kind: 'SecureConnectionBundle',
     spec: { ...validBundleSpec(), platforms: ['python', 'cobol'] },
@@ -238,6 +267,57 @@ const invalidCases: InvalidCase[] = [
     },
     expected: /spec\.target\.objectStore\.prefix: Invalid value: .*may hold only letters, digits/,
   })),
+  ...[
+    ['a scheme', 'https://registry.example.com/team/orders-scb'],
+    ['a tag', 'registry.example.com/team/orders-scb:v1'],
+    ['upper-case letters in its path', 'registry.example.com/Team/Orders'],
+    ['no registry host', 'orders-scb'],
+  ].map(([what, repository]) => ({
+    mistake: `OCI repository with ${what}`,
+    kind: 'SecureConnectionBundle' as const,
+    spec: {
+      ...validBundleSpec(),
+      target: {
+        ociRepository: {
+          repository,
+          credentialsSecretRef: { name: 'registry' },
+          encryptionKeySecretRef: { name: 'kek', key: 'kek' },
+        },
+      },
+    },
+    expected:
+      /spec\.target\.ociRepository\.repository: Invalid value: .*must be a registry host and a\s+repository path/,
+  })),
+  {
+    mistake: 'OCI repository without an encryption key',
+    kind: 'SecureConnectionBundle',
+    spec: {
+      ...validBundleSpec(),
+      target: {
+        ociRepository: {
+          repository: 'registry.example.com/team/orders-scb',
+          credentialsSecretRef: { name: 'registry' },
+        },
+      },
+    },
+    expected: /spec\.target\.ociRepository\.encryptionKeySecretRef: Required value/,
+  },
+  {
+    mistake: 'OCI keepTags of 0',
+    kind: 'SecureConnectionBundle',
+    spec: {
+      ...validBundleSpec(),
+      target: {
+        ociRepository: {
+          repository: 'registry.example.com/team/orders-scb',
+          credentialsSecretRef: { name: 'registry' },
+          encryptionKeySecretRef: { name: 'kek', key: 'kek' },
+          keepTags: 0,
+        },
+      },
+    },
+    expected: /spec\.target\.ociRepository\.keepTags: Invalid value: 0: .*greater than or equal to 1/,
+  },
   {
     mistake: 'webhook URL that is not http(s)',
     kind: 'SecureConnectionBundle',

@@ -8,6 +8,7 @@
  * Deployment is restarted by the operator and the real Deployment controller replaces its pod;
  * deleting the bundle lets the real garbage collector delete its Secrets.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -438,6 +439,37 @@ describe('pods that use bundles, on the real node', () => {
       );
     },
     rotationTimeoutMs * 2,
+  );
+
+  it(
+    'status.usage names the consumer Deployment (through the ReplicaSet its controller made) and the client pod on version 2',
+    async () => {
+      const expected = [
+        {
+          version: 2,
+          pods: 2,
+          workloadCount: 2,
+          workloads: [
+            { kind: 'Deployment', name: consumerName, pods: 1, secretNames: [`${bundleName}-scb`] },
+            { kind: 'Pod', name: clientPod, pods: 1, secretNames: [`${bundleName}-scb`] },
+          ],
+        },
+      ];
+      // The replaced consumer pod counts until it is gone (it still runs while terminating).
+      const bundle = await waitFor(
+        () => api.getBundle(namespace, bundleName),
+        (b) =>
+          isDeepStrictEqual(b.status?.usage?.versions, expected) &&
+          b.status?.usage?.consumers?.[0]?.templateVersion === 2,
+        'the usage of version 2',
+        rotationTimeoutMs,
+      );
+      expect(bundle.status?.usage?.versions).toEqual(expected);
+      expect(bundle.status?.usage?.consumers).toEqual([
+        { kind: 'Deployment', name: consumerName, templateVersion: 2 },
+      ]);
+    },
+    rotationTimeoutMs,
   );
 
   it(

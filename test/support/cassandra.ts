@@ -103,6 +103,16 @@ export interface Cassandra {
    * ConfigMap changes; open connections are untouched.
    */
   reloadClientTrust(clientCaTrustPem: string): Promise<void>;
+  /**
+   * Replaces the node's serving certificate and key and makes it use them for new connections
+   * (`nodetool reloadssl`), as after a certificate rotation on a real node.
+   */
+  reloadServerCertificate(serverCertPem: string, serverKeyPem: string): Promise<void>;
+  /**
+   * Freezes the node (SIGSTOP) or lets it go on (SIGCONT): a node that stops answering while its
+   * sockets stay open, as a hung JVM does.
+   */
+  freeze(frozen: boolean): void;
   /** Kills the node and removes its temp folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -293,6 +303,16 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     await nodetool(libDir, workDir, values['jmxPort'] ?? '', ['reloadssl']);
     log('client-CA truststore reloaded (nodetool reloadssl)');
   };
+  const reloadServerCertificate = async (serverCertPem: string, serverKeyPem: string): Promise<void> => {
+    const staged = conf('server-keystore.pem.new', `${serverKeyPem.trim()}\n${serverCertPem.trim()}\n`);
+    renameSync(staged, path.join(confDir, 'server-keystore.pem'));
+    await nodetool(libDir, workDir, values['jmxPort'] ?? '', ['reloadssl']);
+    log('server certificate reloaded (nodetool reloadssl)');
+  };
+  const freeze = (frozen: boolean): void => {
+    if (pid !== undefined) killProcessGroup(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+    log(frozen ? 'frozen (SIGSTOP)' : 'running again (SIGCONT)');
+  };
   return {
     host,
     port,
@@ -303,6 +323,8 @@ async function startOnce(options: CassandraOptions): Promise<Cassandra> {
     logPath,
     restart,
     reloadClientTrust,
+    reloadServerCertificate,
+    freeze,
     stop,
   };
 }

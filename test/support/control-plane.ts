@@ -42,6 +42,8 @@ export interface ControlPlaneOptions {
    * controller-manager creates each namespace's `default` ServiceAccount does (the test node).
    */
   serviceAccountAdmission?: boolean;
+  /** etcd's --quota-backend-bytes (etcd's default: 2 GiB). */
+  etcdQuotaBackendBytes?: number;
   log?: (message: string) => void;
 }
 
@@ -194,6 +196,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       `--initial-cluster=default=${etcdPeerUrl}`,
       // Durability is worthless for a throwaway store; fsync dominates its latency otherwise.
       '--unsafe-no-fsync',
+      ...(options.etcdQuotaBackendBytes ? [`--quota-backend-bytes=${options.etcdQuotaBackendBytes}`] : []),
     ]);
     const apiserver = start('kube-apiserver', [
       `--etcd-servers=${etcdClientUrl}`,

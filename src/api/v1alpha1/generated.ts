@@ -181,11 +181,12 @@ export interface CredentialsSecretReference {
   passwordKey?: string;
 }
 /**
- * Where the bundle is published. Always a Secret in the bundle's namespace; optionally also an S3-compatible object store.
+ * Where the bundle is published. Always a Secret in the bundle's namespace; optionally also an S3-compatible object store and an OCI repository.
  */
 export interface BundleTarget {
   secret?: SecretTarget;
   objectStore?: ObjectStoreTarget;
+  ociRepository?: OciRepositoryTarget;
 }
 /**
  * The Secret that holds the current bundle (the zip under secure-connect-<name>.zip and the unpacked files). Its name stays the same across versions, so pods can mount it.
@@ -278,6 +279,36 @@ export interface ServerSideEncryption {
    * KMS key id, ARN or alias; only with type aws:kms. Default: the account's default KMS key. Example: alias/scb.
    */
   kmsKeyId?: string;
+}
+/**
+ * Optional OCI registry repository (where teams keep images and Helm charts) that receives every version as an OCI artifact: the zip encrypted with the key-encryption key below, tagged v<N> and latest, with the manifest signature attached as a referrer. Pull with scbctl fetch oci://<repository>:v<N>. Example: {repository: registry.example.com/team/orders-scb, credentialsSecretRef: {name: orders-registry}, encryptionKeySecretRef: {name: orders-scb-kek, key: kek}}.
+ */
+export interface OciRepositoryTarget {
+  /**
+   * Registry host (with a dot, or host:port) and repository path, without a tag; reached over HTTPS only. The operator connects only to public addresses unless its --outbound-allow lists the registry. Example: registry.example.com/team/orders-scb.
+   */
+  repository: string;
+  /**
+   * Secret in the bundle's namespace with the keys username and password (a kubernetes.io/basic-auth Secret; a registry token goes in password). Used for Basic authentication, or exchanged for a Bearer token when the registry asks. Required. Example: {name: orders-registry}.
+   */
+  credentialsSecretRef: LocalObjectReference;
+  /**
+   * Secret key in the bundle's namespace holding the 256-bit key-encryption key the zip and manifest are encrypted with (SCBENC, as the object store's clientSideEncryption): 32 raw bytes, or their base64 (openssl rand -base64 32). Registry readers without it see only ciphertext. Required. Example: {name: orders-scb-kek, key: kek}.
+   */
+  encryptionKeySecretRef: {
+    /**
+     * Name of the Secret in the bundle's namespace. Example: orders-scb-kek.
+     */
+    name: string;
+    /**
+     * Key in the Secret whose value is the key-encryption key. Example: kek.
+     */
+    key: string;
+  };
+  /**
+   * How many version tags (v<N>) stay in the repository, newest first, 1 to 100; older ones are deleted with their signatures (latest is always kept). Default 5. Example: 10.
+   */
+  keepTags?: number;
 }
 /**
  * One workload to restart when a new version is published.
@@ -393,6 +424,7 @@ export interface SecureConnectionBundleStatus {
    * @maxItems 100
    */
   versions?: BundleVersion[];
+  usage?: BundleUsage;
   /**
    * Consecutive failed attempts to issue a new version; reset on success.
    */
@@ -450,6 +482,150 @@ export interface BundleVersion {
    * Object store key of this version, when an object store is configured.
    */
   objectKey?: string;
+  /**
+   * Digest of this version's artifact in spec.target.ociRepository, once pushed (tag v<N>).
+   */
+  ociDigest?: string;
+  /**
+   * Set when this version is past revisionHistoryLimit but its Secret is kept because running pods mount it: the workloads (kind/name) that do, at most 10. A version Secret a running pod mounts is never pruned; it is pruned once no pod mounts it.
+   *
+   * @maxItems 10
+   *
+   * Items: One workload, kind/name, e.g. Deployment/orders.
+   */
+  retainedBy?: string[];
+}
+/**
+ * Who uses which version: running workloads whose pods mount the published Secret or a pinned <secret>-vN Secret, the declared consumers and the version their pod template carries, and the latest downloads through the download API. Bounded: at most 10 workloads and 10 downloads are listed per version, with counts.
+ */
+export interface BundleUsage {
+  /**
+   * When the workloads and consumers below last changed.
+   */
+  observedTime?: string;
+  /**
+   * Versions that running pods use, newest first. A pod that mounts the published Secret as a volume (without subPath) runs the current version (the kubelet refreshes the files); one that reads it through env, envFrom or a subPath runs the version that was current when its container started; one that mounts <secret>-vN runs version N.
+   *
+   * @maxItems 60
+   */
+  versions?: VersionUsage[];
+  /**
+   * spec.consumers and the version their pod template carries (the scb-operator.io/bundle-version.<bundle> annotation), as the last rollout saw them; no version when the workload is missing or was never rolled.
+   *
+   * @maxItems 32
+   */
+  consumers?: ConsumerUsage[];
+  /**
+   * Downloads through the download API, per version still listed in status.versions, newest first.
+   *
+   * @maxItems 60
+   */
+  downloads?: VersionDownloads[];
+}
+/**
+ * The workloads that run one version.
+ */
+export interface VersionUsage {
+  /**
+   * Version number.
+   */
+  version: number;
+  /**
+   * Running or pending pods that use this version.
+   */
+  pods: number;
+  /**
+   * Workloads that use this version (workloads may list fewer).
+   */
+  workloadCount: number;
+  /**
+   * The workloads with the most pods on this version, at most 10: the controller owner of the pods (a ReplicaSet named after a Deployment is shown as that Deployment), or the Pod itself.
+   *
+   * @maxItems 10
+   */
+  workloads?: WorkloadUsage[];
+}
+/**
+ * One workload and its pods on this version.
+ */
+export interface WorkloadUsage {
+  /**
+   * Workload kind, e.g. Deployment, StatefulSet, Job or Pod.
+   */
+  kind: string;
+  /**
+   * Workload name.
+   */
+  name: string;
+  /**
+   * Its pods on this version.
+   */
+  pods: number;
+  /**
+   * The bundle Secrets its pods read this version from.
+   *
+   * @maxItems 2
+   *
+   * Items: A Secret name, e.g. orders-app-scb or orders-app-scb-v3.
+   */
+  secretNames?: string[];
+}
+/**
+ * One declared consumer and the version its pod template carries.
+ */
+export interface ConsumerUsage {
+  /**
+   * Deployment, StatefulSet or DaemonSet.
+   */
+  kind: string;
+  /**
+   * Workload name.
+   */
+  name: string;
+  /**
+   * The bundle version its pod template was rolled to.
+   */
+  templateVersion?: number;
+}
+/**
+ * The downloads of one version.
+ */
+export interface VersionDownloads {
+  /**
+   * Version number.
+   */
+  version: number;
+  /**
+   * Downloads of this version recorded since the operator started tracking them.
+   */
+  count: number;
+  /**
+   * The latest downloads, newest first, at most 10.
+   *
+   * @maxItems 10
+   */
+  recent?: DownloadRecord[];
+}
+/**
+ * One download.
+ */
+export interface DownloadRecord {
+  /**
+   * Who downloaded it: the Kubernetes user name the token belongs to, or for a signed link the user who minted it.
+   */
+  identity: string;
+  /**
+   * When it was served.
+   */
+  time: string;
+  /**
+   * Token (a Kubernetes bearer token) or SignedLink.
+   */
+  via: 'Token' | 'SignedLink';
+  /**
+   * The signed link's id, as in the operator's audit log.
+   */
+  linkId?: string;
 }
 
 /** Every platform id, in CRD order. */
@@ -522,6 +698,28 @@ export interface CassandraClusterRefSpec {
          * Key in the ConfigMap that holds the PEM certificate(s). Default ca.crt.
          */
         key?: string;
+      };
+    };
+    /**
+     * The metadata service's serving certificate, issued by the operator instead of given by you (exclusive with servingCA). The operator keeps a CA for it (key in Secret <name>-gateway-serving-ca, which only the operator reads), issues a kubernetes.io/tls Secret <name>-gateway-tls whose certificate carries the host of metadataAddress as its DNS name, renews it before it expires, and adds the CA to every bundle's ca.crt and trustStore.jks. The chart's gateway mounts that Secret by default (gateway.clusterRef).
+     */
+    servingCertificate?: {
+      /**
+       * Settings of the operator-issued certificate. Example: {duration: 2160h}.
+       */
+      managed: {
+        /**
+         * Lifetime of each serving certificate, as a Go duration; at least 1h. Default 2160h (90 days). Example: 720h.
+         */
+        duration?: string;
+        /**
+         * How long before the serving certificate expires a new one is issued, as a Go duration, shorter than duration. Default: one third of the certificate's lifetime. Example: 720h.
+         */
+        renewBefore?: string;
+        /**
+         * Lifetime of the serving CA, as a Go duration; at least 24h. Default 87600h (10 years). It is made once: delete the CA Secret to have a new one made (bundles are then re-issued with it).
+         */
+        caDuration?: string;
       };
     };
   };
@@ -818,7 +1016,7 @@ export interface CassandraClusterRefStatus {
    */
   observedGeneration?: number;
   /**
-   * kstatus conditions: Ready (client CA, server CA and trust bundle in place), Reconciling and Stalled (present only while true).
+   * kstatus conditions: Ready (client CA, server CA and trust bundle in place), Reconciling and Stalled (present only while true), and GatewayReady when spec.gateway is set (the operator's probe of the gateway, as drivers use it).
    *
    * @maxItems 16
    *
@@ -839,6 +1037,49 @@ export interface CassandraClusterRefStatus {
   previousClientCAs?: CertificateSummary[];
   serverCA?: ServerCASummary;
   trustBundle?: TrustBundleStatus;
+  /**
+   * The cloud-mode gateway's serving material, when spec.gateway is set.
+   */
+  gateway?: {
+    /**
+     * The CA of the metadata service's certificate that bundles ship (the managed one, or the first certificate of spec.gateway.servingCA); absent when the server CA signed it.
+     */
+    servingCA?: {
+      /**
+       * Subject distinguished name.
+       */
+      subject?: string;
+      /**
+       * SHA-256 fingerprint of the certificate (DER), lower-case hex.
+       */
+      sha256Fingerprint?: string;
+      /**
+       * End of validity.
+       */
+      notAfter?: string;
+    };
+    /**
+     * The operator-issued serving certificate (spec.gateway.servingCertificate.managed).
+     */
+    servingCertificate?: {
+      /**
+       * The kubernetes.io/tls Secret that holds it (the gateway mounts it).
+       */
+      secretName?: string;
+      /**
+       * Its DNS name (the host of spec.gateway.metadataAddress).
+       */
+      dnsName?: string;
+      /**
+       * End of validity.
+       */
+      notAfter?: string;
+      /**
+       * When the operator issues the next one.
+       */
+      renewalTime?: string;
+    };
+  };
 }
 /**
  * The server CA certificate read from spec.serverCA (the first one when the PEM holds several).
@@ -987,6 +1228,7 @@ export const secureConnectionBundleSpecDefaults: DefaultsTree = {
             retainPolicy: { default: 'Delete' },
           },
         },
+        ociRepository: { properties: { keepTags: { default: 5 } } },
       },
     },
     revisionHistoryLimit: { default: 3 },
@@ -1002,6 +1244,11 @@ export const cassandraClusterRefSpecDefaults: DefaultsTree = {
       properties: {
         deploy: { default: false },
         servingCA: { properties: { configMapRef: { properties: { key: { default: 'ca.crt' } } } } },
+        servingCertificate: {
+          properties: {
+            managed: { properties: { duration: { default: '2160h' }, caDuration: { default: '87600h' } } },
+          },
+        },
       },
     },
     serverCA: {

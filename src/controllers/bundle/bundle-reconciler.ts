@@ -72,7 +72,9 @@ import { nextVersionHistory } from './version-history.js';
 import type { ObjectStoreSync } from './object-store-sync.js';
 import type { ObjectStoreCleanup } from './object-store-cleanup.js';
 import type { WebhookNotifier } from '../../distribution/notifications/index.js';
+import type { OciRepositorySync } from '../../distribution/oci/index.js';
 import { rolloutConsumers, type RolloutRateLimiter } from '../../distribution/rollouts/index.js';
+import type { UsageTracker } from '../../distribution/usage/index.js';
 
 /** Read access to an informer's cache. */
 export interface ObjectCache<T> {
@@ -104,10 +106,14 @@ export interface BundleReconcilerDeps {
   objectStore: ObjectStoreSync;
   /** The object-store finalizer: deletes the bundle's objects when it is deleted. */
   objectStoreCleanup: Pick<ObjectStoreCleanup, 'reconcile'>;
+  /** Keeps spec.target.ociRepository in step with the versions (absent in tests that need none). */
+  ociRepository?: Pick<OciRepositorySync, 'sync'>;
   /** Posts each new version to the bundle's webhooks, in the background. */
   notifier: Pick<WebhookNotifier, 'enqueue'>;
   /** Spaces out restarts of spec.consumers (shared by all bundles). */
   rolloutLimiter: RolloutRateLimiter;
+  /** Which pods use which version (src/distribution/usage): pruning never takes a mounted Secret. */
+  usage?: Pick<UsageTracker, 'mountedBy' | 'consumersObserved'>;
 }
 
 /** Everything a pass reads before it decides; nothing here is written back as is. */
@@ -490,18 +496,26 @@ export class BundleReconciler {
       issued: versionEntry(record, secretName),
       revisionHistoryLimit: bundle.spec.revisionHistoryLimit ?? 3,
       now,
+      ...this.mountedBy(bundle),
     });
     const published = this.publishedVersion(bundle, record);
     const manifest = built.files.find((file) => file.path === MANIFEST_FILE)?.content ?? Buffer.alloc(0);
+    const hasSecret = (version: number) => version === record.version || gathered.versionSecrets.has(version);
     const store = await this.deps.objectStore.sync(
       bundle,
       history.versions,
       { version: record.version, zip: built.zip, manifest },
-      (version) => version === record.version || gathered.versionSecrets.has(version),
+      hasSecret,
     );
-    const versions = store?.versions ?? history.versions;
+    const oci = await this.deps.ociRepository?.sync(
+      bundle,
+      store?.versions ?? history.versions,
+      { version: record.version, zip: built.zip },
+      hasSecret,
+    );
+    const versions = oci?.versions ?? store?.versions ?? history.versions;
     await this.writeStatus(bundle, {
-      ...publishedStatus(bundle, published, versions, now, store?.condition),
+      ...publishedStatus(bundle, published, versions, now, store?.condition, oci?.condition),
       identity: identityStatus(gathered.identity),
     });
     await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
@@ -523,7 +537,12 @@ export class BundleReconciler {
     });
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, record.version, log);
-    return this.requeue(published, versions, now, earliest(rolloutRetryMs, store?.retryAfterMs));
+    return this.requeue(
+      published,
+      versions,
+      now,
+      earliest(rolloutRetryMs, store?.retryAfterMs, oci?.retryAfterMs),
+    );
   }
 
   /**
@@ -539,6 +558,7 @@ export class BundleReconciler {
     const results = await rolloutConsumers(this.deps.kube, bundle, version, {
       limiter: this.deps.rolloutLimiter,
     });
+    this.deps.usage?.consumersObserved(bundle, results);
     let retryMs: number | undefined;
     const later = (ms: number) => (retryMs = Math.min(retryMs ?? ms, ms));
     const regarding = { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind };
@@ -769,20 +789,31 @@ export class BundleReconciler {
       issued: undefined,
       revisionHistoryLimit: bundle.spec.revisionHistoryLimit ?? 3,
       now,
+      ...this.mountedBy(bundle),
     });
     const published = this.currentPublished(bundle, current);
-    const store = await this.deps.objectStore.sync(bundle, history.versions, undefined, (version) =>
-      gathered.versionSecrets.has(version),
+    const hasSecret = (version: number) => gathered.versionSecrets.has(version);
+    const store = await this.deps.objectStore.sync(bundle, history.versions, undefined, hasSecret);
+    const oci = await this.deps.ociRepository?.sync(
+      bundle,
+      store?.versions ?? history.versions,
+      undefined,
+      hasSecret,
     );
-    const versions = store?.versions ?? history.versions;
+    const versions = oci?.versions ?? store?.versions ?? history.versions;
     await this.writeStatus(bundle, {
-      ...publishedStatus(bundle, published, versions, now, store?.condition),
+      ...publishedStatus(bundle, published, versions, now, store?.condition, oci?.condition),
       identity: identityStatus(gathered.identity),
     });
     await this.removeUnlisted(bundle, gathered, versions, history.secretsToDelete, store !== undefined);
     this.recordMetrics(bundle, published, true);
     const rolloutRetryMs = await this.rollout(bundle, published.record.version, this.deps.logger);
-    return this.requeue(published, versions, now, earliest(rolloutRetryMs, store?.retryAfterMs));
+    return this.requeue(
+      published,
+      versions,
+      now,
+      earliest(rolloutRetryMs, store?.retryAfterMs, oci?.retryAfterMs),
+    );
   }
 
   private async suspended(
@@ -841,6 +872,10 @@ export class BundleReconciler {
     );
     this.deps.metrics.setBundleReady(objectLabels(bundle), false);
     return { requeueAfterMs: outcome.retryAfterMs };
+  }
+
+  private mountedBy(bundle: SecureConnectionBundle) {
+    return this.deps.usage ? { mountedBy: this.deps.usage.mountedBy(bundle) } : {};
   }
 
   private renewalOverdue(bundle: SecureConnectionBundle, now: Date): boolean {

@@ -11,6 +11,7 @@ import type { FailureOutcome } from './failure-backoff.js';
 import type { IssuanceTrigger } from './issuance-policy.js';
 import type { VersionRecord } from './bundle-secrets.js';
 import { OBJECT_STORE_CONDITION } from './object-store-sync.js';
+import { OCI_REPOSITORY_CONDITION } from '../../distribution/oci/oci-sync.js';
 
 /** The version pods have now, as this pass leaves it. */
 export interface PublishedVersion {
@@ -32,11 +33,17 @@ export function publishedStatus(
   now: Date,
   /** spec.target.objectStore's state, when one is set. */
   objectStore?: Pick<Condition, 'status' | 'reason' | 'message'>,
+  /** spec.target.ociRepository's state, when one is set. */
+  ociRepository?: Pick<Condition, 'status' | 'reason' | 'message'>,
 ): Status {
   const { record, secretName, renewalTime } = published;
+  const extra = [
+    ...(objectStore ? [{ type: OBJECT_STORE_CONDITION, ...objectStore }] : []),
+    ...(ociRepository ? [{ type: OCI_REPOSITORY_CONDITION, ...ociRepository }] : []),
+  ];
   return {
     ...common(bundle, now, {
-      ...(objectStore ? { extra: [{ type: OBJECT_STORE_CONDITION, ...objectStore }] } : {}),
+      ...(extra.length > 0 ? { extra } : {}),
       ready: {
         status: 'True',
         reason: 'BundleReady',

@@ -16,13 +16,15 @@ export interface SigningCa {
 export interface ClusterMaterial {
   signingCa: SigningCa;
   serverCaPem: string;
-  /** SHA-256 of each server CA certificate, in PEM order. */
+  /** SHA-256 of each server CA certificate, in PEM order (the gateway's CA after the node CAs). */
   serverCAFingerprints: string[];
+  /** SHA-256 of the metadata service's CA (spec.gateway), when bundles ship one. */
+  gatewayCAFingerprint: string | undefined;
 }
 
 /**
  * The CA material of each cluster ref, kept while the cluster ref's generation and the CA
- * fingerprints in its status stay the same. A thousand bundles of one cluster then cost two
+ * fingerprints in its status (client, server and gateway CA) stay the same. A thousand bundles of one cluster then cost two
  * reads and one key import, not two thousand reads. The cluster controller is the authority on
  * which CA is active: when it reports a new one, the next bundle pass reads again. Material that
  * does not match what status reports (the cluster controller has not caught up yet) is used but
@@ -43,6 +45,7 @@ export class ClusterMaterialCache {
       cluster.metadata.generation,
       cluster.status?.clientCA?.sha256Fingerprint,
       cluster.status?.serverCA?.sha256Fingerprint,
+      cluster.status?.gateway?.servingCA?.sha256Fingerprint,
     ]);
     const cached = this.entries.get(key);
     if (cached?.stamp === stamp) return cached.material;
@@ -54,7 +57,8 @@ export class ClusterMaterialCache {
     material.then((loaded) => {
       const matches =
         loaded.signingCa.fingerprint === cluster.status?.clientCA?.sha256Fingerprint &&
-        loaded.serverCAFingerprints[0] === cluster.status?.serverCA?.sha256Fingerprint;
+        loaded.serverCAFingerprints[0] === cluster.status?.serverCA?.sha256Fingerprint &&
+        loaded.gatewayCAFingerprint === cluster.status?.gateway?.servingCA?.sha256Fingerprint;
       if (!matches) forget();
     }, forget);
     return material;
@@ -72,6 +76,10 @@ export class ClusterMaterialCache {
       signingCa: { ca, fingerprint: sha256Hex(ca.certificate.rawData) },
       serverCaPem,
       serverCAFingerprints: readCertificatesDer(serverCaPem, 'server CA').map((der) => sha256Hex(der)),
+      gatewayCAFingerprint:
+        gatewayCaPem === undefined
+          ? undefined
+          : sha256Hex(readCertificatesDer(gatewayCaPem, 'gateway CA')[0] as Buffer),
     };
   }
 }

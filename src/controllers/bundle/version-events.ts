@@ -14,15 +14,16 @@ export type VersionEventReason = 'Issued' | 'Rotated';
 const MAX_NAME = 253;
 
 /**
- * The Event name of a bundle's version: fixed by the bundle (name and uid, so a re-created
+ * The Event name of a bundle's version (or of one topic about it): fixed by the bundle (name and uid, so a re-created
  * bundle's version 1 is another Event) and the version, so every attempt writes the same one.
  */
-export function versionEventName(bundle: SecureConnectionBundle, version: number): string {
+export function versionEventName(bundle: SecureConnectionBundle, version: number, topic?: string): string {
   const uid = createHash('sha256')
     .update(bundle.metadata.uid ?? '')
     .digest('hex')
     .slice(0, 10);
-  const suffix = `.v${version}.${uid}`;
+  // A topic (lower-case words, e.g. deprecated-in-use) names another once-per-version Event.
+  const suffix = `.v${version}${topic === undefined ? '' : `.${topic}`}.${uid}`;
   const name = (bundle.metadata.name ?? 'bundle').slice(0, MAX_NAME - suffix.length).replace(/[-.]+$/, '');
   return `${name}${suffix}`;
 }

@@ -3,6 +3,8 @@ import { parseStatusTime } from '../status-time.js';
 
 /** status.versions holds at most this many entries (the CRD's maxItems). */
 export const MAX_VERSION_ENTRIES = 100;
+/** status.versions[].retainedBy lists at most this many workloads (the CRD's maxItems). */
+export const MAX_RETAINED_BY = 10;
 
 export interface VersionHistoryInput {
   /** status.versions as read (any order). */
@@ -12,6 +14,11 @@ export interface VersionHistoryInput {
   /** spec.revisionHistoryLimit (default 3). */
   revisionHistoryLimit: number;
   now: Date;
+  /**
+   * Versions whose `<secret>-vN` Secret running pods mount, with those pods' workloads
+   * (kind/name): such a version is never archived, whatever revisionHistoryLimit says.
+   */
+  mountedBy?: ReadonlyMap<number, readonly string[]>;
 }
 
 export interface VersionHistory {
@@ -29,6 +36,9 @@ export interface VersionHistory {
  *   once expiresAt has passed (still retrievable for inspection, useless for connecting).
  * - Older superseded versions become Archived: their Secret is deleted (returned here) and
  *   secretName dropped; objectKey stays, as the object store keeps its archive copy.
+ * - A superseded version past the limit whose Secret running pods mount is retained instead:
+ *   it keeps its Secret and state, and `retainedBy` names the workloads (bounded). Deleting the
+ *   Secret would break those pods' restarts and the new pods of their workloads.
  * - Archived entries are dropped oldest first once the list would exceed MAX_VERSION_ENTRIES.
  * Re-running with a version that is already recorded with the same certificate is a no-op for
  * it (a crash between writing status and finishing the pass must not fail the next one); the
@@ -43,10 +53,18 @@ export function nextVersionHistory(input: VersionHistoryInput): VersionHistory {
   const secretsToDelete: string[] = [];
   let kept = 0;
   const next = all.map((entry): BundleVersion => {
-    if (entry.version === activeVersion) return { ...entry, state: 'Active' };
+    if (entry.version === activeVersion) return withoutRetention({ ...entry, state: 'Active' });
+    const superseded = (): BundleVersion => ({
+      ...entry,
+      state: expired(entry, input.now) ? 'Expired' : 'Deprecated',
+    });
     if (entry.state !== 'Archived' && kept < input.revisionHistoryLimit) {
       kept += 1;
-      return { ...entry, state: expired(entry, input.now) ? 'Expired' : 'Deprecated' };
+      return withoutRetention(superseded());
+    }
+    const mountedBy = input.mountedBy?.get(entry.version);
+    if (entry.state !== 'Archived' && entry.secretName !== undefined && mountedBy?.length) {
+      return { ...superseded(), retainedBy: [...mountedBy].sort().slice(0, MAX_RETAINED_BY) };
     }
     // Also repairs an Archived entry that still names a Secret (a delete that did not happen).
     if (entry.secretName !== undefined) secretsToDelete.push(entry.secretName);
@@ -83,8 +101,15 @@ function expired(entry: BundleVersion, now: Date): boolean {
 }
 
 function archived(entry: BundleVersion): BundleVersion {
-  const copy: BundleVersion = { ...entry, state: 'Archived' };
+  const copy: BundleVersion = withoutRetention({ ...entry, state: 'Archived' });
   delete copy.secretName;
+  return copy;
+}
+
+function withoutRetention(entry: BundleVersion): BundleVersion {
+  if (entry.retainedBy === undefined) return entry;
+  const copy = { ...entry };
+  delete copy.retainedBy;
   return copy;
 }
 

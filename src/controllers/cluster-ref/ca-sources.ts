@@ -5,7 +5,8 @@ import { secretValue, type SecretValue } from '../../observability/secret-value.
 import type { CaPem } from '../../pki/certificate-authority.js';
 import { readCertificatesDer } from '../../pki/certificate-pem.js';
 import { controllerOf, describeHolder, isControlledBy } from '../ownership.js';
-import { managedCaNameConflict } from './name-conflicts.js';
+import { gatewayServingCaSecretName } from './gateway-serving.js';
+import { gatewayServingNameConflict, managedCaNameConflict } from './name-conflicts.js';
 
 /**
  * Reading the CA material a CassandraClusterRef names. Both controllers use these: the cluster
@@ -139,16 +140,32 @@ export async function readServerCaPem(kube: KubeObjects, cluster: CassandraClust
 }
 
 /**
- * The CA of the cloud-mode gateway's metadata service (spec.gateway.servingCA), which bundles
- * ship beside the server CA so drivers trust the metadata service; undefined when not set.
+ * The CA of the cloud-mode gateway's metadata service (spec.gateway.servingCA, or the CA the
+ * operator manages for spec.gateway.servingCertificate.managed), which bundles ship beside the
+ * server CA so drivers trust the metadata service; undefined when neither is set.
  */
 export async function readGatewayCaPem(
   kube: KubeObjects,
   cluster: CassandraClusterRef,
 ): Promise<string | undefined> {
+  const namespace = cluster.metadata.namespace ?? '';
+  if (cluster.spec.gateway?.servingCertificate?.managed !== undefined) {
+    const name = gatewayServingCaSecretName(cluster);
+    const secret = await kube.getSecret(namespace, name);
+    if (!secret) {
+      throw new InvalidInputError(
+        'GatewayCANotFound',
+        `the managed gateway serving CA Secret ${namespace}/${name} does not exist yet; the operator creates it`,
+        'spec.gateway.servingCertificate.managed',
+      );
+    }
+    if (!isControlledBy(secret, cluster)) throw gatewayServingNameConflict(cluster, name, secret);
+    const pem = decodeBase64(secret.data?.['tls.crt']) ?? '';
+    readCertificatesDer(pem, 'the managed gateway serving CA');
+    return pem;
+  }
   const ref = cluster.spec.gateway?.servingCA?.configMapRef;
   if (ref === undefined) return undefined;
-  const namespace = cluster.metadata.namespace ?? '';
   const key = ref.key ?? 'ca.crt';
   const configMap = await kube.getConfigMap(namespace, ref.name);
   const value = (configMap as { data?: Record<string, string> } | undefined)?.data?.[key];

@@ -33,6 +33,7 @@ import { certificateSummary, planClientCaRotation } from './ca-rotation.js';
 import {
   MANAGED_ROOT_KEY,
   readClientCa,
+  readGatewayCaPem,
   readServerCaPem,
   unsealCaPem,
   type ClientCaSource,
@@ -47,6 +48,9 @@ import {
   trustBundleConfigMap,
 } from './trust-bundle.js';
 import { trustBundleNameConflict } from './name-conflicts.js';
+import type { GatewayProber } from './gateway-prober.js';
+import { probeSignature, type GatewayReadyCondition } from './gateway-readiness.js';
+import { ensureManagedServing } from './gateway-serving.js';
 
 export interface ClusterRefReconcilerDeps {
   kube: KubeObjects;
@@ -59,9 +63,34 @@ export interface ClusterRefReconcilerDeps {
    * watched (only our own objects are), so this bounds how long a replaced CA goes unnoticed.
    */
   resyncMs: number;
+  /** Probes the cloud-mode gateway of cluster refs with spec.gateway (GatewayReady). */
+  gatewayProber: GatewayProber;
 }
 
 const CONTROLLER = 'cassandraclusterref';
+
+/** What a pass read or made for spec.gateway. */
+interface GatewayServing {
+  /** The metadata service's CA that bundles ship; undefined when the server CA signed it. */
+  caPem: string | undefined;
+  /** When the managed serving certificate is due for renewal. */
+  renewAt?: Date;
+  /** For a merge patch: null removes what an earlier setting wrote (e.g. managed, then yours). */
+  status: NullableFields<NonNullable<CassandraClusterRefStatus['gateway']>>;
+}
+
+/** The work-queue key, which the gateway prober also uses. */
+function clusterKey(cluster: CassandraClusterRef): string {
+  return `${cluster.metadata.namespace ?? ''}/${cluster.metadata.name ?? ''}`;
+}
+
+function caSummary(certificate: X509Certificate) {
+  return {
+    subject: certificate.subject,
+    sha256Fingerprint: caFacts(certificate).sha256Fingerprint,
+    notAfter: statusTime(certificate.notAfter),
+  };
+}
 
 interface ActiveClientCa {
   ca: CertificateAuthority;
@@ -73,8 +102,9 @@ interface ActiveClientCa {
 
 /**
  * CassandraClusterRef reconciler: validates both CAs, creates and rotates a managed client CA,
- * publishes the client-CA trust bundle, and reports it all in status. Bundles that use the
- * cluster are re-queued by the operator when this status changes.
+ * publishes the client-CA trust bundle, keeps the cloud-mode gateway's serving certificate (when
+ * managed), publishes the gateway prober's GatewayReady, and reports it all in status. Bundles
+ * that use the cluster are re-queued by the operator when this status changes.
  */
 export class ClusterRefReconciler {
   constructor(private readonly deps: ClusterRefReconcilerDeps) {}
@@ -84,6 +114,7 @@ export class ClusterRefReconciler {
     const cluster = await this.deps.kube.getClusterRef(namespace, name);
     if (!cluster || cluster.metadata.deletionTimestamp) {
       this.deps.metrics.forgetObject({ namespace, name });
+      this.deps.gatewayProber.forget(key);
       return;
     }
     const log = reconcileLogger(this.deps.logger, { controller: CONTROLLER, namespace, name });
@@ -98,10 +129,12 @@ export class ClusterRefReconciler {
   private async pass(cluster: CassandraClusterRef, now: Date, log: Logger): Promise<ReconcileResult> {
     const { kube } = this.deps;
     const namespace = cluster.metadata.namespace ?? '';
-    const serverCas = this.serverCertificates(await readServerCaPem(kube, cluster), cluster, now);
+    const serverCaPem = await readServerCaPem(kube, cluster);
+    const serverCas = this.serverCertificates(serverCaPem, cluster, now);
     // Before any CA is made: a trust-bundle name held by something else stops the pass here.
     const trust = await this.ownTrustBundle(cluster);
     const active = await this.activeClientCa(cluster, log);
+    const gateway = await this.gatewayServing(cluster, log);
 
     const plan = planTrustBundle({
       active: active.ca.certificate,
@@ -131,6 +164,7 @@ export class ClusterRefReconciler {
     const caExpiry = new Date(
       Math.min(...[active.ca.certificate, ...active.ca.chain].map((c) => c.notAfter.getTime())),
     );
+    const gatewayReady = this.watchGateway(cluster, serverCaPem, gateway, current.sha256Fingerprint);
     const status: NullableFields<CassandraClusterRefStatus> = {
       ...this.common(cluster, now, {
         ready: {
@@ -138,6 +172,7 @@ export class ClusterRefReconciler {
           reason: 'CAsReady',
           message: `client CA "${current.subject}" valid until ${statusTime(current.notAfter)}; trust bundle in ConfigMap ${configMapName} (${trusted.length} certificates)`,
         },
+        ...(gatewayReady ? { extra: [gatewayReady] } : {}),
       }),
       clientCA: certificateSummary(current),
       previousClientCAs: plan.previous.map((certificate) => certificateSummary(caFacts(certificate))),
@@ -149,6 +184,8 @@ export class ClusterRefReconciler {
           }
         : null,
       trustBundle: { configMapName, certificates: trusted.length },
+      // A merge patch: its nested nulls remove fields, which the status type cannot say.
+      gateway: (gateway?.status ?? null) as CassandraClusterRefStatus['gateway'] | null,
     };
     await this.writeStatus(cluster, status);
     this.deps.metrics.setCaExpiry({ namespace, name: cluster.metadata.name ?? '' }, caExpiry);
@@ -158,8 +195,103 @@ export class ClusterRefReconciler {
       active.rotateAt?.getTime() ?? Number.POSITIVE_INFINITY,
       ...plan.previous.map((certificate) => certificate.notAfter.getTime()),
       caExpiry.getTime(),
+      gateway?.renewAt?.getTime() ?? Number.POSITIVE_INFINITY,
     );
     return { requeueAfterMs: Math.max(1000, Math.ceil((wakeAt - now.getTime()) / 1000) * 1000) };
+  }
+
+  /**
+   * The metadata service's serving material: the managed CA and certificate (made or renewed
+   * here), or the CA the user names. Its fingerprint in status is what re-issues bundles when it
+   * changes (an edited servingCA ConfigMap is seen at the next resync, as an edited server CA is).
+   */
+  private async gatewayServing(
+    cluster: CassandraClusterRef,
+    log: Logger,
+  ): Promise<GatewayServing | undefined> {
+    const { kube, clock } = this.deps;
+    if (cluster.spec.gateway === undefined) return undefined;
+    if (cluster.spec.gateway.servingCertificate?.managed === undefined) {
+      const pem = await readGatewayCaPem(kube, cluster);
+      const [first] =
+        pem === undefined ? [] : parseCertificatesPem(pem, 'the gateway CA (spec.gateway.servingCA)');
+      return {
+        caPem: pem,
+        status: { servingCA: first ? caSummary(first) : null, servingCertificate: null },
+      };
+    }
+    const managed = await ensureManagedServing(kube, cluster, clock);
+    if (managed.caCreated) {
+      this.event(
+        cluster,
+        'Normal',
+        'GatewayServingCACreated',
+        `created the gateway serving CA "${managed.caSubject}"`,
+      );
+      log.info('created gateway serving CA', { subject: managed.caSubject });
+    }
+    if (managed.issued) {
+      this.event(
+        cluster,
+        'Normal',
+        'GatewayServingCertificateIssued',
+        `issued the metadata service's certificate for ${managed.dnsName} into Secret ${managed.secretName} (${managed.issued}); valid until ${statusTime(managed.notAfter)}`,
+      );
+      log.info('issued gateway serving certificate', {
+        secret: managed.secretName,
+        why: managed.issued,
+        notAfter: statusTime(managed.notAfter),
+      });
+    }
+    return {
+      caPem: managed.caPem,
+      renewAt: managed.renewalTime,
+      status: {
+        servingCA: {
+          subject: managed.caSubject,
+          sha256Fingerprint: managed.caSha256Fingerprint,
+          notAfter: statusTime(managed.caNotAfter),
+        },
+        servingCertificate: {
+          secretName: managed.secretName,
+          dnsName: managed.dnsName,
+          notAfter: statusTime(managed.notAfter),
+          renewalTime: statusTime(managed.renewalTime),
+        },
+      },
+    };
+  }
+
+  /** Hands the gateway to the prober and returns the GatewayReady condition to publish. */
+  private watchGateway(
+    cluster: CassandraClusterRef,
+    serverCaPem: string,
+    gateway: GatewayServing | undefined,
+    clientCaFingerprint: string,
+  ): GatewayReadyCondition | undefined {
+    const key = clusterKey(cluster);
+    const spec = cluster.spec.gateway;
+    if (spec === undefined || gateway === undefined) {
+      this.deps.gatewayProber.forget(key);
+      return undefined;
+    }
+    const trustPem =
+      gateway.caPem === undefined ? serverCaPem : `${serverCaPem.trim()}\n${gateway.caPem.trim()}\n`;
+    this.deps.gatewayProber.watch({
+      key,
+      cluster,
+      trustPem,
+      signature: probeSignature({
+        generation: cluster.metadata.generation,
+        metadataAddress: spec.metadataAddress,
+        sniProxyAddress: spec.sniProxyAddress,
+        trustFingerprints: parseCertificatesPem(trustPem, 'the trusted CAs').map(
+          (c) => caFacts(c).sha256Fingerprint,
+        ),
+        clientCaFingerprint,
+      }),
+    });
+    return this.deps.gatewayProber.condition(key);
   }
 
   /**
@@ -314,11 +446,15 @@ export class ClusterRefReconciler {
         log.warn('cluster ref not ready', { reason: failure.reason, detail: failure.message });
       }
     }
+    // The last probe result stands while the pass fails (the prober keeps its schedule).
+    const gatewayReady =
+      cluster.spec.gateway === undefined ? undefined : this.deps.gatewayProber.condition(clusterKey(cluster));
     await this.writeStatus(
       cluster,
       this.common(cluster, now, {
         ready: { status: 'False', ...detail },
         ...(waiting ? { reconciling: detail } : { stalled: detail }),
+        ...(gatewayReady ? { extra: [gatewayReady] } : {}),
       }),
     );
     return { requeueAfterMs: clusterRefRetryMs(failure.class, previous, now, this.deps.resyncMs) };

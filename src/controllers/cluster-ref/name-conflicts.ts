@@ -35,6 +35,22 @@ export function managedCaNameConflict(cluster: CassandraClusterRef, name: string
   );
 }
 
+/** One of the managed gateway serving certificate's Secrets (the CA, or the gateway's TLS Secret). */
+export function gatewayServingNameConflict(
+  cluster: CassandraClusterRef,
+  name: string,
+  holder: KubernetesObject,
+) {
+  return conflict(
+    cluster,
+    'Secret',
+    name,
+    holder.metadata,
+    'so the operator neither signs with it nor replaces it: give the CassandraClusterRef another name (metadata.name; the Secrets are <name>-gateway-serving-ca and <name>-gateway-tls), remove that Secret, or give the serving certificate yourself (spec.gateway.servingCA)',
+    'spec.gateway.servingCertificate',
+  );
+}
+
 function conflict(
   cluster: CassandraClusterRef,
   kind: 'Secret' | 'ConfigMap',

@@ -15,6 +15,8 @@ import { assertLinkKey, checkLink, linkTtlSeconds, signLink } from './signed-lin
 import { selfSignedTlsIdentity } from './tls-identity.js';
 import { UsedLinks } from './used-links.js';
 import type { SecretValue } from '../../observability/secret-value.js';
+import { statusTime } from '../../controllers/status-time.js';
+import type { ServedDownload } from '../usage/download-records.js';
 
 export interface DownloadApiOptions {
   /** KubeObjects: getBundle, getSecret, reviewToken, reviewAccess. */
@@ -36,6 +38,8 @@ export interface DownloadApiOptions {
   publicUrl?: string;
   /** How long TokenReview and SubjectAccessReview answers are reused; 0 off; at most 10 s (the default). */
   reviewCacheTtlMs?: number;
+  /** Told of every archive served (GET, not HEAD): the usage status records who and when. */
+  onDownload?: (download: ServedDownload) => void;
 }
 
 export interface DownloadApi {
@@ -179,7 +183,11 @@ async function downloadWithLink(
       );
     }
   }
-  serve(context, request, response, archive, bundle, { user: 'signed-link', linkId: check.claims.linkId });
+  serve(context, request, response, archive, bundle, {
+    user: 'signed-link',
+    linkId: check.claims.linkId,
+    ...(check.claims.mintedBy !== undefined ? { mintedBy: check.claims.mintedBy } : {}),
+  });
 }
 
 async function mintLink(
@@ -196,6 +204,7 @@ async function mintLink(
     now: clock.now(),
     ttlSeconds: body.ttlSeconds,
     singleUse: body.singleUse,
+    mintedBy: username,
   });
   const base = publicUrl ?? `https://${request.headers.host ?? 'localhost'}`;
   logger.info('download link issued', {
@@ -260,7 +269,7 @@ function serve(
   response: ServerResponse,
   archive: BundleArchive,
   bundle: BundleRef,
-  caller: { user: string; linkId?: string },
+  caller: { user: string; linkId?: string; mintedBy?: string },
 ) {
   response.writeHead(200, {
     'Content-Type': 'application/zip',
@@ -285,6 +294,15 @@ function serve(
     bundleSHA256: archive.sha256,
   });
   context.options.metrics.recordDownload(bundle);
+  context.options.onDownload?.({
+    namespace: bundle.namespace,
+    name: bundle.name,
+    version: archive.version,
+    ...(caller.linkId !== undefined
+      ? { identity: caller.mintedBy ?? 'signed-link', via: 'SignedLink' as const, linkId: caller.linkId }
+      : { identity: caller.user, via: 'Token' as const }),
+    time: statusTime(context.options.clock.now()),
+  });
 }
 
 function allowMethods(response: ServerResponse, method: string, allowed: readonly string[]) {

@@ -6,6 +6,8 @@ import { InvalidInputError } from '../../errors.js';
  * where sig = HMAC-SHA256(linkKey, "GET\n<path>\n<expires>\n<nonce>\n<0|1>"). The single-use flag
  * is signed too, so stripping `once=1` breaks the signature instead of making the link reusable.
  * The nonce doubles as the link id in audit lines: without the signature it opens nothing.
+ * `by=<user>` names who minted the link (signed too, appended as "\n<user>"), so a download
+ * through it is attributed to that user in status.usage.downloads; links without it still verify.
  */
 export const DEFAULT_LINK_TTL_SECONDS = 300;
 export const MAX_LINK_TTL_SECONDS = 3600;
@@ -24,6 +26,13 @@ export interface LinkClaims {
   linkId: string;
   expiresAt: Date;
   singleUse: boolean;
+  /** Who minted the link, when it says. */
+  mintedBy?: string;
+}
+
+/** A minter's user name in a link: 1 to 256 characters (what status holds), no control characters. */
+function validMinter(name: string): boolean {
+  return name.length >= 1 && name.length <= 256 && ![...name].some((c) => c < ' ' || c === '\x7f');
 }
 
 export type LinkCheck =
@@ -59,13 +68,16 @@ export function linkTtlSeconds(requested: unknown): number {
 
 export function signLink(
   linkKey: Buffer,
-  request: { path: string; now: Date; ttlSeconds: number; singleUse: boolean },
+  request: { path: string; now: Date; ttlSeconds: number; singleUse: boolean; mintedBy?: string },
 ): SignedLink {
   const expires = Math.floor(request.now.getTime() / 1000) + request.ttlSeconds;
   const nonce = randomBytes(16).toString('base64url');
-  const sig = signature(linkKey, 'GET', request.path, expires, nonce, request.singleUse);
+  const mintedBy =
+    request.mintedBy !== undefined && validMinter(request.mintedBy) ? request.mintedBy : undefined;
+  const sig = signature(linkKey, 'GET', request.path, expires, nonce, request.singleUse, mintedBy);
   const query = new URLSearchParams({ expires: String(expires), nonce });
   if (request.singleUse) query.set('once', '1');
+  if (mintedBy !== undefined) query.set('by', mintedBy);
   query.set('sig', sig);
   return {
     pathAndQuery: `${request.path}?${query.toString()}`,
@@ -87,7 +99,9 @@ export function checkLink(
   const nonce = request.query.get('nonce');
   const sig = request.query.get('sig');
   const once = request.query.get('once');
+  const mintedBy = request.query.get('by') ?? undefined;
   if (
+    (mintedBy !== undefined && !validMinter(mintedBy)) ||
     !expiresText ||
     !/^[0-9]{1,12}$/.test(expiresText) ||
     !nonce ||
@@ -101,13 +115,21 @@ export function checkLink(
   const singleUse = once === '1';
   // HEAD shares GET's link: it reveals the size, never more than the link already grants.
   const method = request.method === 'HEAD' ? 'GET' : request.method;
-  const expected = Buffer.from(signature(linkKey, method, request.path, expires, nonce, singleUse));
+  const expected = Buffer.from(signature(linkKey, method, request.path, expires, nonce, singleUse, mintedBy));
   const given = Buffer.from(sig);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'BadSignature' };
   }
   if (request.now.getTime() >= expires * 1000) return { ok: false, reason: 'LinkExpired' };
-  return { ok: true, claims: { linkId: nonce, expiresAt: new Date(expires * 1000), singleUse } };
+  return {
+    ok: true,
+    claims: {
+      linkId: nonce,
+      expiresAt: new Date(expires * 1000),
+      singleUse,
+      ...(mintedBy !== undefined ? { mintedBy } : {}),
+    },
+  };
 }
 
 function signature(
@@ -117,8 +139,10 @@ function signature(
   expires: number,
   nonce: string,
   singleUse: boolean,
+  mintedBy: string | undefined,
 ): string {
+  const by = mintedBy === undefined ? '' : `\n${mintedBy}`;
   return createHmac('sha256', linkKey)
-    .update(`${method}\n${path}\n${expires}\n${nonce}\n${singleUse ? 1 : 0}`)
+    .update(`${method}\n${path}\n${expires}\n${nonce}\n${singleUse ? 1 : 0}${by}`)
     .digest('base64url');
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   bundleSecretName,
@@ -35,6 +36,14 @@ import {
   type PublishedVersion,
 } from './webhook-message.js';
 import { guardedTransport, type WebhookTransport } from './webhook-transport.js';
+
+/** One notice's id per bundle (uid), version, topic and target: the same for every attempt. */
+function noticeId(bundle: SecureConnectionBundle, version: number, topic: string, url: string): string {
+  return createHash('sha256')
+    .update(`${bundle.metadata.uid ?? ''}/${version}/${topic}/${url}`)
+    .digest('hex')
+    .slice(0, 32);
+}
 
 /** The Kubernetes calls the notifier makes (KubeObjects implements them). */
 export interface WebhookKube {
@@ -83,7 +92,10 @@ interface Delivery {
   regarding: SecureConnectionBundle & { kind: string };
   namespace: string;
   secretRef: { name: string; key: string };
-  versionSecret: string;
+  /** Where delivery is recorded (version announcements); notices are not recorded. */
+  versionSecret: string | undefined;
+  /** The X-SCB-Event header: the message's type. */
+  eventType: string;
   body: string;
   attempt: number;
 }
@@ -177,6 +189,7 @@ export class WebhookNotifier {
         namespace,
         secretRef: webhook.secretRef,
         versionSecret: versionSecretName(bundle, version.version),
+        eventType: EVENT_TYPE,
         body,
         attempt: 0,
       };
@@ -186,6 +199,46 @@ export class WebhookNotifier {
     }
     this.pump();
     return result;
+  }
+
+  /**
+   * Queues a notice about the bundle (a message of its own `type`, e.g. BundleVersionInUse) for
+   * every webhook of the bundle, signed and retried like a version announcement. Its delivery is
+   * not recorded: the caller sends each notice once (see UsageTracker), so a restart mid-delivery
+   * may lose it, never send it twice with another id.
+   */
+  enqueueNotice(
+    bundle: SecureConnectionBundle,
+    message: { type: string; version: number },
+    topic: string,
+  ): number {
+    const namespace = bundle.metadata.namespace ?? '';
+    const body = JSON.stringify(message);
+    const regarding = { ...bundle, kind: SECURE_CONNECTION_BUNDLE.kind };
+    let queued = 0;
+    for (const [index, webhook] of (bundle.spec.notifications?.webhooks ?? []).entries()) {
+      const id = noticeId(bundle, message.version, topic, webhook.url);
+      if (this.closed || this.pending.has(id) || this.pending.size >= (this.options.maxPending ?? 1000))
+        continue;
+      const delivery: Delivery = {
+        id,
+        url: webhook.url,
+        target: targetDigest(webhook.url),
+        field: `spec.notifications.webhooks[${index}]`,
+        regarding,
+        namespace,
+        secretRef: webhook.secretRef,
+        versionSecret: undefined,
+        eventType: message.type,
+        body,
+        attempt: 0,
+      };
+      this.pending.set(id, delivery);
+      this.ready.push(delivery);
+      queued += 1;
+    }
+    this.pump();
+    return queued;
   }
 
   /**
@@ -270,7 +323,8 @@ export class WebhookNotifier {
       const status = await this.post(delivery, key);
       if (status >= 200 && status < 300) {
         this.options.logger.info('webhook delivered', { ...logFields, status });
-        await this.recordDelivered(delivery);
+        if (delivery.versionSecret !== undefined)
+          await this.recordDelivered(delivery, delivery.versionSecret);
         this.settle(delivery.id);
         return;
       }
@@ -373,7 +427,7 @@ export class WebhookNotifier {
         headers: {
           'Content-Type': 'application/json',
           'User-Agent': 'scb-operator-webhook',
-          [EVENT_HEADER]: EVENT_TYPE,
+          [EVENT_HEADER]: delivery.eventType,
           [ID_HEADER]: delivery.id,
           [TIMESTAMP_HEADER]: String(timestamp),
           [SIGNATURE_HEADER]: webhookSignature(key.reveal(), delivery.id, timestamp, delivery.body),
@@ -394,16 +448,16 @@ export class WebhookNotifier {
    * targets finishing together do not overwrite each other's entry; a failure here only means
    * the target may get the message again after a restart.
    */
-  private recordDelivered(delivery: Delivery): Promise<void> {
-    const key = `${delivery.namespace}/${delivery.versionSecret}`;
+  private recordDelivered(delivery: Delivery, versionSecret: string): Promise<void> {
+    const key = `${delivery.namespace}/${versionSecret}`;
     const previous = this.recordChains.get(key) ?? Promise.resolve();
     const next = previous.then(async () => {
       try {
-        const secret = await this.options.kube.getSecret(delivery.namespace, delivery.versionSecret);
+        const secret = await this.options.kube.getSecret(delivery.namespace, versionSecret);
         if (!secret) return;
         const delivered = readDelivered(secret.metadata?.annotations);
         if (delivered.has(delivery.target)) return;
-        await this.options.kube.annotateSecret(delivery.namespace, delivery.versionSecret, {
+        await this.options.kube.annotateSecret(delivery.namespace, versionSecret, {
           [WEBHOOKS_DELIVERED_ANNOTATION]: withDelivered(delivered, delivery.target),
         });
       } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * The outbound guard: every connection the operator opens on a tenant's behalf (webhook URLs,
- * object-store endpoints) goes through it. `outbound-policy` decides (pure, table-tested);
+ * object-store endpoints, the cloud-mode gateway probe) goes through it. `outbound-policy` decides (pure, table-tested);
  * `outbound-guard` resolves, checks and dials (HTTP agents for Node's http and the S3 client).
  * Configured by --outbound-allow and --service-cidrs; see docs/distribution.md.
  */

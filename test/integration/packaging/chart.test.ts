@@ -253,6 +253,28 @@ describe("the operator container's args and environment", () => {
     );
   });
 
+  it('pass the gateway probe interval and resolve overrides as the flags the operator parses', async () => {
+    const gatewayProbe = {
+      intervalSeconds: 30,
+      resolve: ['cql-gw.example.com:29080:10.96.12.7', 'cql-gw.example.com:29042:[fd00::7]'],
+    };
+    const { container } = chartOperatorContainer(
+      parseManifests(await renderChart({ namespace: 'scb-system', values: { gatewayProbe } })),
+    );
+    const config = readOperatorConfig(container.args ?? [], podEnv, 'host');
+    expect(config.gatewayProbeIntervalMs).toBe(30_000);
+    expect(config.gatewayResolve).toEqual(
+      new Map([
+        ['cql-gw.example.com:29080', '10.96.12.7'],
+        ['cql-gw.example.com:29042', 'fd00::7'],
+      ]),
+    );
+    const defaults = chartOperatorContainer(parseManifests(await renderChart({ namespace: 'scb-system' })));
+    const defaultConfig = readOperatorConfig(defaults.container.args ?? [], podEnv, 'host');
+    expect(defaultConfig.gatewayProbeIntervalMs).toBe(180_000);
+    expect(defaultConfig.gatewayResolve).toEqual(new Map());
+  });
+
   it('without a certificate Secret, mount nothing and let each replica self-sign', async () => {
     const { container, pod } = chartOperatorContainer(
       parseManifests(await renderChart({ namespace: 'scb-system', values: { download: { enabled: true } } })),
@@ -379,5 +401,57 @@ describe('deploy/ (kustomize)', () => {
       }),
     );
     expect(byKey(await kustomize('overlays/namespace-scoped'))).toEqual(byKey(helmObjects));
+  });
+});
+
+describe('the cloud-mode gateway', () => {
+  const gateway = {
+    enabled: true,
+    sniProxyAddress: 'cql-gw.example.com:29042',
+    localDatacenter: 'dc1',
+    contactPoints: ['cassandra-0.cassandra'],
+    identitySecret: 'cql-gw-scb',
+  };
+  const gatewayVolumes = async (values: Record<string, unknown>) => {
+    const objects = parseManifests(
+      await renderChart({ namespace: 'db', values: { gateway: { ...gateway, ...values } } }),
+    );
+    const deployment = objects.find(
+      (object) => object.kind === 'Deployment' && object.metadata.name.endsWith('-gateway'),
+    ) as
+      (Manifest & { spec: { template: { spec: { volumes: Array<Record<string, unknown>> } } } }) | undefined;
+    return Object.fromEntries(
+      (deployment?.spec.template.spec.volumes ?? []).map((volume) => [
+        volume['name'],
+        volume['secret'] ?? volume['configMap'],
+      ]),
+    );
+  };
+
+  it("mounts the cluster ref's operator-issued serving Secret and trust bundle by default", async () => {
+    const volumes = await gatewayVolumes({ clusterRef: 'orders' });
+    expect(volumes['serving']).toEqual({ secretName: 'orders-gateway-tls' });
+    expect(volumes['client-ca']).toEqual({ name: 'orders-client-ca' });
+  });
+
+  it('mounts the Secret and ConfigMap given instead', async () => {
+    const volumes = await gatewayVolumes({
+      clusterRef: 'orders',
+      servingCertSecret: 'my-gw-tls',
+      clientCATrustConfigMap: 'orders-trust',
+    });
+    expect(volumes['serving']).toEqual({ secretName: 'my-gw-tls' });
+    expect(volumes['client-ca']).toEqual({ name: 'orders-trust' });
+  });
+
+  it('refuses to render without a serving certificate, naming both ways to give one', async () => {
+    const refusal = await renderChart({ namespace: 'db', values: { gateway } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(ToolError);
+    expect((refusal as ToolError).stderr).toContain(
+      'gateway.enabled=true needs gateway.clusterRef (with spec.gateway.servingCertificate.managed) or gateway.servingCertSecret',
+    );
   });
 });

@@ -48,6 +48,8 @@ describe('readOperatorConfig', () => {
       clusterResyncMs: 300_000,
       download: undefined,
       outbound: DEFAULT_OUTBOUND_POLICY,
+      gatewayResolve: new Map(),
+      gatewayProbeIntervalMs: 180_000,
     });
   });
 
@@ -132,7 +134,40 @@ describe('readOperatorConfig', () => {
       },
       // An empty flag still beats its variable: nothing refused beyond the defaults.
       outbound: parseOutboundPolicy(['127.0.0.0/8', '::1'], []),
+      gatewayResolve: new Map(),
+      gatewayProbeIntervalMs: 180_000,
     });
+  });
+
+  it('reads --gateway-resolve host:port:address entries (like curl --resolve), IPv6 in brackets', () => {
+    const config = readOperatorConfig(
+      ['--gateway-resolve', 'CQL-GW.example.com:29080:10.0.0.7, cql-gw.example.com:29042:[fd00::7]'],
+      { SCB_GATEWAY_RESOLVE: 'ignored.example:1:10.0.0.1' },
+      HOST,
+    );
+    expect(config.gatewayResolve).toEqual(
+      new Map([
+        ['cql-gw.example.com:29080', '10.0.0.7'],
+        ['cql-gw.example.com:29042', 'fd00::7'],
+      ]),
+    );
+    expect(
+      readOperatorConfig([], { SCB_GATEWAY_RESOLVE: 'gw.test:29080:127.0.0.2' }, HOST).gatewayResolve,
+    ).toEqual(new Map([['gw.test:29080', '127.0.0.2']]));
+  });
+
+  it.each([
+    'gw.test:29080',
+    'gw.test:29080:gw2.test',
+    'gw.test:0:10.0.0.1',
+    'gw.test:70000:10.0.0.1',
+    'gw_x:1:10.0.0.1',
+  ])('refuses the --gateway-resolve entry %s, naming the flag and the form', (entry) => {
+    const error = thrown(() => readOperatorConfig(['--gateway-resolve', entry], {}, HOST));
+    expect(error.message).toContain(
+      `--gateway-resolve (SCB_GATEWAY_RESOLVE) entry "${entry}" must be host:port:address`,
+    );
+    expect(error.field).toBe('--gateway-resolve');
   });
 
   it('refuses an outbound allow-list entry that is neither a CIDR nor a host name, naming flag and variable', () => {

@@ -32,6 +32,8 @@ const operatorMetrics = [
   'scb_watch_restarts_total',
   'scb_watch_last_event_age_seconds',
   'scb_bundle_downloads_total',
+  'scb_bundle_version_in_use_workloads',
+  'scb_bundle_expiring_version_in_use_workloads',
   'process_resident_memory_bytes',
   'process_cpu_seconds_total',
 ];
@@ -75,6 +77,8 @@ it('renders rules that promtool check rules accepts', async () => {
     'ScbBundleExpiringSoon',
     'ScbBundleNotReady',
     'ScbClientCAExpiringSoon',
+    'ScbDeprecatedVersionInUse',
+    'ScbExpiringVersionInUse',
     'ScbReconcileFailing',
     'ScbWatchRestarting',
     'ScbWatchStalled',

@@ -161,3 +161,65 @@ describe('nextVersionHistory', () => {
     expect(next.secretsToDelete).toEqual([]);
   });
 });
+
+describe('nextVersionHistory: versions that running pods mount are retained', () => {
+  const history = (mountedBy: ReadonlyMap<number, readonly string[]>) =>
+    nextVersionHistory({
+      versions: [version(3, 'Active'), version(2, 'Deprecated'), version(1, 'Deprecated')],
+      issued: undefined,
+      revisionHistoryLimit: 1,
+      now: dayOf(3),
+      mountedBy,
+    });
+
+  it('keeps a mounted version past the limit with its Secret, state and who mounts it', () => {
+    const next = history(new Map([[1, ['StatefulSet/legacy', 'Deployment/billing']]]));
+    // Day 120: version 1's certificate expired at day 90; its pods still need the Secret to restart.
+    expect(states(next.versions)).toEqual(['3:Active', '2:Deprecated', '1:Expired']);
+    expect(next.versions[2]).toMatchObject({
+      secretName: 'orders-scb-v1',
+      retainedBy: ['Deployment/billing', 'StatefulSet/legacy'],
+    });
+    expect(next.secretsToDelete).toEqual([]);
+  });
+
+  it('prunes it once no pod mounts it, and drops retainedBy', () => {
+    const retained = history(new Map([[1, ['Deployment/billing']]])).versions;
+    const next = nextVersionHistory({
+      versions: retained,
+      issued: undefined,
+      revisionHistoryLimit: 1,
+      now: dayOf(3),
+      mountedBy: new Map(),
+    });
+    expect(states(next.versions)).toEqual(['3:Active', '2:Deprecated', '1:Archived']);
+    expect(next.versions[2]?.retainedBy).toBeUndefined();
+    expect(next.versions[2]?.secretName).toBeUndefined();
+    expect(next.secretsToDelete).toEqual(['orders-scb-v1']);
+  });
+
+  it('a version within the limit carries no retainedBy even while mounted', () => {
+    const next = history(new Map([[2, ['Deployment/billing']]]));
+    expect(next.versions[1]?.retainedBy).toBeUndefined();
+    expect(next.secretsToDelete).toEqual(['orders-scb-v1']);
+  });
+
+  it('a valid superseded version stays Deprecated while retained, with revisionHistoryLimit 0', () => {
+    const next = nextVersionHistory({
+      versions: [version(2, 'Active'), version(1, 'Deprecated')],
+      issued: undefined,
+      revisionHistoryLimit: 0,
+      now: dayOf(2),
+      mountedBy: new Map([[1, ['Pod/debug']]]),
+    });
+    expect(states(next.versions)).toEqual(['2:Active', '1:Deprecated']);
+    expect(next.versions[1]?.retainedBy).toEqual(['Pod/debug']);
+    expect(next.secretsToDelete).toEqual([]);
+  });
+
+  it('lists at most 10 workloads', () => {
+    const many = Array.from({ length: 14 }, (_, i) => `Deployment/app-${String(i).padStart(2, '0')}`);
+    const next = history(new Map([[1, many]]));
+    expect(next.versions[2]?.retainedBy).toHaveLength(10);
+  });
+});

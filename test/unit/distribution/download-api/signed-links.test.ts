@@ -104,3 +104,40 @@ test('a link key shorter than 32 bytes is refused with the fix', () => {
   expect(() => assertLinkKey(randomBytes(16))).toThrow(/at least 32 random bytes/);
   expect(() => assertLinkKey(randomBytes(32))).not.toThrow();
 });
+
+test('a link names who minted it (signed): changing, adding or dropping by= breaks the signature', () => {
+  const link = signLink(key, {
+    path,
+    now,
+    ttlSeconds: 300,
+    singleUse: false,
+    mintedBy: 'system:serviceaccount:shop:ci',
+  });
+  expect(link.pathAndQuery).toContain('&by=system%3Aserviceaccount%3Ashop%3Aci&');
+  expect(check(link.pathAndQuery)).toEqual({
+    ok: true,
+    claims: {
+      linkId: link.linkId,
+      expiresAt: link.expiresAt,
+      singleUse: false,
+      mintedBy: 'system:serviceaccount:shop:ci',
+    },
+  });
+  expect(check(mutate(link.pathAndQuery, (url) => url.searchParams.set('by', 'alice')))).toEqual({
+    ok: false,
+    reason: 'BadSignature',
+  });
+  expect(check(mutate(link.pathAndQuery, (url) => url.searchParams.delete('by')))).toEqual({
+    ok: false,
+    reason: 'BadSignature',
+  });
+  const anonymous = signLink(key, { path, now, ttlSeconds: 300, singleUse: false });
+  expect(check(mutate(anonymous.pathAndQuery, (url) => url.searchParams.set('by', 'alice')))).toEqual({
+    ok: false,
+    reason: 'BadSignature',
+  });
+  expect(check(mutate(link.pathAndQuery, (url) => url.searchParams.set('by', 'a\nb')))).toEqual({
+    ok: false,
+    reason: 'MalformedLink',
+  });
+});
