@@ -10,6 +10,7 @@
  * unnoticed.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { V1Secret } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../errors.js';
 
 const MAGIC = Buffer.from('SCBENC', 'ascii');
@@ -80,6 +81,30 @@ export function parseKeyEncryptionKey(value: Buffer, source: string, field: stri
       `${value.length} bytes that are neither); create one with: openssl rand -base64 32`,
     field,
   );
+}
+
+/**
+ * The KEK a bundle names by `keyRef`, from its Secret (undefined when missing). `field` is the
+ * spec path of the reference, for the error that says how to create the Secret.
+ */
+export function readKeyEncryptionKey(
+  namespace: string,
+  keyRef: { name: string; key: string },
+  secret: V1Secret | undefined,
+  field: string,
+): KeyEncryptionKey {
+  const source = `key "${keyRef.key}" of Secret ${namespace}/${keyRef.name} (${field})`;
+  const encoded = secret?.data?.[keyRef.key];
+  if (!secret || encoded === undefined) {
+    throw new InvalidInputError(
+      'EncryptionKeyNotFound',
+      `${secret ? source : `Secret ${namespace}/${keyRef.name} named by ${field}.name`} does not exist: ` +
+        `create it, e.g. kubectl create secret generic ${keyRef.name} -n ${namespace} ` +
+        `--from-literal=${keyRef.key}="$(openssl rand -base64 32)"`,
+      secret ? `${field}.key` : `${field}.name`,
+    );
+  }
+  return parseKeyEncryptionKey(Buffer.from(encoded, 'base64'), source, `${field}.key`);
 }
 
 /** Encrypts `plaintext` for the object whose identity is `context` (see objectContext). */

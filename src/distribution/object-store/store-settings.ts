@@ -6,7 +6,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { ObjectStoreTarget, ServerSideEncryption } from '../../api/v1alpha1/index.js';
 import { InvalidInputError } from '../../errors.js';
 import { secretValue, type SecretValue } from '../../observability/secret-value.js';
-import { parseKeyEncryptionKey, type KeyEncryptionKey } from './client-side-encryption.js';
+import { readKeyEncryptionKey, type KeyEncryptionKey } from './client-side-encryption.js';
 import { prefixProblem, type BundleLocation } from './object-keys.js';
 
 const FIELD = 'spec.target.objectStore';
@@ -81,7 +81,16 @@ export function resolveObjectStoreSettings(inputs: ObjectStoreInputs): ObjectSto
     forcePathStyle: target.pathStyle ?? false,
     credentials: async () => credentials.reveal(),
     ...(target.serverSideEncryption ? { serverSideEncryption: target.serverSideEncryption } : {}),
-    ...(keyRef ? { encryptionKey: readEncryptionKey(namespace, keyRef, inputs.encryptionKeySecret) } : {}),
+    ...(keyRef
+      ? {
+          encryptionKey: readKeyEncryptionKey(
+            namespace,
+            keyRef,
+            inputs.encryptionKeySecret,
+            `${FIELD}.clientSideEncryption.keySecretRef`,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -136,24 +145,4 @@ function readCredentials(
   }
   const sessionToken = value('sessionToken');
   return secretValue({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
-}
-
-function readEncryptionKey(
-  namespace: string,
-  keyRef: { name: string; key: string },
-  secret: V1Secret | undefined,
-): KeyEncryptionKey {
-  const field = `${FIELD}.clientSideEncryption.keySecretRef`;
-  const source = `key "${keyRef.key}" of Secret ${namespace}/${keyRef.name} (${field})`;
-  const encoded = secret?.data?.[keyRef.key];
-  if (!secret || encoded === undefined) {
-    throw new InvalidInputError(
-      'EncryptionKeyNotFound',
-      `${secret ? source : `Secret ${namespace}/${keyRef.name} named by ${field}.name`} does not exist: ` +
-        `create it, e.g. kubectl create secret generic ${keyRef.name} -n ${namespace} ` +
-        `--from-literal=${keyRef.key}="$(openssl rand -base64 32)"`,
-      secret ? `${field}.key` : `${field}.name`,
-    );
-  }
-  return parseKeyEncryptionKey(Buffer.from(encoded, 'base64'), source, `${field}.key`);
 }

@@ -9,7 +9,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../errors.js';
 import { secretValue, type SecretValue } from '../../observability/secret-value.js';
-import { parseKeyEncryptionKey, type KeyEncryptionKey } from '../object-store/client-side-encryption.js';
+import { readKeyEncryptionKey, type KeyEncryptionKey } from '../object-store/client-side-encryption.js';
 import { parseRepository, type OciRepository } from './oci-reference.js';
 import type { RegistryCredentials } from './registry-client.js';
 
@@ -50,7 +50,12 @@ export function resolveOciSettings(inputs: OciInputs): OciSettings {
     namespace,
     name,
     credentials: readCredentials(namespace, target, inputs.credentialsSecret),
-    encryptionKey: readEncryptionKey(namespace, target.encryptionKeySecretRef, inputs.encryptionKeySecret),
+    encryptionKey: readKeyEncryptionKey(
+      namespace,
+      target.encryptionKeySecretRef,
+      inputs.encryptionKeySecret,
+      `${FIELD}.encryptionKeySecretRef`,
+    ),
     keepTags: target.keepTags ?? DEFAULT_KEEP_TAGS,
   };
 }
@@ -95,24 +100,4 @@ function readCredentials(
     );
   }
   return secretValue({ username, password });
-}
-
-function readEncryptionKey(
-  namespace: string,
-  keyRef: { name: string; key: string },
-  secret: V1Secret | undefined,
-): KeyEncryptionKey {
-  const field = `${FIELD}.encryptionKeySecretRef`;
-  const source = `key "${keyRef.key}" of Secret ${namespace}/${keyRef.name} (${field})`;
-  const encoded = secret?.data?.[keyRef.key];
-  if (!secret || encoded === undefined) {
-    throw new InvalidInputError(
-      'EncryptionKeyNotFound',
-      `${secret ? source : `Secret ${namespace}/${keyRef.name} named by ${field}.name`} does not exist: ` +
-        `create it, e.g. kubectl create secret generic ${keyRef.name} -n ${namespace} ` +
-        `--from-literal=${keyRef.key}="$(openssl rand -base64 32)"`,
-      secret ? `${field}.key` : `${field}.name`,
-    );
-  }
-  return parseKeyEncryptionKey(Buffer.from(encoded, 'base64'), source, `${field}.key`);
 }
