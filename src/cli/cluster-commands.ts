@@ -108,23 +108,7 @@ export function registerClusterCommands(program: Command, io: Io, fail: () => vo
             })
           : await fetchFromSecret(kubeConfig, ref, version);
       const summary = `version ${bundle.version}, ${bundle.content.length} bytes, sha256 ${bundle.sha256}`;
-      if (options.output === '-') {
-        (io.outBytes ?? ((bytes: Buffer) => io.out(bytes.toString('latin1'))))(bundle.content);
-        io.err(`fetched ${namespace}/${name} (${summary})\n`);
-        return;
-      }
-      const path = options.output ?? bundle.fileName;
-      try {
-        // 0600: the zip holds a private key.
-        writeFileSync(path, bundle.content, { mode: 0o600 });
-      } catch {
-        throw new InvalidInputError(
-          'FileNotWritable',
-          `-o ${path}: cannot be written; choose another path`,
-          '--output',
-        );
-      }
-      io.out(`wrote ${path} (${summary})\n`);
+      writeFetched(io, bundle, options.output, `${namespace}/${name}`, summary);
     }),
   );
 
@@ -212,13 +196,25 @@ async function fetchOci(reference: string, options: FetchCommandOptions, io: Io)
     clock: systemClock,
   });
   const summary = `version ${bundle.version}, ${bundle.content.length} bytes, sha256 ${bundle.sha256}, artifact ${bundle.digest}, signature ${bundle.signatureDigest}`;
-  if (options.output === '-') {
+  writeFetched(io, bundle, options.output, reference, summary);
+}
+
+/** A fetched zip to `-o` (`-`: standard output), or to its own file name in the working folder. */
+function writeFetched(
+  io: Io,
+  bundle: { content: Buffer; fileName: string },
+  output: string | undefined,
+  source: string,
+  summary: string,
+): void {
+  if (output === '-') {
     (io.outBytes ?? ((bytes: Buffer) => io.out(bytes.toString('latin1'))))(bundle.content);
-    io.err(`fetched ${reference} (${summary})\n`);
+    io.err(`fetched ${source} (${summary})\n`);
     return;
   }
-  const path = options.output ?? bundle.fileName;
+  const path = output ?? bundle.fileName;
   try {
+    // 0600: the zip holds a private key.
     writeFileSync(path, bundle.content, { mode: 0o600 });
   } catch {
     throw new InvalidInputError(
