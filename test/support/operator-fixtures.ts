@@ -4,7 +4,9 @@
  * condition holds.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CoreV1Api,
@@ -214,6 +216,29 @@ export function condition(
 
 export const isReady = (object: Parameters<typeof condition>[0]) =>
   condition(object, 'Ready')?.status === 'True';
+
+/**
+ * A serving certificate for the download API on 127.0.0.1 in a fresh folder (the caller removes
+ * `dir`), its CA for the callers, and the operator flags that serve the API with it on a free port.
+ */
+export async function downloadApiServing(
+  caName: string,
+): Promise<{ dir: string; caPem: string; args: string[] }> {
+  const ca = await createCertificateAuthority(caName);
+  const serving = await ca.issueServingCertificate(['127.0.0.1'], ['localhost']);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'scb-download-tls-'));
+  writeFileSync(path.join(dir, 'tls.crt'), serving.certificatePem);
+  writeFileSync(path.join(dir, 'tls.key'), serving.privateKeyPem, { mode: 0o600 });
+  return {
+    dir,
+    caPem: ca.certificatePem,
+    args: [
+      ...['--download-address', '127.0.0.1:0'],
+      ...['--download-tls-cert', path.join(dir, 'tls.crt')],
+      ...['--download-tls-key', path.join(dir, 'tls.key')],
+    ],
+  };
+}
 
 /** An operator with cluster-admin rights (the chart's RBAC is tested with the packaging). */
 export async function startTestOperator(

@@ -4,10 +4,7 @@
  * bytes of the bundle Secret the operator published; one without that permission is refused.
  */
 import { jest } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createCertificateAuthority } from '../../support/control-plane-pki.js';
+import { rmSync } from 'node:fs';
 import { createTestNamespace } from '../../support/kube.js';
 import type { OperatorProcess } from '../../support/operator-process.js';
 import {
@@ -20,6 +17,7 @@ import {
   isReady,
   managedClusterSpec,
   secretFile,
+  downloadApiServing,
   startTestOperator,
   stopOperator,
   waitFor,
@@ -40,22 +38,9 @@ afterEach(async () => {
 describe('operator: the download API', () => {
   it('serves the published zip to an authorised caller and refuses others', async () => {
     const namespace = await createTestNamespace('op-download');
-    const ca = await createCertificateAuthority('download API test CA');
-    const serving = await ca.issueServingCertificate(['127.0.0.1'], ['localhost']);
-    tlsDir = mkdtempSync(path.join(os.tmpdir(), 'scb-download-tls-'));
-    writeFileSync(path.join(tlsDir, 'tls.crt'), serving.certificatePem);
-    writeFileSync(path.join(tlsDir, 'tls.key'), serving.privateKeyPem, { mode: 0o600 });
-    operator = await startTestOperator({
-      namespace,
-      extraArgs: [
-        '--download-address',
-        '127.0.0.1:0',
-        '--download-tls-cert',
-        path.join(tlsDir, 'tls.crt'),
-        '--download-tls-key',
-        path.join(tlsDir, 'tls.key'),
-      ],
-    });
+    const serving = await downloadApiServing('download API test CA');
+    tlsDir = serving.dir;
+    operator = await startTestOperator({ namespace, extraArgs: serving.args });
     const started = await operator.waitForLog((line) => line.message === 'operator started', 'start-up');
     const port = Number(started.downloadPort);
     expect(port).toBeGreaterThan(0);
@@ -70,9 +55,9 @@ describe('operator: the download API', () => {
     const stranger = (await serviceAccountToken(namespace, 'stranger')).token;
     await grantDownload(namespace, 'reader');
     const url = `https://127.0.0.1:${port}/v1/namespaces/${namespace}/bundles/app`;
-    expect((await httpsCall(url, { ca: ca.certificatePem })).status).toBe(401);
-    expect((await httpsCall(url, { ca: ca.certificatePem, token: stranger })).status).toBe(403);
-    const answer = await httpsCall(url, { ca: ca.certificatePem, token: reader });
+    expect((await httpsCall(url, { ca: serving.caPem })).status).toBe(401);
+    expect((await httpsCall(url, { ca: serving.caPem, token: stranger })).status).toBe(403);
+    const answer = await httpsCall(url, { ca: serving.caPem, token: reader });
     expect(answer.status).toBe(200);
     const published = secretFile(await getSecret(namespace, 'app-scb'), 'secure-connect-app.zip');
     expect(answer.body.equals(published)).toBe(true);

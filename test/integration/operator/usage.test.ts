@@ -7,15 +7,12 @@
  * and a signed webhook naming the workload to roll.
  */
 import { jest } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { AppsV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
 import { Webhook } from 'standardwebhooks';
 import type { SecureConnectionBundle } from '../../../src/api/v1alpha1/index.js';
-import { createCertificateAuthority } from '../../support/control-plane-pki.js';
 import { createTestNamespace, kubeConfig } from '../../support/kube.js';
 import type { OperatorProcess } from '../../support/operator-process.js';
 import {
@@ -29,6 +26,7 @@ import {
   isReady,
   managedClusterSpec,
   patchObject,
+  downloadApiServing,
   startTestOperator,
   stopOperator,
   waitFor,
@@ -126,22 +124,9 @@ describe('operator: usage tracking and safe deprecation', () => {
       namespace,
       body: { metadata: { name: 'hook' }, data: { hmac: key.toString('base64') } },
     });
-    const ca = await createCertificateAuthority('usage test CA');
-    const serving = await ca.issueServingCertificate(['127.0.0.1'], ['localhost']);
-    tlsDir = mkdtempSync(path.join(os.tmpdir(), 'scb-usage-tls-'));
-    writeFileSync(path.join(tlsDir, 'tls.crt'), serving.certificatePem);
-    writeFileSync(path.join(tlsDir, 'tls.key'), serving.privateKeyPem, { mode: 0o600 });
-    operator = await startTestOperator({
-      namespace,
-      extraArgs: [
-        '--download-address',
-        '127.0.0.1:0',
-        '--download-tls-cert',
-        path.join(tlsDir, 'tls.crt'),
-        '--download-tls-key',
-        path.join(tlsDir, 'tls.key'),
-      ],
-    });
+    const serving = await downloadApiServing('usage test CA');
+    tlsDir = serving.dir;
+    operator = await startTestOperator({ namespace, extraArgs: serving.args });
     const started = await operator.waitForLog((line) => line.message === 'operator started', 'start-up');
 
     await createServerCaConfigMap(namespace);
@@ -226,7 +211,7 @@ describe('operator: usage tracking and safe deprecation', () => {
     await grantDownload(namespace, 'reader');
     const download = await httpsCall(
       `https://127.0.0.1:${Number(started.downloadPort)}/v1/namespaces/${namespace}/bundles/app`,
-      { ca: ca.certificatePem, token: reader },
+      { ca: serving.caPem, token: reader },
     );
     expect(download.status).toBe(200);
     const downloaded = await waitFor(
