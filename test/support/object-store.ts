@@ -3,17 +3,15 @@
  * serving a temp folder on a free loopback port, with random root credentials. `stop()` and
  * `start()` take it down and bring it back on the same port and data, for "store is down" tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { scbCacheRoot } from './cassandra-install.js';
 import { toolFolder } from './control-plane-binaries.js';
-import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
-import { freeLoopbackPorts, logTail } from './local-processes.js';
+import { reapStrayRuns, registerRun } from './control-plane-strays.js';
+import { detachedServer, freeLoopbackPorts } from './local-processes.js';
 
 export interface ObjectStoreServer {
   /** http://127.0.0.1:<port>; clients must use path-style addressing. */
@@ -63,78 +61,31 @@ export async function startObjectStore(
   const accessKeyId = `scbtest${randomBytes(6).toString('hex')}`;
   const secretAccessKey = randomBytes(24).toString('base64url');
 
-  let running: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let disposed = false;
-
-  const launch = async (): Promise<void> => {
-    const logFd = openSync(logPath, 'a');
-    // detached: its own process group, so stop() kills it and nothing else.
-    const child = spawn(
-      binary,
-      ['--port', `${host}:${port}`, '--keep-alive', '--quiet', 'posix', '--sidecar', sidecarDir, dataDir],
-      {
-        cwd: workDir,
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        env: { ...process.env, ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
-      },
-    );
-    closeSync(logFd);
-    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
-    // A caller that never reaches dispose() must not keep the test runner alive.
-    child.unref();
-    running = child;
-    registration.addProcess(child.pid);
-    let exitStatus: string | undefined;
-    exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        exitStatus = signal ? `signal ${signal}` : `code ${code}`;
-        resolve();
-      }),
-    );
-    child.once('error', (error) => {
-      exitStatus = error.message;
-    });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (exitStatus !== undefined) {
-        throw new Error(`versitygw exited (${exitStatus}) before it answered:\n${logTail(logPath, 20)}`);
-      }
-      // Any HTTP answer (an anonymous request gets 403) means it serves the S3 API.
-      const answered = await fetch(`${endpoint}/`).then(
+  const server = detachedServer({
+    name: 'versitygw',
+    command: binary,
+    args: ['--port', `${host}:${port}`, '--keep-alive', '--quiet', 'posix', '--sidecar', sidecarDir, dataDir],
+    cwd: workDir,
+    env: { ...process.env, ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
+    logPath,
+    registration,
+    address: endpoint,
+    // Any HTTP answer (an anonymous request gets 403) means it serves the S3 API.
+    answers: () =>
+      fetch(`${endpoint}/`).then(
         () => true,
         () => false,
-      );
-      if (answered) return;
-      if (Date.now() > deadline)
-        throw new Error(`versitygw did not answer on ${endpoint}:\n${logTail(logPath, 20)}`);
-      await sleep(100);
-    }
-  };
-
-  const stop = async (): Promise<void> => {
-    if (running?.pid === undefined) return;
-    // Referenced again so the event loop stays alive until its exit is seen.
-    running.ref();
-    killProcessGroup(running.pid, 'SIGKILL');
-    await exited;
-    running = undefined;
-  };
+      ),
+  });
+  let disposed = false;
   const dispose = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
-    process.removeListener('exit', killOnExit);
-    await stop();
+    await server.close();
     client.destroy();
     rmSync(workDir, { recursive: true, force: true });
     registration.remove();
   };
-  // A test run that never reaches dispose() must not leave the server behind.
-  const killOnExit = (): void => {
-    if (running?.pid !== undefined) killProcessGroup(running.pid, 'SIGKILL');
-  };
-  process.once('exit', killOnExit);
 
   const client = new S3Client({
     endpoint,
@@ -143,7 +94,7 @@ export async function startObjectStore(
     credentials: { accessKeyId, secretAccessKey },
   });
   try {
-    await launch();
+    await server.start();
   } catch (error) {
     await dispose();
     throw error;
@@ -159,8 +110,8 @@ export async function startObjectStore(
     async createBucket(name) {
       await client.send(new CreateBucketCommand({ Bucket: name }));
     },
-    stop,
-    start: launch,
+    stop: server.stop,
+    start: server.start,
     dispose,
   };
 }

@@ -6,17 +6,16 @@
  * so the tests take the same path a real registry gets; clients trust the test CA through
  * NODE_EXTRA_CA_CERTS (the operator), --registry-ca (scbctl) and --ca-file (oras).
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { scbCacheRoot } from './cassandra-install.js';
 import { toolFolder } from './control-plane-binaries.js';
-import { killProcessGroup, reapStrayRuns, registerRun } from './control-plane-strays.js';
-import { freeLoopbackPorts, logTail } from './local-processes.js';
+import { reapStrayRuns, registerRun } from './control-plane-strays.js';
+import { detachedServer, freeLoopbackPorts } from './local-processes.js';
 import { startTokenServer, type TokenServer } from './registry-token-server.js';
 
 export interface OciRegistryServer {
@@ -122,69 +121,30 @@ export async function startOciRegistry(
     ].join('\n'),
   );
 
-  let running: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
+  const server = detachedServer({
+    name: 'registry',
+    command: path.join(bin, 'registry'),
+    args: ['serve', configFile],
+    cwd: workDir,
+    // No trace exporter: it would dial a collector on every request.
+    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' },
+    logPath,
+    registration,
+    address: host,
+    // An anonymous GET /v2/ is answered 401 once it serves.
+    answers: async () => (await probe(`https://${host}/v2/`, caPem)) === 401,
+  });
   let disposed = false;
-
-  const launch = async (): Promise<void> => {
-    const logFd = openSync(logPath, 'a');
-    const child = spawn(path.join(bin, 'registry'), ['serve', configFile], {
-      cwd: workDir,
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      // No trace exporter: it would dial a collector on every request.
-      env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' },
-    });
-    closeSync(logFd);
-    if (child.pid === undefined) throw new Error('could not start registry');
-    child.unref();
-    running = child;
-    registration.addProcess(child.pid);
-    let exitStatus: string | undefined;
-    exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        exitStatus = signal ? `signal ${signal}` : `code ${code}`;
-        resolve();
-      }),
-    );
-    child.once('error', (error) => {
-      exitStatus = error.message;
-    });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (exitStatus !== undefined) {
-        throw new Error(`registry exited (${exitStatus}) before it answered:\n${logTail(logPath, 20)}`);
-      }
-      // An anonymous GET /v2/ is answered 401 once it serves.
-      if ((await probe(`https://${host}/v2/`, caPem)) === 401) return;
-      if (Date.now() > deadline)
-        throw new Error(`registry did not answer on ${host}:\n${logTail(logPath, 20)}`);
-      await sleep(100);
-    }
-  };
-
-  const stop = async (): Promise<void> => {
-    if (running?.pid === undefined) return;
-    running.ref();
-    killProcessGroup(running.pid, 'SIGKILL');
-    await exited;
-    running = undefined;
-  };
-  const killOnExit = (): void => {
-    if (running?.pid !== undefined) killProcessGroup(running.pid, 'SIGKILL');
-  };
   const dispose = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
-    process.removeListener('exit', killOnExit);
-    await stop();
+    await server.close();
     await tokenServer?.close();
     rmSync(workDir, { recursive: true, force: true });
     registration.remove();
   };
-  process.once('exit', killOnExit);
   try {
-    await launch();
+    await server.start();
   } catch (error) {
     await dispose();
     throw error;
@@ -219,8 +179,8 @@ export async function startOciRegistry(
     dataDir,
     oras,
     ...(tokenServer ? { tokenRequests: tokenServer.requests } : {}),
-    stop,
-    start: launch,
+    stop: server.stop,
+    start: server.start,
     dispose,
   };
 }
